@@ -1,0 +1,68 @@
+# nexit - a low-latency KVM hypervisor for appliances.
+# `make run` and `make test` are the whole set-up on a fresh Debian 12 machine.
+
+CC       ?= gcc
+ARCH     ?= x86_64
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
+               -Wno-unused-parameter -Wno-missing-field-initializers
+LIBS     := -linih -ljson-c -lpthread -lfdt
+CFLAGS   ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(EXTRA_CFLAGS) $(CFLAGS)
+
+# Every C file of a subsystem is part of the binary; main.c files are entry points.
+SUBDIRS  := core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench
+LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HDRS     := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
+
+.PHONY: all deps run test unit integration nested install clean asan bench
+all: $(BUILD)/nexit $(BUILD)/nexit-devd probe
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libnexit.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# A static nexit for the nested L1 machine (its initramfs has no libc).
+$(BUILD)/nexit-static: $(BUILD)/core/main.o $(BUILD)/libnexit.a
+	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
+
+# Fragments owned by their folders.
+include guest/probe/probe.mk
+-include guest/appliance/appliance.mk
+include tests/tests.mk
+
+deps:
+	@tools/deps.sh
+
+run: deps all
+	@tools/run-default.sh
+
+test: deps all
+	@tests/run.sh
+
+bench: deps all
+	$(BUILD)/nexit bench --out bench/results/latest
+
+install: all
+	install -D -m 0755 $(BUILD)/nexit $(DESTDIR)$(PREFIX)/bin/nexit
+	install -D -m 0755 $(BUILD)/nexit-devd $(DESTDIR)$(PREFIX)/bin/nexit-devd
+	install -D -m 0644 $(BUILD)/guest/probe.elf $(DESTDIR)$(PREFIX)/share/nexit/probe.elf
+	install -d $(DESTDIR)$(PREFIX)/share/nexit/profiles
+	install -m 0644 tune/profiles/*.ini $(DESTDIR)$(PREFIX)/share/nexit/profiles/
+
+clean:
+	rm -rf $(BUILD)

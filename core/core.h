@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h - the one public header of nexit's core: VM, vCPUs, guest memory,
+ * device bus, boot loaders, serial, config and stats.
+ *
+ * Conventions (kvmtool/Jailhouse style):
+ *  - state lives in structs passed explicitly; no globals;
+ *  - a function that fails prints exactly one "nexit: error: ..." line
+ *    (nx_error) and returns a negative value; only main() exits.
+ */
+#ifndef NEXIT_CORE_H
+#define NEXIT_CORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <pthread.h>
+
+#define NX_MAX_CPUS	64
+#define NX_MAX_DEVICES	16
+#define NX_MAX_CPUID_HIDE 16
+
+/* ---- errors and logging ------------------------------------------------ */
+int  nx_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns -1 */
+void nx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void nx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t nx_now_ns(void);		/* CLOCK_MONOTONIC */
+
+/* ---- x86 guest physical layout ----------------------------------------- */
+/*
+ * RAM is [0, min(mem, NX_MMIO_HOLE)) and [4G, 4G + rest): the 32-bit PCI/MMIO
+ * hole from 3 GiB to 4 GiB holds ECAM, BARs, the IOAPIC and the LAPIC.
+ */
+#define NX_MMIO_HOLE		0xc0000000ULL	/* start of the 32-bit hole   */
+#define NX_HIGH_RAM		0x100000000ULL	/* RAM resumes at 4 GiB       */
+#define NX_PCI_ECAM		0xe0000000ULL	/* MCFG window, 1 bus = 1 MiB  */
+#define NX_PCI_MMIO_BASE	0xc0000000ULL	/* BAR allocation window      */
+#define NX_PCI_MMIO_SIZE	0x10000000ULL
+#define NX_IOAPIC_BASE		0xfec00000ULL
+#define NX_LAPIC_BASE		0xfee00000ULL
+#define NX_COUNTER_PAGE		0xfed00000ULL	/* nexit counter page (MMIO)  */
+
+/* ---- config ------------------------------------------------------------ */
+enum nx_irqchip { NX_IRQCHIP_SPLIT = 0, NX_IRQCHIP_KERNEL = 1 };
+
+struct nx_device_cfg {
+	char name[32];
+	char type[32];		/* "irqdev", "virtio-net", ... ("" = assign) */
+	char assign[32];	/* VFIO BDF, e.g. 0000:00:03.0               */
+	char backend[256];	/* unix socket of an out-of-process backend  */
+	char opts[256];		/* free-form key=value list for the device   */
+};
+
+struct nx_config {
+	uint64_t mem_bytes;
+	int cpus;
+	enum nx_irqchip irqchip;
+	bool hugepages;
+	char kernel[4096];
+	char initrd[4096];
+	char cmdline[4096];
+	char serial_out[4096];	/* "" or "stdio" = stdout, else a file path */
+	char stats_json[4096];
+	char control[4096];	/* control socket path (nexit stat)          */
+	char profile[64];
+	char cpuid_hide[NX_MAX_CPUID_HIDE][16];	/* feature names, e.g. "cx16" */
+	int ncpuid_hide;
+	struct nx_device_cfg devices[NX_MAX_DEVICES];
+	int ndevices;
+	int timeout_s;		/* 0 = none; guest killed after this */
+};
+
+void nx_config_defaults(struct nx_config *c);
+/* Parses an INI file into c (libinih). Errors name file:line and the key. */
+int  nx_config_load(struct nx_config *c, const char *path);
+/* Applies one key of a section, as from the INI or a CLI flag. where = "file:line" or "--flag". */
+int  nx_config_set(struct nx_config *c, const char *section, const char *key,
+		   const char *value, const char *where);
+int  nx_parse_size(const char *s, uint64_t *out);	/* "256M", "1G", "4096" */
+
+/* ---- guest memory ------------------------------------------------------ */
+struct nx_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+	uint32_t slot;
+};
+
+struct nx_mem {
+	int memfd;
+	uint8_t *base;		/* whole memfd mapping              */
+	uint64_t size;		/* total RAM                         */
+	struct nx_mem_region regions[2];
+	int nregions;
+};
+
+/* e820 as the guest sees it (also the multiboot memory map). */
+#define NX_E820_RAM		1
+#define NX_E820_RESERVED	2
+#define NX_E820_ACPI		3
+#define NX_E820_MAX		8
+struct nx_e820_entry { uint64_t addr, size; uint32_t type; };
+
+int   nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages);
+void  nx_mem_destroy(struct nx_mem *m);
+/* Host pointer for [gpa, gpa+len) if it lies entirely in RAM, else NULL. */
+void *nx_gpa(const struct nx_mem *m, uint64_t gpa, uint64_t len);
+int   nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max);
+
+/* ---- device bus -------------------------------------------------------- */
+struct nx_vcpu;
+/* data is little-endian, len 1/2/4/8. Reads fill data. Return 0. */
+typedef void (*nx_io_fn)(void *opaque, uint64_t addr, uint8_t *data,
+			 uint32_t len, bool is_write, struct nx_vcpu *vcpu);
+
+struct nx_bus_range {
+	uint64_t base, len;
+	nx_io_fn fn;
+	void *opaque;
+	const char *name;
+};
+
+#define NX_BUS_MAX 64
+struct nx_bus {
+	struct nx_bus_range r[NX_BUS_MAX];
+	int n;
+	pthread_rwlock_t lock;	/* ranges may move (BAR remap) while vCPUs run */
+};
+
+void nx_bus_init(struct nx_bus *b);
+int  nx_bus_register(struct nx_bus *b, uint64_t base, uint64_t len,
+		     nx_io_fn fn, void *opaque, const char *name);
+int  nx_bus_unregister(struct nx_bus *b, uint64_t base);
+/* Returns false if nothing is mapped there (reads then return all-ones). */
+bool nx_bus_access(struct nx_bus *b, uint64_t addr, uint8_t *data, uint32_t len,
+		   bool is_write, struct nx_vcpu *vcpu);
+
+/* ---- stats ------------------------------------------------------------- */
+#define NX_EXIT_REASONS 64
+struct nx_stats {
+	_Atomic uint64_t exits_total;			/* KVM_RUN returns to userspace */
+	_Atomic uint64_t exits_by_reason[NX_EXIT_REASONS];
+	uint64_t start_ns;
+	_Atomic uint64_t first_output_ns;		/* 0 until the first serial byte */
+	uint64_t end_ns;
+};
+const char *nx_exit_reason_name(unsigned reason);
+
+/* ---- VM and vCPUs ------------------------------------------------------ */
+struct kvm_run;
+struct nx_vm;
+
+/* Exit dispatch table: one handler per KVM_EXIT_* reason. Return 0 to keep
+ * running, >0 to stop the VM normally, <0 on a fatal error. */
+typedef int (*nx_exit_fn)(struct nx_vcpu *vcpu);
+
+struct nx_vcpu {
+	struct nx_vm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	int stats_fd;		/* KVM_GET_STATS_FD, -1 if absent */
+};
+
+/* Hooks that passthrough/ and fallback/ install without core depending on them. */
+struct nx_irq_ops {
+	void *opaque;
+	/* Raise/lower a legacy GSI line (IOAPIC pin or PIC irq). */
+	void (*set_line)(void *opaque, unsigned gsi, bool level);
+	/* KVM_EXIT_IOAPIC_EOI with this vector (split irqchip). */
+	void (*eoi)(void *opaque, unsigned vector);
+	/* VM is shutting down or resetting: mask every line. */
+	void (*shutdown)(void *opaque);
+	/* Add per-line counters to the stats JSON (a json_object *). */
+	void (*stats_json)(void *opaque, void *jobj);
+};
+
+struct nx_vm {
+	struct nx_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	int max_vcpus;
+	struct nx_mem mem;
+	struct nx_bus pio;
+	struct nx_bus mmio;
+	struct nx_vcpu vcpus[NX_MAX_CPUS];
+	int ncpus;
+	nx_exit_fn exit_handlers[NX_EXIT_REASONS];
+	struct nx_stats stats;
+	struct nx_irq_ops irq;		/* set by the interrupt controller */
+	struct nx_serial *serial;
+	int stats_fd_vm;		/* VM-wide KVM_GET_STATS_FD, -1 if absent */
+
+	/* Shutdown: the first vCPU to stop the VM sets these and kicks the others. */
+	atomic_bool stopping;
+	atomic_int exit_status;		/* process exit status */
+	char stop_reason[128];
+	pthread_mutex_t stop_lock;
+};
+
+/* Opens /dev/kvm, checks API version and the capabilities nexit needs. */
+int  nx_vm_create(struct nx_vm *vm, struct nx_config *cfg);
+int  nx_vm_check_cap(struct nx_vm *vm, int cap, const char *name);	/* <0 if missing */
+void nx_vm_destroy(struct nx_vm *vm);
+int  nx_vcpus_create(struct nx_vm *vm);
+/* Runs every vCPU thread until the VM stops; returns the process exit status. */
+int  nx_vm_run(struct nx_vm *vm);
+/* Asks every vCPU to leave KVM_RUN and the VM to stop with this exit status. */
+void nx_vm_stop(struct nx_vm *vm, int status, const char *reason);
+/* Prints regs, sregs and the instruction bytes at RIP (fatal exits). */
+void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out);
+/* Register a userspace exit in the counters (called by the run loop). */
+void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
+int  nx_stats_write_json(struct nx_vm *vm, const char *path);
+
+/* ---- x86 platform (core/x86) ------------------------------------------- */
+/* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
+int nx_cpuid_setup(struct nx_vcpu *vcpu);
+int nx_cpuid_hide_valid(const char *feature);	/* 0 if known */
+
+/* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
+int nx_acpi_build(struct nx_vm *vm);
+int nx_mptable_build(struct nx_vm *vm);
+
+/* Boot: loads cfg->kernel (bzImage, multiboot ELF, ELF64) and sets vCPU 0. */
+enum nx_kernel_kind { NX_KERNEL_BZIMAGE, NX_KERNEL_MULTIBOOT, NX_KERNEL_ELF64 };
+struct nx_boot {
+	enum nx_kernel_kind kind;
+	uint64_t entry;
+	uint64_t rsi;		/* boot_params (Linux) */
+	uint32_t eax, ebx;	/* multiboot magic and info */
+	bool long_mode;		/* enter in 64-bit mode (else 32-bit protected) */
+};
+int nx_boot_load(struct nx_vm *vm, struct nx_boot *b);
+int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b);
+
+/* ---- serial (16550A on COM1) ------------------------------------------- */
+struct nx_serial;
+struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq,
+				    const char *out_path);
+void nx_serial_destroy(struct nx_serial *s);
+
+/* ---- guest memory layout of boot data ---------------------------------- */
+#define NX_BOOT_GDT		0x0500
+#define NX_BOOT_PARAMS		0x7000	/* Linux zero page            */
+#define NX_BOOT_CMDLINE		0x20000
+#define NX_BOOT_CMDLINE_MAX	0x10000
+#define NX_BOOT_PML4		0x9000	/* identity page tables       */
+#define NX_MB_INFO		0x6000	/* multiboot info + mmap      */
+#define NX_MPTABLE		0x9fc00	/* MP floating pointer + table (below EBDA end) */
+#define NX_ACPI_BASE		0xe0000	/* RSDP must be in 0xe0000-0xfffff */
+#define NX_ACPI_SIZE		0x10000
+
+#endif

@@ -1,0 +1,16 @@
+# Unit tests: one cmocka program per tests/unit/test_*.c, linked with libnexit.a.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: unit-bins asan-bins
+unit-bins: $(UNIT_BINS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnexit.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libnexit.a $(LIBS) -lcmocka
+
+# Everything once more under AddressSanitizer + UBSan, in its own build tree.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan-bins:
+	$(MAKE) --no-print-directory BUILD=build/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		build/asan/nexit build/asan/nexit-devd unit-bins
