@@ -148,6 +148,83 @@ struct nx_stats {
 };
 const char *nx_exit_reason_name(unsigned reason);
 
+/* ---- platform ports and MMIO nexit itself provides (core) ------------- */
+#define NX_PORT_DEBUG_EXIT	0xf4	/* isa-debug-exit: write v -> exit (v<<1)|1  */
+#define NX_PORT_PM1A_EVT	0x600	/* ACPI PM1a_EVT_BLK (4 bytes)                */
+#define NX_PORT_PM1A_CNT	0x604	/* ACPI PM1a_CNT_BLK (2 bytes): SLP_EN|SLP_TYP */
+#define NX_ACPI_SLP_TYP_S5	5	/* DSDT \_S5 package value; 0x604 <- (5<<10)|(1<<13) */
+#define NX_ACPI_SCI_IRQ		9
+#define NX_PORT_RESET		0xcf9	/* FADT RESET_REG, RESET_VALUE 0x06           */
+#define NX_COM1_PORT		0x3f8
+#define NX_COM1_IRQ		4
+/*
+ * Counter page at NX_COUNTER_PAGE (MMIO, read with 4- or 8-byte loads):
+ *   0x00 u32 magic NX_COUNTER_MAGIC
+ *   0x08 u64 VMM exits so far, not counting this read (so a window's exits
+ *        are end - start - 1)
+ *   0x10 u64 interrupts delivered by the fallback controller so far
+ * Absent under other VMMs (reads return all-ones).
+ */
+#define NX_COUNTER_MAGIC	0x5043584eU	/* "NXCP" */
+
+/* ---- GSI routing and KVM interrupt plumbing (core/irq.c) --------------- */
+/*
+ * KVM_SET_GSI_ROUTING replaces the whole table, so one owner keeps it:
+ * passthrough/ adds MSI routes, fallback/ adds per-RTE level routes for EOI
+ * detection (split irqchip) or irqchip pin routes (kernel irqchip).
+ */
+#define NX_IOAPIC_PINS		24	/* also KVM_ENABLE_CAP(SPLIT_IRQCHIP) arg */
+#define NX_MAX_GSI		256
+struct nx_route {
+	bool used;
+	uint32_t type;		/* KVM_IRQ_ROUTING_MSI / _IRQCHIP       */
+	uint32_t flags;		/* KVM_MSI_VALID_DEVID                  */
+	uint64_t addr;		/* MSI address, or irqchip number       */
+	uint32_t data;		/* MSI data, or irqchip pin             */
+	uint32_t devid;
+};
+struct nx_routes {
+	pthread_mutex_t lock;
+	struct nx_route r[NX_MAX_GSI];
+	unsigned next_gsi;	/* allocation cursor, starts above pins */
+};
+int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
+void nx_route_free(struct nx_vm *vm, unsigned gsi);
+int  nx_route_set_msi(struct nx_vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
+		      uint32_t flags, uint32_t devid);
+int  nx_route_set_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned pin);
+int  nx_route_clear(struct nx_vm *vm, unsigned gsi);
+int  nx_routes_commit(struct nx_vm *vm);		/* KVM_SET_GSI_ROUTING */
+int  nx_irqfd_assign(struct nx_vm *vm, int fd, unsigned gsi, int resamplefd);	/* resamplefd -1 = none */
+int  nx_irqfd_deassign(struct nx_vm *vm, int fd, unsigned gsi);
+int  nx_ioeventfd_assign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
+			 bool pio, bool datamatch, uint64_t data);
+int  nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
+			   bool pio, bool datamatch, uint64_t data);
+int  nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data);	/* KVM_SIGNAL_MSI */
+/* x86 MSI address/data as the guest writes them (Intel SDM 11.11). */
+static inline uint32_t nx_msi_dest(uint64_t addr) { return (addr >> 12) & 0xff; }
+static inline uint32_t nx_msi_vector(uint32_t data) { return data & 0xff; }
+
+/*
+ * A host-side interrupt source behind a level line (irqdev INTx, the
+ * out-of-process backend, VFIO INTx). The fallback controller masks it when
+ * it fires and unmasks it only after the guest's EOI.
+ */
+struct nx_irq_source {
+	const char *name;
+	void *opaque;
+	int trigger_fd;		/* eventfd the source signals on assertion (-1: uses nx_irq_set_line) */
+	int resample_fd;	/* irqchip=kernel: KVM signals it on EOI; source unmasks (-1: fallback does) */
+	void (*mask)(void *opaque);
+	void (*unmask)(void *opaque);
+	bool (*is_asserted)(void *opaque);
+};
+
+/* Stats hooks: subsystems add their per-line counters to the stats JSON. */
+typedef void (*nx_stats_hook)(void *opaque, void *json_obj /* struct json_object * */);
+#define NX_MAX_STATS_HOOKS 8
+
 /* ---- VM and vCPUs ------------------------------------------------------ */
 struct kvm_run;
 struct nx_vm;
@@ -171,12 +248,16 @@ struct nx_irq_ops {
 	void *opaque;
 	/* Raise/lower a legacy GSI line (IOAPIC pin or PIC irq). */
 	void (*set_line)(void *opaque, unsigned gsi, bool level);
+	/* Attach a host-side source to a level line (gsi = IOAPIC pin). */
+	int (*attach_source)(void *opaque, unsigned gsi, struct nx_irq_source *src);
+	/* The source went away (backend died): mask its line, keep the VM going. */
+	void (*detach_source)(void *opaque, unsigned gsi);
+	/* Counter page 0x10: interrupts the controller delivered. */
+	uint64_t (*delivered)(void *opaque);
 	/* KVM_EXIT_IOAPIC_EOI with this vector (split irqchip). */
 	void (*eoi)(void *opaque, unsigned vector);
 	/* VM is shutting down or resetting: mask every line. */
 	void (*shutdown)(void *opaque);
-	/* Add per-line counters to the stats JSON (a json_object *). */
-	void (*stats_json)(void *opaque, void *jobj);
 };
 
 struct nx_vm {
@@ -195,6 +276,10 @@ struct nx_vm {
 	struct nx_irq_ops irq;		/* set by the interrupt controller */
 	struct nx_serial *serial;
 	int stats_fd_vm;		/* VM-wide KVM_GET_STATS_FD, -1 if absent */
+	struct nx_routes routes;
+	struct { nx_stats_hook fn; void *opaque; } stats_hooks[NX_MAX_STATS_HOOKS];
+	int nstats_hooks;
+	void *pci;			/* struct nx_pci, core/pci.c */
 
 	/* Shutdown: the first vCPU to stop the VM sets these and kicks the others. */
 	atomic_bool stopping;
@@ -217,6 +302,9 @@ void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out);
 /* Register a userspace exit in the counters (called by the run loop). */
 void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
 int  nx_stats_write_json(struct nx_vm *vm, const char *path);
+int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
+/* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
+void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
 
 /* ---- x86 platform (core/x86) ------------------------------------------- */
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
