@@ -22,6 +22,9 @@
 #define NX_MAX_DEVICES	16
 #define NX_MAX_CPUID_HIDE 16
 
+struct nx_vm;
+struct nx_vcpu;
+
 /* ---- errors and logging ------------------------------------------------ */
 int  nx_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns -1 */
 void nx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
