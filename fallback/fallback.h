@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fallback.h - the exit-based, EOI-gated interrupt path: nexit's emulated
+ * interrupt controllers for legacy level lines (x86: userspace IOAPIC + 8259
+ * pair under KVM's split irqchip, or KVM's own IOAPIC with irqfd+resamplefd
+ * under irqchip=kernel) and the per-line rules they enforce:
+ *
+ *  1. a level line that fires is masked at its host source before the
+ *     virtual interrupt is delivered, and unmasked only after the guest's
+ *     EOI for that vector; a line still asserted after the EOI is delivered
+ *     again, exactly once per EOI;
+ *  2. delivery follows the guest's own redirection entry (vector,
+ *     destination, trigger mode, mask);
+ *  3. mask until ready: a line stays masked at the host until the guest
+ *     unmasks its RTE, and is masked again when the guest resets or shuts
+ *     down (its pending state is dropped, not replayed);
+ *  4. storm control: a line delivered past its budget (interrupts per
+ *     window) is held masked for a back-off period, counted and reported.
+ *
+ * The rules live in one arch-neutral state machine (gate.c) that the unit
+ * tests drive with fake sources; the controllers (x86/ioapic.c, x86/pic.c)
+ * are register models; split.c and kernel.c glue them to KVM.
+ */
+#ifndef NEXIT_FALLBACK_H
+#define NEXIT_FALLBACK_H
+
+#include "core/core.h"
+
+struct json_object;
+
+/* ---- storm control (storm.c) ------------------------------------------- */
+#define NX_STORM_DEFAULT_BUDGET		10000	/* interrupts ...            */
+#define NX_STORM_DEFAULT_WINDOW_MS	100	/* ... per this window       */
+#define NX_STORM_DEFAULT_BACKOFF_MS	100	/* held masked this long     */
+
+struct nx_storm_cfg {
+	uint32_t budget;	/* 0 = storm control off for the line */
+	uint32_t window_ms;
+	uint32_t backoff_ms;
+};
+
+struct nx_storm {
+	struct nx_storm_cfg cfg;
+	uint64_t win_start_ns;
+	uint32_t win_count;
+	uint64_t until_ns;	/* end of the current back-off, 0 if none */
+};
+
+void nx_storm_init(struct nx_storm *s, const struct nx_storm_cfg *cfg);
+void nx_storm_defaults(struct nx_storm_cfg *cfg);
+/* Counts one delivery at now; true if it exceeds the budget (the caller
+ * then starts a back-off ending at s->until_ns instead of delivering). */
+bool nx_storm_charge(struct nx_storm *s, uint64_t now_ns);
+void nx_storm_end(struct nx_storm *s, uint64_t now_ns);
+/* Parses "storm_budget=N storm_window_ms=M storm_backoff_ms=B" (any subset,
+ * separated by spaces or commas; other keys ignored) over cfg. */
+int  nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts);
+
+/* ---- the gate: per-line EOI gating / masking / storm state machine ----- */
+#define NX_GATE_MAX_LINES	NX_IOAPIC_PINS
+#define NX_EOI_HIST_BUCKETS	40	/* bucket i: waits in [2^i, 2^(i+1)) ns */
+
+struct nx_gate_line {
+	unsigned gsi;
+	struct nx_irq_source *src;	/* NULL: a plain in-process line */
+	char src_name[32];		/* kept after the source is gone */
+
+	/* The guest's redirection entry, as the controller model reports it. */
+	bool guest_masked;
+	bool level;
+	uint8_t vector;
+
+	/* Line state. */
+	bool asserted;		/* last level reported by the device      */
+	bool host_masked;	/* the source is masked at the host now   */
+	bool in_service;	/* delivered, waiting for the EOI (remote IRR) */
+	uint8_t service_vector;	/* vector the pending EOI will carry      */
+	uint64_t deliver_ns;
+	bool backoff;		/* storm back-off running                 */
+	bool gone;		/* source detached (backend died)          */
+	struct nx_storm storm;
+
+	/* Counters. */
+	uint64_t delivered;
+	uint64_t masked_at_host;	/* times the source was masked     */
+	uint64_t storms;
+	uint64_t eois;
+	uint64_t vmm_exits;		/* VMM exits attributed to the line */
+	uint64_t dropped;		/* pending assertions dropped at reset */
+	uint64_t eoi_hist[NX_EOI_HIST_BUCKETS];
+};
+
+struct nx_gate;
+struct nx_gate_ops {
+	void *opaque;
+	/* Deliver the line's virtual interrupt as the guest's RTE says; return
+	 * true if it was sent. */
+	bool (*deliver)(void *opaque, struct nx_gate_line *l);
+	/* Arm (or re-arm) the line's back-off timer for deadline_ns; when it
+	 * fires the caller invokes nx_gate_backoff_expired(). May be NULL. */
+	void (*arm_backoff)(void *opaque, struct nx_gate_line *l, uint64_t deadline_ns);
+	/* Something worth one warning line happened (storm start, source gone).
+	 * May be NULL. */
+	void (*report)(void *opaque, struct nx_gate_line *l, const char *what);
+};
+
+struct nx_gate {
+	struct nx_gate_line lines[NX_GATE_MAX_LINES];
+	unsigned nlines;
+	struct nx_gate_ops ops;
+	uint64_t delivered_total;
+};
+
+/* All functions: the caller serialises calls on one gate (a mutex). */
+void nx_gate_init(struct nx_gate *g, unsigned nlines, const struct nx_gate_ops *ops);
+void nx_gate_set_storm(struct nx_gate *g, unsigned gsi, const struct nx_storm_cfg *cfg);
+int  nx_gate_attach(struct nx_gate *g, unsigned gsi, struct nx_irq_source *src,
+		    uint64_t now_ns);
+void nx_gate_detach(struct nx_gate *g, unsigned gsi);
+/* The device drives the line (in-process set_line, or a trigger eventfd =
+ * level 1). */
+void nx_gate_set_line(struct nx_gate *g, unsigned gsi, bool level, uint64_t now_ns);
+/* The guest rewrote the line's RTE. */
+void nx_gate_rte(struct nx_gate *g, unsigned gsi, bool masked, bool level,
+		 uint8_t vector, uint64_t now_ns);
+/* The guest EOIed vector (EOI broadcast): every line in service with it.
+ * Returns the number of lines it completed. */
+int  nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now_ns);
+/* The guest EOIed this line's interrupt (irqchip=kernel resamplefd). */
+bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
+void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
+/* Guest reset or shutdown: every line masked at the host, pending state
+ * dropped, every RTE masked. */
+void nx_gate_reset(struct nx_gate *g);
+/* A line is worth listing in stats: it has or had a source, or traffic. */
+bool nx_gate_line_used(const struct nx_gate_line *l);
+
+/* ---- x86: 82093AA I/O APIC register model (x86/ioapic.c) --------------- */
+#define NX_IOAPIC_IOREGSEL	0x00
+#define NX_IOAPIC_IOWIN		0x10
+#define NX_IOAPIC_EOIR		0x40	/* version 0x20 EOI register */
+#define NX_IOAPIC_MMIO_SIZE	0x1000
+#define NX_IOAPIC_VERSION	0x11	/* VER = 0x00170011: 24 pins */
+#define NX_IOAPIC_REG_ID	0x00
+#define NX_IOAPIC_REG_VER	0x01
+#define NX_IOAPIC_REG_ARB	0x02
+#define NX_IOAPIC_REG_RTE	0x10	/* RTE n: low 0x10+2n, high 0x11+2n */
+#define NX_RTE_DELIVS		(1ULL << 12)	/* delivery status (RO) */
+#define NX_RTE_POLARITY		(1ULL << 13)	/* 1 = active low */
+#define NX_RTE_REMOTE_IRR	(1ULL << 14)	/* RO: level interrupt accepted, no EOI yet */
+#define NX_RTE_LEVEL		(1ULL << 15)	/* trigger mode: 1 = level */
+#define NX_RTE_MASKED		(1ULL << 16)
+#define NX_RTE_RO_BITS		(NX_RTE_DELIVS | NX_RTE_REMOTE_IRR)
+
+struct nx_ioapic {
+	uint32_t id;
+	uint32_t ioregsel;
+	uint64_t rte[NX_IOAPIC_PINS];
+	void *opaque;
+	/* The guest wrote either half of pin's RTE (old and new value). */
+	void (*rte_changed)(void *opaque, unsigned pin, uint64_t old, uint64_t new);
+};
+
+static inline bool nx_rte_masked(uint64_t e) { return e & NX_RTE_MASKED; }
+static inline bool nx_rte_level(uint64_t e) { return e & NX_RTE_LEVEL; }
+static inline uint8_t nx_rte_vector(uint64_t e) { return e & 0xff; }
+
+void nx_ioapic_init(struct nx_ioapic *io, void *opaque,
+		    void (*rte_changed)(void *opaque, unsigned pin, uint64_t old, uint64_t new));
+void nx_ioapic_reset(struct nx_ioapic *io);
+/* One guest access at offset off of the 4 KiB window. */
+void nx_ioapic_mmio(struct nx_ioapic *io, uint64_t off, uint8_t *data, uint32_t len,
+		    bool is_write);
+/* The MSI (SDM 11.11) that carries pin's interrupt to the LAPICs in KVM. */
+void nx_ioapic_msi(const struct nx_ioapic *io, unsigned pin, uint64_t *addr, uint32_t *data);
+/* The pin sends its message now: 0 ok (Remote IRR set for level), -1 masked,
+ * -2 level with Remote IRR still set. */
+int  nx_ioapic_accept(struct nx_ioapic *io, unsigned pin);
+/* EOI broadcast: clears Remote IRR of level RTEs with vector; returns the
+ * bitmap of those pins. */
+uint32_t nx_ioapic_eoi(struct nx_ioapic *io, unsigned vector);
+void nx_ioapic_clear_remote_irr(struct nx_ioapic *io, unsigned pin);
+
+/* ---- x86: 8259A pair + ELCR register model (x86/pic.c) ----------------- */
+#define NX_PIC_MASTER_CMD	0x20
+#define NX_PIC_MASTER_DATA	0x21
+#define NX_PIC_SLAVE_CMD	0xa0
+#define NX_PIC_SLAVE_DATA	0xa1
+#define NX_PIC_ELCR_MASTER	0x4d0
+#define NX_PIC_ELCR_SLAVE	0x4d1
+
+struct nx_pic_chip {
+	uint8_t irr, isr, imr;
+	uint8_t elcr, elcr_mask;
+	uint8_t last_level;	/* input pins, for edge detection */
+	uint8_t vector_base;	/* ICW2 */
+	uint8_t icw3;
+	uint8_t prio_base;	/* IRQ with the highest priority (rotation) */
+	uint8_t init_step;	/* 0 ready, else the ICW expected next */
+	bool icw4, single, ltim;
+	bool auto_eoi, rotate_aeoi, sfnm;
+	bool read_isr, poll, special_mask;
+};
+
+struct nx_pic {
+	struct nx_pic_chip c[2];	/* [0] master at 0x20, [1] slave at 0xa0 on IR2 */
+};
+
+void nx_pic_reset(struct nx_pic *p);
+/* One byte at port (0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1). */
+void nx_pic_io(struct nx_pic *p, uint16_t port, uint8_t *data, bool is_write);
+void nx_pic_set_irq(struct nx_pic *p, unsigned irq, bool level);
+/* The master's INT pin (to LAPIC LINT0, ExtINT). */
+bool nx_pic_output(struct nx_pic *p);
+/* INTA cycle: the vector the pair puts on the bus (spurious = base + 7). */
+int  nx_pic_ack(struct nx_pic *p);
+
+/* ---- the controller: nx_fallback_init and friends ---------------------- */
+/* Installs the controller chosen by vm->cfg->irqchip into vm->irq,
+ * registers its MMIO/PIO ranges and its stats hook, starts its irq thread. */
+int  nx_fallback_init(struct nx_vm *vm);
+void nx_fallback_destroy(struct nx_vm *vm);
+/* Per-line storm budget (0 = off); valid once nx_fallback_init ran. */
+int  nx_fallback_set_storm(struct nx_vm *vm, unsigned gsi, const struct nx_storm_cfg *cfg);
+/* Appends one JSON object per used line to arr (live `nexit stat`). */
+int  nx_fallback_lines_json(struct nx_vm *vm, struct json_object *arr);
+
+#endif
