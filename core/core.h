@@ -82,6 +82,7 @@ int  nx_config_load(struct nx_config *c, const char *path);
 int  nx_config_set(struct nx_config *c, const char *section, const char *key,
 		   const char *value, const char *where);
 int  nx_parse_size(const char *s, uint64_t *out);	/* "256M", "1G", "4096" */
+int  nx_config_find_line(const char *path, const char *section, const char *key);
 
 /* ---- guest memory ------------------------------------------------------ */
 struct nx_mem_region {
@@ -114,7 +115,8 @@ int   nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max);
 
 /* ---- device bus -------------------------------------------------------- */
 struct nx_vcpu;
-/* data is little-endian, len 1/2/4/8. Reads fill data. Return 0. */
+/* addr is the offset inside the registered range; data is little-endian,
+ * len 1/2/4/8; a read fills data. */
 typedef void (*nx_io_fn)(void *opaque, uint64_t addr, uint8_t *data,
 			 uint32_t len, bool is_write, struct nx_vcpu *vcpu);
 
@@ -191,6 +193,7 @@ struct nx_routes {
 	struct nx_route r[NX_MAX_GSI];
 	unsigned next_gsi;	/* allocation cursor, starts above pins */
 };
+void nx_routes_init(struct nx_vm *vm);
 int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
 void nx_route_free(struct nx_vm *vm, unsigned gsi);
 int  nx_route_set_msi(struct nx_vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
@@ -283,12 +286,16 @@ struct nx_vm {
 	struct { nx_stats_hook fn; void *opaque; } stats_hooks[NX_MAX_STATS_HOOKS];
 	int nstats_hooks;
 	void *pci;			/* struct nx_pci, core/pci.c */
+	/* Called by each vCPU thread before its first KVM_RUN (pinning, FIFO). */
+	void (*vcpu_start)(void *opaque, struct nx_vcpu *vcpu);
+	void *vcpu_start_opaque;
 
 	/* Shutdown: the first vCPU to stop the VM sets these and kicks the others. */
 	atomic_bool stopping;
 	atomic_int exit_status;		/* process exit status */
 	char stop_reason[128];
 	pthread_mutex_t stop_lock;
+	pthread_t main_thread;		/* woken by nx_vm_stop */
 };
 
 /* Opens /dev/kvm, checks API version and the capabilities nexit needs. */
@@ -306,6 +313,11 @@ void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out);
 void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
 int  nx_stats_write_json(struct nx_vm *vm, const char *path);
 int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
+struct json_object;
+struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
+/* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
+int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
+int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
 
@@ -313,6 +325,7 @@ void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
 int nx_cpuid_setup(struct nx_vcpu *vcpu);
 int nx_cpuid_hide_valid(const char *feature);	/* 0 if known */
+const char *nx_cpuid_feature_list(void);
 
 /* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
 int nx_acpi_build(struct nx_vm *vm);
@@ -330,11 +343,15 @@ struct nx_boot {
 int nx_boot_load(struct nx_vm *vm, struct nx_boot *b);
 int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b);
 
+/* Debug-exit, ACPI PM1a, reset ports and the counter page (core/x86/platform.c). */
+int nx_platform_init(struct nx_vm *vm);
+
 /* ---- serial (16550A on COM1) ------------------------------------------- */
 struct nx_serial;
 struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq,
 				    const char *out_path);
 void nx_serial_destroy(struct nx_serial *s);
+void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr);	/* tests */
 
 /* ---- guest memory layout of boot data ---------------------------------- */
 #define NX_BOOT_GDT		0x0500

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.c - exit counters and the --stats-json file (json-c). VMM exits are
+ * counted by the run loop; kernel-side exits come from KVM's binary stats
+ * (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst 4.133).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <linux/kvm.h>
+#include "core/core.h"
+
+static const char *const reason_names[NX_EXIT_REASONS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io", [KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug", [KVM_EXIT_HLT] = "hlt", [KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open", [KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry", [KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SET_TPR] = "set_tpr", [KVM_EXIT_TPR_ACCESS] = "tpr_access",
+	[KVM_EXIT_NMI] = "nmi", [KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event", [KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi",
+	[KVM_EXIT_HYPERV] = "hyperv", [KVM_EXIT_X86_RDMSR] = "rdmsr", [KVM_EXIT_X86_WRMSR] = "wrmsr",
+};
+
+const char *nx_exit_reason_name(unsigned reason)
+{
+	if (reason < NX_EXIT_REASONS && reason_names[reason])
+		return reason_names[reason];
+	return "other";
+}
+
+void nx_stats_count_exit(struct nx_vm *vm, unsigned reason)
+{
+	atomic_fetch_add_explicit(&vm->stats.exits_total, 1, memory_order_relaxed);
+	if (reason < NX_EXIT_REASONS)
+		atomic_fetch_add_explicit(&vm->stats.exits_by_reason[reason], 1,
+					  memory_order_relaxed);
+}
+
+int nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque)
+{
+	if (vm->nstats_hooks == NX_MAX_STATS_HOOKS)
+		return nx_error("too many stats hooks");
+	vm->stats_hooks[vm->nstats_hooks].fn = fn;
+	vm->stats_hooks[vm->nstats_hooks].opaque = opaque;
+	vm->nstats_hooks++;
+	return 0;
+}
+
+/*
+ * Reads one named cumulative counter from a KVM binary stats fd: a header,
+ * then name+descriptor records, then the data block of u64 values.
+ */
+int nx_kvm_stat(int fd, const char *name, uint64_t *val)
+{
+	struct kvm_stats_header h;
+	size_t dsz;
+	char *descs;
+	int ret = -1;
+
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return -1;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		return -1;
+	if (pread(fd, descs, dsz * h.num_desc, h.desc_offset) != (ssize_t)(dsz * h.num_desc))
+		goto out;
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
+
+		if (strcmp(d->name, name) || d->size < 1)
+			continue;
+		if (pread(fd, val, sizeof(*val), h.data_offset + d->offset) == sizeof(*val))
+			ret = 0;
+		break;
+	}
+out:
+	free(descs);
+	return ret;
+}
+
+/* Sum of one per-vCPU KVM counter over all vCPUs; -1 if KVM has no such stat. */
+int nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum)
+{
+	*sum = 0;
+	for (int i = 0; i < vm->ncpus; i++) {
+		uint64_t v;
+
+		if (nx_kvm_stat(vm->vcpus[i].stats_fd, name, &v) < 0)
+			return -1;
+		*sum += v;
+	}
+	return 0;
+}
+
+static json_object *kernel_stats(struct nx_vm *vm)
+{
+	static const char *const names[] = { "exits", "io_exits", "mmio_exits", "irq_exits",
+		"halt_exits", "irq_window_exits", "irq_injections", "halt_wakeup",
+		"request_irq_exits", "signal_exits" };
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t v;
+
+		if (nx_kvm_vcpu_stat_sum(vm, names[i], &v) == 0)
+			json_object_object_add(o, names[i], json_object_new_int64((int64_t)v));
+	}
+	return o;
+}
+
+static double ms_since(uint64_t start, uint64_t t)
+{
+	return t > start ? (double)(t - start) / 1e6 : 0.0;
+}
+
+json_object *nx_stats_json(struct nx_vm *vm)
+{
+	json_object *root = json_object_new_object();
+	json_object *exits = json_object_new_object();
+	json_object *by = json_object_new_object();
+	uint64_t end = vm->stats.end_ns ? vm->stats.end_ns : nx_now_ns();
+	uint64_t first = atomic_load(&vm->stats.first_output_ns);
+
+	for (unsigned r = 0; r < NX_EXIT_REASONS; r++) {
+		uint64_t n = atomic_load(&vm->stats.exits_by_reason[r]);
+
+		if (n)
+			json_object_object_add(by, nx_exit_reason_name(r),
+					       json_object_new_int64((int64_t)n));
+	}
+	/* The keys everybody reads are present even when zero. */
+	for (unsigned r = 0; r < NX_EXIT_REASONS; r++) {
+		if ((r == KVM_EXIT_IO || r == KVM_EXIT_MMIO || r == KVM_EXIT_HLT ||
+		     r == KVM_EXIT_IOAPIC_EOI) && !json_object_object_get_ex(by, reason_names[r], NULL))
+			json_object_object_add(by, reason_names[r], json_object_new_int64(0));
+	}
+	json_object_object_add(exits, "total",
+			       json_object_new_int64((int64_t)atomic_load(&vm->stats.exits_total)));
+	json_object_object_add(exits, "by_reason", by);
+	json_object_object_add(root, "exits", exits);
+	json_object_object_add(root, "kvm", kernel_stats(vm));
+	json_object_object_add(root, "run_ms", json_object_new_double(ms_since(vm->stats.start_ns, end)));
+	json_object_object_add(root, "first_output_ms",
+			       first ? json_object_new_double(ms_since(vm->stats.start_ns, first)) : NULL);
+	json_object_object_add(root, "cpus", json_object_new_int(vm->ncpus));
+	json_object_object_add(root, "irqchip", json_object_new_string(
+		vm->cfg->irqchip == NX_IRQCHIP_SPLIT ? "split" : "kernel"));
+	json_object_object_add(root, "exit_status", json_object_new_int(atomic_load(&vm->exit_status)));
+	json_object_object_add(root, "stop_reason", json_object_new_string(vm->stop_reason));
+	for (int i = 0; i < vm->nstats_hooks; i++)
+		vm->stats_hooks[i].fn(vm->stats_hooks[i].opaque, root);
+	return root;
+}
+
+int nx_stats_write_json(struct nx_vm *vm, const char *path)
+{
+	json_object *root = nx_stats_json(vm);
+	int ret = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
+
+	json_object_put(root);
+	if (ret < 0)
+		return nx_error("cannot write stats to %s: %s", path, strerror(errno));
+	return 0;
+}

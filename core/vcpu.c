@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu.c - vCPU threads and the KVM_RUN loop with its exit dispatch table.
+ *
+ * Every return of KVM_RUN to userspace is a VMM exit and is counted: the
+ * exitless interrupt path is proven by these counters staying flat.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include "core/core.h"
+
+#define NX_KICK_SIGNAL SIGUSR1
+
+static void kick_handler(int sig) { (void)sig; }
+
+/* ---- exit handlers ----------------------------------------------------- */
+
+static int exit_io(struct nx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool wr = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* String I/O (rep outsb) arrives as count back-to-back elements. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		nx_bus_access(&vcpu->vm->pio, run->io.port, data, run->io.size, wr, vcpu);
+	return 0;
+}
+
+static int exit_mmio(struct nx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	nx_bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+		      run->mmio.len, run->mmio.is_write, vcpu);
+	return 0;
+}
+
+static int exit_hlt(struct nx_vcpu *vcpu)
+{
+	/* With the LAPIC in KVM, HLT is handled in the kernel; a HLT exit
+	 * means the guest halted with nothing that can wake it. */
+	(void)vcpu;
+	return 0;
+}
+
+static int exit_eoi(struct nx_vcpu *vcpu)
+{
+	struct nx_vm *vm = vcpu->vm;
+
+	/* KVM_EXIT_IOAPIC_EOI: split irqchip, a level vector was EOIed. */
+	if (vm->irq.eoi)
+		vm->irq.eoi(vm->irq.opaque, vcpu->run->eoi.vector);
+	return 0;
+}
+
+static int exit_system_event(struct nx_vcpu *vcpu)
+{
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		nx_vm_stop(vcpu->vm, 0, "guest powered off");
+		return 1;
+	case KVM_SYSTEM_EVENT_RESET:
+		nx_vm_stop(vcpu->vm, 0, "guest requested reset");
+		return 1;
+	default:
+		nx_vm_stop(vcpu->vm, 1, "guest system event");
+		return -1;
+	}
+}
+
+static int exit_fatal(struct nx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char reason[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_SHUTDOWN:
+		snprintf(reason, sizeof(reason), "vCPU %d: triple fault (KVM_EXIT_SHUTDOWN)", vcpu->id);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(reason, sizeof(reason), "vCPU %d: KVM internal error, suberror %u%s", vcpu->id,
+			 run->internal.suberror,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)" : "");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(reason, sizeof(reason), "vCPU %d: VM entry failed, hardware reason 0x%llx",
+			 vcpu->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	default:
+		snprintf(reason, sizeof(reason), "vCPU %d: unhandled exit %s (%u)", vcpu->id,
+			 nx_exit_reason_name(run->exit_reason), run->exit_reason);
+		break;
+	}
+	nx_error("%s", reason);
+	nx_vcpu_dump(vcpu, stderr);
+	nx_vm_stop(vcpu->vm, 1, reason);
+	return -1;
+}
+
+static void install_default_handlers(struct nx_vm *vm)
+{
+	for (int i = 0; i < NX_EXIT_REASONS; i++)
+		if (!vm->exit_handlers[i])
+			vm->exit_handlers[i] = exit_fatal;
+	vm->exit_handlers[KVM_EXIT_IO] = exit_io;
+	vm->exit_handlers[KVM_EXIT_MMIO] = exit_mmio;
+	vm->exit_handlers[KVM_EXIT_HLT] = exit_hlt;
+	vm->exit_handlers[KVM_EXIT_IOAPIC_EOI] = exit_eoi;
+	vm->exit_handlers[KVM_EXIT_SYSTEM_EVENT] = exit_system_event;
+}
+
+/* ---- the run loop ------------------------------------------------------ */
+
+static void *vcpu_thread(void *arg)
+{
+	struct nx_vcpu *vcpu = arg;
+	struct nx_vm *vm = vcpu->vm;
+	sigset_t set;
+	char name[16];
+
+	snprintf(name, sizeof(name), "nexit-vcpu%d", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
+	/* The kick signal is the only one a vCPU thread takes. */
+	sigemptyset(&set);
+	sigaddset(&set, NX_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (vm->vcpu_start)
+		vm->vcpu_start(vm->vcpu_start_opaque, vcpu);
+
+	while (!atomic_load(&vm->stopping)) {
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+		unsigned reason;
+
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->run->immediate_exit = 0;
+				nx_stats_count_exit(vm, KVM_EXIT_INTR);
+				continue;
+			}
+			nx_error("vCPU %d: KVM_RUN: %s", vcpu->id, strerror(errno));
+			nx_vcpu_dump(vcpu, stderr);
+			nx_vm_stop(vm, 1, "KVM_RUN failed");
+			break;
+		}
+		reason = vcpu->run->exit_reason;
+		nx_stats_count_exit(vm, reason);
+		if (reason >= NX_EXIT_REASONS) {
+			exit_fatal(vcpu);
+			break;
+		}
+		if (vm->exit_handlers[reason](vcpu) != 0)
+			break;
+	}
+	return NULL;
+}
+
+int nx_vcpus_create(struct nx_vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigaction(NX_KICK_SIGNAL, &sa, NULL);
+	install_default_handlers(vm);
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct nx_vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->stats_fd = -1;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0)
+			return nx_error("KVM_CREATE_VCPU %d: %s", i, strerror(errno));
+		v->run_size = vm->vcpu_mmap_size;
+		v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED)
+			return nx_error("mmap of vCPU %d kvm_run: %s", i, strerror(errno));
+		if (nx_cpuid_setup(v) < 0)
+			return -1;
+#ifdef KVM_GET_STATS_FD
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+#endif
+	}
+	return 0;
+}
+
+static void kick_all(struct nx_vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct nx_vcpu *v = &vm->vcpus[i];
+
+		/* immediate_exit closes the race with a vCPU about to enter KVM_RUN. */
+		if (v->run)
+			v->run->immediate_exit = 1;
+		if (v->thread)
+			pthread_kill(v->thread, NX_KICK_SIGNAL);
+	}
+}
+
+void nx_vm_stop(struct nx_vm *vm, int status, const char *reason)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!atomic_load(&vm->stopping)) {
+		atomic_store(&vm->exit_status, status);
+		snprintf(vm->stop_reason, sizeof(vm->stop_reason), "%s", reason);
+		atomic_store(&vm->stopping, true);
+		if (vm->main_thread)
+			pthread_kill(vm->main_thread, SIGUSR2);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+int nx_vm_run(struct nx_vm *vm)
+{
+	sigset_t set, old;
+	uint64_t deadline = vm->cfg->timeout_s ?
+			    nx_now_ns() + (uint64_t)vm->cfg->timeout_s * 1000000000ull : 0;
+
+	/* vCPU threads inherit a mask with everything blocked; each unblocks
+	 * only the kick. The main thread takes SIGINT/SIGTERM synchronously. */
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGABRT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (int i = 0; i < vm->ncpus; i++) {
+		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]) != 0) {
+			nx_vm_stop(vm, 1, "cannot create vCPU thread");
+			nx_error("cannot create the thread of vCPU %d", i);
+			break;
+		}
+	}
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);	/* nx_vm_stop's wake-up */
+	vm->main_thread = pthread_self();
+	while (!atomic_load(&vm->stopping)) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		int sig = sigtimedwait(&set, NULL, &ts);
+
+		if (sig > 0 && sig != SIGUSR2) {
+			char why[64];
+			snprintf(why, sizeof(why), "stopped by signal %d", sig);
+			nx_vm_stop(vm, 128 + sig, why);
+		} else if (deadline && nx_now_ns() > deadline) {
+			nx_error("guest did not finish within timeout = %d s", vm->cfg->timeout_s);
+			nx_vm_stop(vm, 124, "timeout");
+		}
+	}
+	kick_all(vm);
+	for (int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].thread)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	vm->stats.end_ns = nx_now_ns();
+	if (vm->irq.shutdown)
+		vm->irq.shutdown(vm->irq.opaque);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return atomic_load(&vm->exit_status);
+}
