@@ -1,0 +1,140 @@
+/* Unit tests: the 16550A registers (core/serial.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "core/core.h"
+
+struct fake_pic { int raises, lowers; bool level; };
+
+static void set_line(void *op, unsigned gsi, bool level)
+{
+	struct fake_pic *p = op;
+
+	assert_int_equal(gsi, NX_COM1_IRQ);
+	if (level) p->raises++; else p->lowers++;
+	p->level = level;
+}
+
+static struct nx_vm vm;
+static struct fake_pic pic;
+static char out[] = "/tmp/nexit-serial-XXXXXX";
+
+static struct nx_serial *mk(void)
+{
+	int fd = mkstemp(out);
+
+	close(fd);
+	memset(&vm, 0, sizeof(vm));
+	memset(&pic, 0, sizeof(pic));
+	nx_bus_init(&vm.pio);
+	vm.irq.set_line = set_line;
+	vm.irq.opaque = &pic;
+	return nx_serial_create(&vm, NX_COM1_PORT, NX_COM1_IRQ, out);
+}
+
+static uint8_t rd(struct nx_serial *s, unsigned off)
+{
+	uint8_t v = 0;
+
+	nx_serial_io(s, off, &v, false);
+	return v;
+}
+
+static void wr(struct nx_serial *s, unsigned off, uint8_t v)
+{
+	nx_serial_io(s, off, &v, true);
+}
+
+static void test_output_and_lsr(void **st)
+{
+	struct nx_serial *s = mk();
+	char buf[16] = { 0 };
+	FILE *f;
+
+	assert_int_equal(rd(s, 5) & 0x60, 0x60);	/* THRE|TEMT: always ready */
+	wr(s, 0, 'h'); wr(s, 0, 'i'); wr(s, 0, '\n');
+	nx_serial_destroy(s);
+	f = fopen(out, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	unlink(out);
+	assert_string_equal(buf, "hi\n");
+	assert_true(vm.stats.first_output_ns != 0);
+}
+
+static void test_dlab_and_scratch(void **st)
+{
+	struct nx_serial *s = mk();
+
+	wr(s, 3, 0x80);			/* DLAB */
+	wr(s, 0, 0x01); wr(s, 1, 0x00);	/* 115200 baud */
+	assert_int_equal(rd(s, 0), 0x01);
+	assert_int_equal(rd(s, 1), 0x00);
+	wr(s, 3, 0x03);			/* 8N1, DLAB off */
+	assert_int_equal(rd(s, 3), 0x03);
+	wr(s, 7, 0x5a);
+	assert_int_equal(rd(s, 7), 0x5a);
+	wr(s, 2, 0x07);			/* FIFO enable: a 16550A says so in IIR */
+	assert_int_equal(rd(s, 2) & 0xc0, 0xc0);
+	nx_serial_destroy(s);
+	unlink(out);
+}
+
+static void test_thre_interrupt(void **st)
+{
+	struct nx_serial *s = mk();
+
+	wr(s, 4, 0x08);			/* OUT2 gates the IRQ on a PC */
+	assert_int_equal(rd(s, 2) & 0x0f, 0x01);	/* nothing pending */
+	wr(s, 1, 0x02);			/* enable THRI: fires at once */
+	assert_true(pic.level);
+	assert_int_equal(rd(s, 2) & 0x0f, 0x02);	/* reading IIR clears THRI */
+	assert_false(pic.level);
+	assert_int_equal(rd(s, 2) & 0x0f, 0x01);
+	wr(s, 0, 'x');			/* transmit: THR empty again -> pending */
+	assert_true(pic.level);
+	wr(s, 1, 0x00);			/* disable: line drops */
+	assert_false(pic.level);
+	nx_serial_destroy(s);
+	unlink(out);
+}
+
+static void test_no_irq_without_out2(void **st)
+{
+	struct nx_serial *s = mk();
+
+	wr(s, 1, 0x02);
+	assert_int_equal(pic.raises, 0);
+	nx_serial_destroy(s);
+	unlink(out);
+}
+
+static void test_loopback(void **st)
+{
+	struct nx_serial *s = mk();
+
+	wr(s, 4, 0x10 | 0x0f);		/* LOOP + DTR RTS OUT1 OUT2 */
+	assert_int_equal(rd(s, 6) & 0xf0, 0xf0);
+	wr(s, 0, 0xa5);
+	assert_int_equal(rd(s, 5) & 0x01, 0x01);	/* data ready */
+	assert_int_equal(rd(s, 0), 0xa5);
+	assert_int_equal(rd(s, 5) & 0x01, 0x00);
+	nx_serial_destroy(s);
+	unlink(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_and_lsr),
+		cmocka_unit_test(test_dlab_and_scratch),
+		cmocka_unit_test(test_thre_interrupt),
+		cmocka_unit_test(test_no_irq_without_out2),
+		cmocka_unit_test(test_loopback),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
