@@ -330,6 +330,9 @@ const char *nx_cpuid_feature_list(void);
 /* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
 int nx_acpi_build(struct nx_vm *vm);
 int nx_mptable_build(struct nx_vm *vm);
+/* PCI INTx -> IOAPIC pin (GSI): 16 + ((slot + pin) % 8), pin 0 = INTA#.
+ * The MP table, PCI and fallback code all follow this (core/x86/intx.c). */
+unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin);
 
 /* Boot: loads cfg->kernel (bzImage, multiboot ELF, ELF64) and sets vCPU 0. */
 enum nx_kernel_kind { NX_KERNEL_BZIMAGE, NX_KERNEL_MULTIBOOT, NX_KERNEL_ELF64 };
