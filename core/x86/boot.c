@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * boot.c - picks the loader for cfg->kernel (bzImage, multiboot v1, plain
+ * ELF64) and the helpers they share: reading files, checking that what they
+ * place fits in guest RAM, the command line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/x86/boot.h"
+
+/* Nothing nexit boots is larger; stops a mistaken path from eating memory. */
+#define NX_FILE_MAX	(2ULL << 30)
+
+static int open_regular(const char *what, const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd;
+
+	if (!path || !*path)
+		return nx_error("no %s given (--%s FILE or [kernel] %s in the config)",
+				what, what, strcmp(what, "kernel") ? what : "path");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nx_error("%s '%s': %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nx_error("%s '%s': not a regular file", what, path);
+	}
+	if ((uint64_t)st.st_size > NX_FILE_MAX) {
+		close(fd);
+		return nx_error("%s '%s': %llu bytes is larger than nexit loads (2 GiB)",
+				what, path, (unsigned long long)st.st_size);
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+static int read_all(int fd, uint8_t *dst, uint64_t len, const char *what, const char *path)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, dst + done, len - done > (1u << 30) ? (1u << 30) : len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return nx_error("%s '%s': read failed: %s", what, path,
+					r < 0 ? strerror(errno) : "file shrank while reading");
+		done += r;
+	}
+	return 0;
+}
+
+int nx_file_size(const char *what, const char *path, uint64_t *size)
+{
+	int fd = open_regular(what, path, size);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int nx_file_read(const char *what, const char *path, uint8_t **buf, size_t *len)
+{
+	uint64_t size;
+	int fd = open_regular(what, path, &size), r;
+
+	if (fd < 0)
+		return fd;
+	*buf = malloc(size ? size : 1);
+	if (!*buf) {
+		close(fd);
+		return nx_error("%s '%s': out of memory for %llu bytes", what, path,
+				(unsigned long long)size);
+	}
+	r = read_all(fd, *buf, size, what, path);
+	close(fd);
+	if (r < 0) {
+		free(*buf);
+		*buf = NULL;
+		return r;
+	}
+	*len = size;
+	return 0;
+}
+
+int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
+		     uint64_t gpa, uint64_t size)
+{
+	uint64_t now;
+	void *dst = nx_boot_place(vm, what, gpa, size);
+	int fd, r;
+
+	if (!dst)
+		return -1;
+	fd = open_regular(what, path, &now);
+	if (fd < 0)
+		return fd;
+	if (now != size) {
+		close(fd);
+		return nx_error("%s '%s': file changed size while loading", what, path);
+	}
+	r = read_all(fd, dst, size, what, path);
+	close(fd);
+	return r;
+}
+
+uint64_t nx_lowmem_end(const struct nx_mem *m)
+{
+	return m->nregions > 0 && m->regions[0].gpa == 0 ? m->regions[0].size : 0;
+}
+
+void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len)
+{
+	void *p = NULL;
+
+	if (gpa >= NX_BOOT_LOAD_MIN && gpa + len >= gpa)
+		p = nx_gpa(&vm->mem, gpa, len ? len : 1);
+	if (!p)
+		nx_error("%s at [0x%llx, 0x%llx) does not fit in guest RAM "
+			 "(RAM from 1 MiB: [0x100000, 0x%llx)%s; raise --mem)", what,
+			 (unsigned long long)gpa, (unsigned long long)(gpa + len),
+			 (unsigned long long)nx_lowmem_end(&vm->mem),
+			 vm->mem.nregions > 1 ? " and above 4 GiB" : "");
+	return p;
+}
+
+int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
+{
+	const char *s = vm->cfg->cmdline;
+	size_t len = strnlen(s, sizeof(vm->cfg->cmdline));
+	char *dst;
+
+	if (max > NX_BOOT_CMDLINE_MAX - 1)
+		max = NX_BOOT_CMDLINE_MAX - 1;
+	if (len > max)
+		return nx_error("kernel command line is %zu bytes, the kernel accepts at most %llu",
+				len, (unsigned long long)max);
+	dst = nx_gpa(&vm->mem, NX_BOOT_CMDLINE, len + 1);
+	if (!dst)
+		return nx_error("guest RAM too small for the command line at 0x%x",
+				NX_BOOT_CMDLINE);
+	memcpy(dst, s, len);
+	dst[len] = 0;
+	return 0;
+}
+
+int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
+{
+	struct nx_kimage k = { .path = vm->cfg->kernel };
+	long mb;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if (nx_lowmem_end(&vm->mem) < 2 * NX_BOOT_LOAD_MIN)
+		return nx_error("guest RAM (%llu KiB) is too small to boot a kernel (need 2 MiB)",
+				(unsigned long long)(vm->mem.size >> 10));
+	r = nx_file_read("kernel", k.path, &k.data, &k.size);
+	if (r < 0)
+		return r;
+
+	/* Order matters: a bzImage's setup code never carries a multiboot
+	 * header, while multiboot kernels are usually also ELF files. */
+	if (nx_is_bzimage(&k))
+		r = nx_bzimage_load(vm, &k, b);
+	else if ((mb = nx_multiboot_find(&k)) >= 0)
+		r = nx_multiboot_load(vm, &k, mb, b);
+	else if (nx_is_elf(&k))
+		r = nx_elf64_load(vm, &k, b);
+	else
+		r = nx_error("kernel '%s' is neither an ELF file nor a bzImage "
+			     "(no ELF magic, no multiboot header, no \"HdrS\" at 0x202)", k.path);
+	free(k.data);
+	return r;
+}

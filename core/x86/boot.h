@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * boot.h - internals shared by the x86 boot loaders (boot.c, bzimage.c,
+ * multiboot.c, elf.c, pgtable.c). Not part of core's public interface; the
+ * unit tests include it to check the pieces one by one.
+ */
+#ifndef NEXIT_X86_BOOT_H
+#define NEXIT_X86_BOOT_H
+
+#include "core/core.h"
+
+/* A kernel file read into host memory. */
+struct nx_kimage {
+	const char *path;
+	uint8_t *data;
+	size_t size;
+};
+
+/* Lowest guest address a kernel or module may occupy: below 1 MiB live the
+ * GDT, page tables, boot_params, cmdline, MP and ACPI tables. */
+#define NX_BOOT_LOAD_MIN	0x100000ULL
+/* A small boot stack between boot_params (0x7000) and the PML4 (0x9000). */
+#define NX_BOOT_STACK		0x8ff0ULL
+
+/* GDT selectors (Linux boot protocol: __BOOT_CS 0x10, __BOOT_DS 0x18). */
+#define NX_SEL_CODE32		0x08
+#define NX_SEL_CODE64		0x10
+#define NX_SEL_DATA		0x18
+
+/* Reads a whole file (what = "kernel", "initrd", ...). */
+int nx_file_read(const char *what, const char *path, uint8_t **buf, size_t *len);
+/* Reads a whole file straight into guest RAM at gpa (size known by stat). */
+int nx_file_size(const char *what, const char *path, uint64_t *size);
+int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
+		     uint64_t gpa, uint64_t size);
+
+/* End of the RAM region that starts at 0 (min(mem, 3 GiB)). */
+uint64_t nx_lowmem_end(const struct nx_mem *m);
+/* Host pointer for [gpa, gpa+len) if it is RAM at or above 1 MiB, else one
+ * nx_error line naming what did not fit. */
+void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len);
+/* Copies the command line to NX_BOOT_CMDLINE; max = the kernel's limit. */
+int nx_boot_cmdline(struct nx_vm *vm, uint64_t max);
+
+/* Each loader fills b and returns 0, or prints one error and returns <0. */
+bool nx_is_bzimage(const struct nx_kimage *k);
+int nx_bzimage_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b);
+/* Offset of a valid multiboot v1 header in the first 8 KiB, or -1. */
+long nx_multiboot_find(const struct nx_kimage *k);
+int nx_multiboot_load(struct nx_vm *vm, const struct nx_kimage *k, long hdr_off,
+		      struct nx_boot *b);
+bool nx_is_elf(const struct nx_kimage *k);
+/* Loads PT_LOAD segments (ELF32 or ELF64) by physical address; returns the
+ * entry (translated to a physical address) and the end of the image. */
+int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
+			 uint64_t *entry, uint64_t *end);
+int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b);
+
+/* GDT at NX_BOOT_GDT and identity page tables at NX_BOOT_PML4. */
+int nx_boot_build_gdt(struct nx_mem *m);
+int nx_boot_build_pgtables(struct nx_mem *m);
+/* Bytes of identity mapping the boot page tables provide. */
+#define NX_BOOT_IDMAP_SIZE	(4ULL << 30)
+
+#endif

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * elf.c - ELF kernels (System V gABI): PT_LOAD segments are copied to their
+ * physical addresses (p_paddr), the rest of p_memsz is zeroed (bss). Used
+ * for multiboot ELF32/ELF64 kernels and for plain ELF64 kernels, which are
+ * entered in 64-bit mode with identity-mapped page tables.
+ */
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/x86/boot.h"
+
+bool nx_is_elf(const struct nx_kimage *k)
+{
+	return k->size >= EI_NIDENT && !memcmp(k->data, ELFMAG, SELFMAG);
+}
+
+/* One program header in a class-independent form. */
+struct seg { uint32_t type; uint64_t off, vaddr, paddr, filesz, memsz; };
+
+static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
+		      uint64_t *entry, bool *is64)
+{
+	const uint8_t *d = k->data;
+	uint64_t phoff, phentsize, phnum;
+
+	if (d[EI_DATA] != ELFDATA2LSB)
+		return nx_error("kernel '%s': ELF file is not little-endian", k->path);
+	if (d[EI_CLASS] == ELFCLASS64) {
+		const Elf64_Ehdr *e = (const void *)d;
+
+		if (k->size < sizeof(*e))
+			return nx_error("kernel '%s': truncated ELF header", k->path);
+		if (e->e_machine != EM_X86_64)
+			return nx_error("kernel '%s': ELF64 for machine %u, not x86_64", k->path,
+					e->e_machine);
+		phoff = e->e_phoff; phentsize = e->e_phentsize; phnum = e->e_phnum;
+		*entry = e->e_entry;
+		*is64 = true;
+		if (phentsize != sizeof(Elf64_Phdr))
+			return nx_error("kernel '%s': odd ELF program header size %llu", k->path,
+					(unsigned long long)phentsize);
+	} else if (d[EI_CLASS] == ELFCLASS32) {
+		const Elf32_Ehdr *e = (const void *)d;
+
+		if (k->size < sizeof(*e))
+			return nx_error("kernel '%s': truncated ELF header", k->path);
+		if (e->e_machine != EM_386)
+			return nx_error("kernel '%s': ELF32 for machine %u, not i386", k->path,
+					e->e_machine);
+		phoff = e->e_phoff; phentsize = e->e_phentsize; phnum = e->e_phnum;
+		*entry = e->e_entry;
+		*is64 = false;
+		if (phentsize != sizeof(Elf32_Phdr))
+			return nx_error("kernel '%s': odd ELF program header size %llu", k->path,
+					(unsigned long long)phentsize);
+	} else {
+		return nx_error("kernel '%s': unknown ELF class %u", k->path, d[EI_CLASS]);
+	}
+	if (phnum == 0)
+		return nx_error("kernel '%s': ELF file has no program headers", k->path);
+	if (phoff > k->size || phnum * phentsize > k->size - phoff)
+		return nx_error("kernel '%s': truncated ELF file (program headers past the end)",
+				k->path);
+
+	*out = calloc(phnum, sizeof(**out));
+	if (!*out)
+		return nx_error("out of memory");
+	for (uint64_t i = 0; i < phnum; i++) {
+		const uint8_t *p = d + phoff + i * phentsize;
+		struct seg *s = &(*out)[i];
+
+		if (*is64) {
+			const Elf64_Phdr *ph = (const void *)p;
+			*s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_paddr,
+					   ph->p_filesz, ph->p_memsz };
+		} else {
+			const Elf32_Phdr *ph = (const void *)p;
+			*s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_paddr,
+					   ph->p_filesz, ph->p_memsz };
+		}
+	}
+	*n = phnum;
+	return 0;
+}
+
+int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
+			 uint64_t *entry, uint64_t *end)
+{
+	struct seg *s = NULL;
+	unsigned n = 0, loaded = 0;
+	uint64_t e_entry, phys_entry = 0;
+	bool is64, found = false;
+	int r = read_phdrs(k, &s, &n, &e_entry, &is64);
+
+	if (r < 0)
+		return r;
+	*end = 0;
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		char what[64];
+		uint8_t *dst;
+
+		if (s[i].type != PT_LOAD || s[i].memsz == 0)
+			continue;
+		if (s[i].filesz > s[i].memsz || s[i].off > k->size ||
+		    s[i].filesz > k->size - s[i].off) {
+			r = nx_error("kernel '%s': truncated ELF file (segment %u past the end)",
+				     k->path, i);
+			break;
+		}
+		snprintf(what, sizeof(what), "ELF segment %u of the kernel", i);
+		dst = nx_boot_place(vm, what, s[i].paddr, s[i].memsz);
+		if (!dst) {
+			r = -1;
+			break;
+		}
+		memcpy(dst, k->data + s[i].off, s[i].filesz);
+		memset(dst + s[i].filesz, 0, s[i].memsz - s[i].filesz);
+		if (s[i].paddr + s[i].memsz > *end)
+			*end = s[i].paddr + s[i].memsz;
+		/* e_entry is a virtual address; run it at its physical home. */
+		if (!found && e_entry >= s[i].vaddr && e_entry - s[i].vaddr < s[i].memsz) {
+			phys_entry = s[i].paddr + (e_entry - s[i].vaddr);
+			found = true;
+		}
+		loaded++;
+	}
+	free(s);
+	if (r < 0)
+		return r;
+	if (!loaded)
+		return nx_error("kernel '%s': ELF file has no loadable segment", k->path);
+	*entry = found ? phys_entry : e_entry;
+	return 0;
+}
+
+int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b)
+{
+	uint64_t entry, end;
+	int r;
+
+	if (k->size > EI_CLASS && k->data[EI_CLASS] != ELFCLASS64)
+		return nx_error("kernel '%s' is a 32-bit ELF without a multiboot header; "
+				"nexit boots multiboot ELF32 or plain ELF64 kernels", k->path);
+	if (vm->cfg->initrd[0])
+		return nx_error("kernel '%s' is a plain ELF64 kernel, which has no way to receive "
+				"an initrd; use a multiboot kernel (modules) or a bzImage", k->path);
+	r = nx_elf_load_segments(vm, k, &entry, &end);
+	if (r < 0)
+		return r;
+	/* The boot page tables identity-map the low 4 GiB only. */
+	if (entry >= NX_BOOT_IDMAP_SIZE)
+		return nx_error("kernel '%s': ELF64 entry 0x%llx is not identity-mapped "
+				"(below 4 GiB)", k->path, (unsigned long long)entry);
+	r = nx_boot_cmdline(vm, NX_BOOT_CMDLINE_MAX - 1);
+	if (r < 0)
+		return r;
+	b->kind = NX_KERNEL_ELF64;
+	b->entry = entry;
+	b->long_mode = true;
+	/* Plain ELF64 has no boot-info convention; hand over the command line
+	 * the way Linux gets boot_params: a pointer in RSI. */
+	b->rsi = NX_BOOT_CMDLINE;
+	return 0;
+}
