@@ -1,7 +1,7 @@
 # Shared helpers for integration test scripts (sourced).
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NEXIT=${NEXIT:-build/nexit}
-PROBE=build/guest/probe.elf
+PROBE=${PROBE:-build/guest/probe.elf}
 skip() { echo "skip: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no usable /dev/kvm"; }

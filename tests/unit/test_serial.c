@@ -21,11 +21,14 @@ static void set_line(void *op, unsigned gsi, bool level)
 
 static struct nx_vm vm;
 static struct fake_pic pic;
-static char out[] = "/tmp/nexit-serial-XXXXXX";
+static char out[64];
 
 static struct nx_serial *mk(void)
 {
-	int fd = mkstemp(out);
+	int fd;
+
+	strcpy(out, "/tmp/nexit-serial-XXXXXX");
+	fd = mkstemp(out);
 
 	close(fd);
 	memset(&vm, 0, sizeof(vm));
