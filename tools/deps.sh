@@ -1,17 +1,29 @@
 #!/bin/sh
 # Installs the Debian packages nexit needs to build, test and benchmark,
 # only those that are missing (dpkg-query), with one apt-get call.
+# The arm64 build (make ARCH=arm64, docs/arm64.md) and its nested test need
+# the cross compiler, qemu-system-aarch64 and the arm64 libraries through
+# Debian multiarch: arm64 is added as a foreign architecture once.
 set -e
 PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev libseccomp-dev
       qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd gnuplot-nox linux-perf
       binutils"
+PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
+      libinih-dev:arm64 libjson-c-dev:arm64 libfdt-dev:arm64"
+[ "${NEXIT_NO_ARM64:-}" ] && PKGS_ARM64=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+update=""
+if [ -n "$PKGS_ARM64" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "deps: adding the arm64 architecture (dpkg multiarch)"
+	$SUDO dpkg --add-architecture arm64
+	update=1
+fi
 missing=""
-for p in $PKGS; do
+for p in $PKGS $PKGS_ARM64; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
-export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
