@@ -85,7 +85,7 @@ struct nx_gate_line {
 	uint64_t masked_at_host;	/* times the source was masked     */
 	uint64_t storms;
 	uint64_t eois;
-	uint64_t vmm_exits;		/* VMM exits attributed to the line */
+	uint64_t vmm_exits;		/* VMM exits on the line's delivery path (EOI) */
 	uint64_t dropped;		/* pending assertions dropped at reset */
 	uint64_t eoi_hist[NX_EOI_HIST_BUCKETS];
 };
@@ -214,6 +214,76 @@ void nx_pic_set_irq(struct nx_pic *p, unsigned irq, bool level);
 bool nx_pic_output(struct nx_pic *p);
 /* INTA cycle: the vector the pair puts on the bus (spurious = base + 7). */
 int  nx_pic_ack(struct nx_pic *p);
+
+/* ---- irq thread: epoll over trigger/resample eventfds and timers ------- */
+#define NX_IRQTHREAD_MAX	96
+typedef void (*nx_irqthread_fn)(void *opaque, int fd, unsigned tag);
+struct nx_irqthread {
+	int epfd;
+	int stopfd;		/* eventfd: ends the thread */
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;	/* guards ents */
+	struct nx_irqthread_ent {
+		int fd;
+		nx_irqthread_fn fn;
+		void *opaque;
+		unsigned tag;
+		uint32_t gen;	/* stale epoll events of a removed fd are dropped */
+		bool used;
+	} ents[NX_IRQTHREAD_MAX];
+};
+int  nx_irqthread_start(struct nx_irqthread *t);
+int  nx_irqthread_add(struct nx_irqthread *t, int fd, nx_irqthread_fn fn, void *opaque,
+		      unsigned tag);
+void nx_irqthread_del(struct nx_irqthread *t, int fd);
+void nx_irqthread_stop(struct nx_irqthread *t);
+
+/* ---- the controller instance (init.c, split.c, kernel.c, stats.c) ------ */
+#define NX_FALLBACK_MAGIC	0x4e584642u	/* "NXFB" */
+#define NX_KERNEL_POLL_MS	20	/* irqchip=kernel: RTE mirror refresh */
+
+struct nx_fallback {
+	uint32_t magic;
+	struct nx_vm *vm;
+	bool kernel;			/* irqchip=kernel (else split) */
+	pthread_mutex_t lock;		/* recursive: a source's mask op may call set_line */
+	struct nx_gate gate;
+	struct nx_ioapic ioapic;	/* split: the model; kernel: mirror of KVM's RTEs */
+	struct nx_pic pic;		/* split only */
+	struct nx_irqthread thr;
+	struct nx_fb_pin {
+		int timerfd;		/* storm back-off, -1 until the first storm */
+		int trigger_fd;		/* watched source eventfd, -1 if none */
+		/* split: the level MSI route on GSI = pin that makes KVM exit on EOI */
+		bool route;
+		uint64_t route_addr;
+		uint32_t route_data;
+		/* kernel: our irqfd + resamplefd on GSI = pin, or the source's own */
+		int irqfd, resamplefd;
+		bool direct;		/* source's fds handed to KVM: off the path */
+		uint64_t setup_exits;	/* guest IOAPIC accesses to this pin's RTE */
+	} pins[NX_IOAPIC_PINS];
+	int poll_timerfd;		/* kernel: RTE mirror refresh, -1 if none */
+	_Atomic uint64_t delivered;	/* counter page 0x10 */
+	uint64_t eoi_exits;		/* KVM_EXIT_IOAPIC_EOI seen */
+	uint64_t eoi_unmatched;		/* ... for no line in service */
+	uint64_t mmio_exits;		/* IOAPIC register accesses */
+	uint64_t pic_exits;		/* 8259/ELCR port accesses */
+	uint64_t deliver_errors;
+	uint64_t line_sets;		/* kernel: KVM_IRQ_LINE for plain lines */
+};
+
+/* init.c: shared pieces */
+void nx_fb_arm_backoff(void *opaque, struct nx_gate_line *l, uint64_t deadline_ns);
+void nx_fb_report(void *opaque, struct nx_gate_line *l, const char *what);
+void nx_fb_on_trigger(void *opaque, int fd, unsigned gsi);
+int  nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src);
+/* split.c / kernel.c */
+int  nx_fb_split_init(struct nx_fallback *fb);
+int  nx_fb_kernel_init(struct nx_fallback *fb);
+/* stats.c */
+void nx_fb_stats_hook(void *opaque, void *json_root);
 
 /* ---- the controller: nx_fallback_init and friends ---------------------- */
 /* Installs the controller chosen by vm->cfg->irqchip into vm->irq,

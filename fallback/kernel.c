@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel.c - irqchip=kernel glue: KVM emulates the IOAPIC and PIC
+ * (KVM_CREATE_IRQCHIP), so the EOI never leaves the kernel. A gated line is
+ * an irqfd on GSI = pin with KVM_IRQFD_FLAG_RESAMPLE: writing the irqfd
+ * asserts the pin; on the guest's EOI KVM de-asserts it and signals the
+ * resamplefd (Documentation/virt/kvm/api.rst, KVM_IRQFD). The irq thread
+ * turns that signal into the gate's EOI: unmask the source, or deliver once
+ * more if it is still asserted. The same rules as split.c, zero VMM exits.
+ *
+ * A source with its own resample_fd (VFIO INTx: its unmask eventfd) gets
+ * KVM's resample wired straight to it and nexit stays off the path.
+ *
+ * The guest's RTEs live in KVM; the gate's view of them (mask until ready,
+ * rule 3) is refreshed from KVM_GET_IRQCHIP every NX_KERNEL_POLL_MS while
+ * a gated line exists.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/timerfd.h>
+#include <linux/kvm.h>
+#include "fallback/fallback.h"
+
+/* Mirrors KVM's redirection table into fb->ioapic and the gate (fb->lock held). */
+static void refresh_rtes(struct nx_fallback *fb)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (ioctl(fb->vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return;
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS && pin < KVM_IOAPIC_NUM_PINS; pin++) {
+		uint64_t e = chip.chip.ioapic.redirtbl[pin].bits;
+		struct nx_gate_line *l = &fb->gate.lines[pin];
+
+		fb->ioapic.rte[pin] = e;
+		if (!l->src)
+			continue;
+		if (l->guest_masked != nx_rte_masked(e) || l->level != nx_rte_level(e) ||
+		    l->vector != nx_rte_vector(e))
+			nx_gate_rte(&fb->gate, pin, nx_rte_masked(e), nx_rte_level(e),
+				    nx_rte_vector(e), nx_now_ns());
+	}
+}
+
+static void on_poll(void *opaque, int fd, unsigned tag)
+{
+	struct nx_fallback *fb = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&fb->lock);
+	refresh_rtes(fb);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static int start_poll(struct nx_fallback *fb)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, NX_KERNEL_POLL_MS * 1000000L },
+		.it_value = { 0, NX_KERNEL_POLL_MS * 1000000L },
+	};
+
+	if (fb->poll_timerfd >= 0)
+		return 0;
+	fb->poll_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fb->poll_timerfd < 0 || timerfd_settime(fb->poll_timerfd, 0, &its, NULL) < 0)
+		return nx_error("irqchip=kernel: RTE poll timer: %s", strerror(errno));
+	return nx_irqthread_add(&fb->thr, fb->poll_timerfd, on_poll, fb, 0);
+}
+
+/* gate op: assert the pin through its irqfd; KVM's IOAPIC delivers per RTE. */
+static bool deliver(void *opaque, struct nx_gate_line *l)
+{
+	struct nx_fallback *fb = opaque;
+	uint64_t one = 1;
+
+	if (fb->pins[l->gsi].irqfd < 0 ||
+	    write(fb->pins[l->gsi].irqfd, &one, sizeof(one)) != sizeof(one)) {
+		fb->deliver_errors++;
+		return false;
+	}
+	atomic_fetch_add(&fb->delivered, 1);
+	return true;
+}
+
+/* irq thread: KVM saw the guest's EOI for the pin and de-asserted it. */
+static void on_resample(void *opaque, int fd, unsigned gsi)
+{
+	struct nx_fallback *fb = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&fb->lock);
+	nx_gate_line_eoi(&fb->gate, gsi, nx_now_ns());
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static void set_line(void *opaque, unsigned gsi, bool level)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	if (gsi < NX_IOAPIC_PINS && fb->gate.lines[gsi].src) {
+		nx_gate_set_line(&fb->gate, gsi, level, nx_now_ns());
+	} else {
+		/* A plain in-process line (COM1...): KVM's IOAPIC does it all. */
+		struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+		fb->line_sets++;
+		if (ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+			fb->deliver_errors++;
+	}
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static int attach_direct(struct nx_fallback *fb, unsigned gsi, struct nx_irq_source *src)
+{
+	struct nx_gate_line *l = &fb->gate.lines[gsi];
+
+	if (nx_irqfd_assign(fb->vm, src->trigger_fd, gsi, src->resample_fd) < 0)
+		return -1;
+	fb->pins[gsi].irqfd = src->trigger_fd;
+	fb->pins[gsi].direct = true;
+	snprintf(l->src_name, sizeof(l->src_name), "%s", src->name ? src->name : "source");
+	return 0;
+}
+
+static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_source *src)
+{
+	struct nx_fb_pin *p = &fb->pins[gsi];
+
+	if (p->irqfd < 0) {
+		p->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		p->resamplefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->irqfd < 0 || p->resamplefd < 0)
+			return nx_error("irq line %u: eventfd: %s", gsi, strerror(errno));
+		if (nx_irqfd_assign(fb->vm, p->irqfd, gsi, p->resamplefd) < 0 ||
+		    nx_irqthread_add(&fb->thr, p->resamplefd, on_resample, fb, gsi) < 0)
+			return -1;
+	}
+	if (nx_fb_storm_from_config(fb, gsi, src) < 0 ||
+	    nx_gate_attach(&fb->gate, gsi, src, nx_now_ns()) < 0)
+		return -1;
+	if (src->trigger_fd >= 0) {
+		if (nx_irqthread_add(&fb->thr, src->trigger_fd, nx_fb_on_trigger, fb, gsi) < 0) {
+			nx_gate_detach(&fb->gate, gsi);
+			return -1;
+		}
+		p->trigger_fd = src->trigger_fd;
+	}
+	refresh_rtes(fb);
+	return start_poll(fb);
+}
+
+static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
+{
+	struct nx_fallback *fb = opaque;
+	int r;
+
+	if (gsi >= NX_IOAPIC_PINS)
+		return nx_error("interrupt source '%s': no IOAPIC pin %u", src->name, gsi);
+	pthread_mutex_lock(&fb->lock);
+	if (fb->gate.lines[gsi].src || fb->pins[gsi].direct)
+		r = nx_error("interrupt line %u: already has a source", gsi);
+	else if (src->resample_fd >= 0 && src->trigger_fd >= 0)
+		r = attach_direct(fb, gsi, src);
+	else
+		r = attach_gated(fb, gsi, src);
+	pthread_mutex_unlock(&fb->lock);
+	return r;
+}
+
+static void detach_source(void *opaque, unsigned gsi)
+{
+	struct nx_fallback *fb = opaque;
+	struct nx_fb_pin *p;
+
+	if (gsi >= NX_IOAPIC_PINS)
+		return;
+	p = &fb->pins[gsi];
+	pthread_mutex_lock(&fb->lock);
+	if (p->direct) {
+		nx_irqfd_deassign(fb->vm, p->irqfd, gsi);
+		p->irqfd = -1;
+		p->direct = false;
+		fb->gate.lines[gsi].gone = true;
+		nx_fb_report(fb, &fb->gate.lines[gsi], "interrupt source gone: irqfd removed");
+	} else {
+		if (p->trigger_fd >= 0)
+			nx_irqthread_del(&fb->thr, p->trigger_fd);
+		p->trigger_fd = -1;
+		nx_gate_detach(&fb->gate, gsi);
+	}
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static uint64_t delivered(void *opaque)
+{
+	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
+}
+
+static void shutdown(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	nx_gate_reset(&fb->gate);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+int nx_fb_kernel_init(struct nx_fallback *fb)
+{
+	struct nx_gate_ops ops = { .opaque = fb, .deliver = deliver,
+				   .arm_backoff = nx_fb_arm_backoff, .report = nx_fb_report };
+
+	nx_gate_init(&fb->gate, NX_IOAPIC_PINS, &ops);
+	nx_ioapic_init(&fb->ioapic, fb, NULL);		/* a read-only mirror here */
+	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
+	 * IOAPIC routes must be in ours before anyone commits MSI routes. */
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++)
+		if (nx_route_set_irqchip(fb->vm, pin, KVM_IRQCHIP_IOAPIC, pin) < 0)
+			return -1;
+	if (nx_routes_commit(fb->vm) < 0)
+		return -1;
+	fb->vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
+		.attach_source = attach_source, .detach_source = detach_source,
+		.delivered = delivered, .shutdown = shutdown };
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * split.c - irqchip=split glue: KVM keeps the LAPICs (KVM_CAP_SPLIT_IRQCHIP,
+ * reserved pins = NX_IOAPIC_PINS), nexit emulates the IOAPIC and the 8259
+ * pair. An IOAPIC interrupt leaves as the MSI its RTE describes
+ * (KVM_SIGNAL_MSI); its EOI comes back as KVM_EXIT_IOAPIC_EOI.
+ *
+ * KVM rule this file lives by (arch/x86/kvm/irq_comm.c kvm_scan_ioapic_routes,
+ * measured on this machine): under the split irqchip a vCPU exits on the EOI
+ * of a vector only if some GSI below the reserved pin count has an MSI route
+ * with that vector, trigger mode level, and a destination that includes the
+ * vCPU. So every level RTE keeps GSI route #pin = its own MSI (level bit
+ * set), rewritten whenever the guest rewrites the RTE. The route stays while
+ * the guest masks the RTE: Linux's oneshot handlers EOI with the line masked.
+ */
+#include <string.h>
+#include <linux/kvm.h>
+#include "fallback/fallback.h"
+
+/* Keeps GSI route #pin in step with the pin's RTE (see the rule above). */
+static void sync_route(struct nx_fallback *fb, unsigned pin)
+{
+	struct nx_fb_pin *p = &fb->pins[pin];
+	uint64_t e = fb->ioapic.rte[pin];
+	bool want = nx_rte_level(e) && nx_rte_vector(e) >= 16;	/* 0-15 are invalid vectors */
+	uint64_t addr;
+	uint32_t data;
+
+	nx_ioapic_msi(&fb->ioapic, pin, &addr, &data);
+	if (want == p->route && (!want || (addr == p->route_addr && data == p->route_data)))
+		return;
+	if (want)
+		nx_route_set_msi(fb->vm, pin, addr, data, 0, 0);
+	else
+		nx_route_clear(fb->vm, pin);
+	p->route = want;
+	p->route_addr = addr;
+	p->route_data = data;
+	if (nx_routes_commit(fb->vm) < 0)
+		nx_warn("irq line %u: EOI route not installed: the line may hang", pin);
+}
+
+/* ioapic op: the guest rewrote an RTE (called under fb->lock). */
+static void rte_changed(void *opaque, unsigned pin, uint64_t old, uint64_t e)
+{
+	struct nx_fallback *fb = opaque;
+
+	/* The route first: the gate may deliver right away (a line asserted
+	 * while masked), and that interrupt's EOI must exit. */
+	sync_route(fb, pin);
+	nx_gate_rte(&fb->gate, pin, nx_rte_masked(e), nx_rte_level(e), nx_rte_vector(e),
+		    nx_now_ns());
+}
+
+/* gate op: send pin's interrupt as the guest's RTE says (rule 2). */
+static bool deliver(void *opaque, struct nx_gate_line *l)
+{
+	struct nx_fallback *fb = opaque;
+	uint64_t addr;
+	uint32_t data;
+	int r = nx_ioapic_accept(&fb->ioapic, l->gsi);
+
+	if (r == -2) {
+		/* Remote IRR left set with the gate idle (e.g. an EOI for an old
+		 * vector): the gate's state is the truth. */
+		nx_ioapic_clear_remote_irr(&fb->ioapic, l->gsi);
+		r = nx_ioapic_accept(&fb->ioapic, l->gsi);
+	}
+	if (r < 0)
+		return false;
+	nx_ioapic_msi(&fb->ioapic, l->gsi, &addr, &data);
+	/* KVM_SIGNAL_MSI returns 0 when the interrupt was coalesced or found no
+	 * destination: still sent; the guest's EOI (if any) ends it. */
+	if (nx_signal_msi(fb->vm, addr, data) < 0) {
+		nx_ioapic_clear_remote_irr(&fb->ioapic, l->gsi);
+		fb->deliver_errors++;
+		return false;
+	}
+	atomic_fetch_add(&fb->delivered, 1);
+	return true;
+}
+
+static void set_line(void *opaque, unsigned gsi, bool level)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	if (gsi < 16)
+		nx_pic_set_irq(&fb->pic, gsi, level);	/* model only, see pic.c */
+	nx_gate_set_line(&fb->gate, gsi, level, nx_now_ns());
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
+{
+	struct nx_fallback *fb = opaque;
+	int r;
+
+	if (gsi >= NX_IOAPIC_PINS)
+		return nx_error("interrupt source '%s': no IOAPIC pin %u", src->name, gsi);
+	pthread_mutex_lock(&fb->lock);
+	r = nx_fb_storm_from_config(fb, gsi, src);
+	if (r == 0)
+		r = nx_gate_attach(&fb->gate, gsi, src, nx_now_ns());
+	if (r == 0 && src->trigger_fd >= 0) {
+		r = nx_irqthread_add(&fb->thr, src->trigger_fd, nx_fb_on_trigger, fb, gsi);
+		if (r == 0)
+			fb->pins[gsi].trigger_fd = src->trigger_fd;
+		else
+			nx_gate_detach(&fb->gate, gsi);
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return r;
+}
+
+static void detach_source(void *opaque, unsigned gsi)
+{
+	struct nx_fallback *fb = opaque;
+
+	if (gsi >= NX_IOAPIC_PINS)
+		return;
+	pthread_mutex_lock(&fb->lock);
+	if (fb->pins[gsi].trigger_fd >= 0)
+		nx_irqthread_del(&fb->thr, fb->pins[gsi].trigger_fd);
+	fb->pins[gsi].trigger_fd = -1;
+	nx_gate_detach(&fb->gate, gsi);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+/* KVM_EXIT_IOAPIC_EOI on a vCPU thread: the LAPIC's EOI broadcast. */
+static void eoi(void *opaque, unsigned vector)
+{
+	struct nx_fallback *fb = opaque;
+	int n = 0;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->eoi_exits++;
+	for (unsigned i = 0; i < fb->gate.nlines; i++) {
+		struct nx_gate_line *l = &fb->gate.lines[i];
+
+		if (l->in_service && l->service_vector == vector) {
+			l->vmm_exits++;		/* this exit is on the line's path */
+			n++;
+		}
+	}
+	if (!n)
+		fb->eoi_unmatched++;
+	nx_ioapic_eoi(&fb->ioapic, vector);
+	nx_gate_eoi(&fb->gate, vector, nx_now_ns());
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static uint64_t delivered(void *opaque)
+{
+	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
+}
+
+/* Power-off or reset: every line masked at the host, pending dropped,
+ * the IOAPIC back to its reset state (all RTEs masked), EOI routes gone. */
+static void shutdown(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	nx_gate_reset(&fb->gate);
+	nx_ioapic_reset(&fb->ioapic);
+	nx_pic_reset(&fb->pic);
+	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++)
+		sync_route(fb, i);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static void ioapic_mmio(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+			bool is_write, struct nx_vcpu *vcpu)
+{
+	struct nx_fallback *fb = opaque;
+	uint32_t sel;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->mmio_exits++;
+	sel = fb->ioapic.ioregsel;
+	if (off == NX_IOAPIC_IOWIN && sel >= NX_IOAPIC_REG_RTE &&
+	    sel < NX_IOAPIC_REG_RTE + 2 * NX_IOAPIC_PINS)
+		fb->pins[(sel - NX_IOAPIC_REG_RTE) / 2].setup_exits++;
+	nx_ioapic_mmio(&fb->ioapic, off, data, len, is_write);
+	if (off == NX_IOAPIC_EOIR && is_write)
+		nx_gate_eoi(&fb->gate, data[0], nx_now_ns());	/* directed EOI */
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static void pic_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write,
+		   struct nx_vcpu *vcpu, uint16_t base)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->pic_exits++;
+	/* A word access to 0x20 touches 0x20 and 0x21, byte by byte. */
+	for (uint32_t i = 0; i < len && off + i < 2; i++)
+		nx_pic_io(&fb->pic, base + off + i, data + i, is_write);
+	pthread_mutex_unlock(&fb->lock);
+}
+
+static void pic_master(void *o, uint64_t off, uint8_t *d, uint32_t len, bool w, struct nx_vcpu *v)
+{
+	pic_io(o, off, d, len, w, v, NX_PIC_MASTER_CMD);
+}
+
+static void pic_slave(void *o, uint64_t off, uint8_t *d, uint32_t len, bool w, struct nx_vcpu *v)
+{
+	pic_io(o, off, d, len, w, v, NX_PIC_SLAVE_CMD);
+}
+
+static void pic_elcr(void *o, uint64_t off, uint8_t *d, uint32_t len, bool w, struct nx_vcpu *v)
+{
+	pic_io(o, off, d, len, w, v, NX_PIC_ELCR_MASTER);
+}
+
+int nx_fb_split_init(struct nx_fallback *fb)
+{
+	struct nx_vm *vm = fb->vm;
+	struct nx_gate_ops ops = { .opaque = fb, .deliver = deliver,
+				   .arm_backoff = nx_fb_arm_backoff, .report = nx_fb_report };
+
+	nx_gate_init(&fb->gate, NX_IOAPIC_PINS, &ops);
+	nx_ioapic_init(&fb->ioapic, fb, rte_changed);
+	nx_pic_reset(&fb->pic);
+	if (nx_bus_register(&vm->mmio, NX_IOAPIC_BASE, NX_IOAPIC_MMIO_SIZE, ioapic_mmio, fb, "ioapic") < 0 ||
+	    nx_bus_register(&vm->pio, NX_PIC_MASTER_CMD, 2, pic_master, fb, "pic-master") < 0 ||
+	    nx_bus_register(&vm->pio, NX_PIC_SLAVE_CMD, 2, pic_slave, fb, "pic-slave") < 0 ||
+	    nx_bus_register(&vm->pio, NX_PIC_ELCR_MASTER, 2, pic_elcr, fb, "elcr") < 0)
+		return -1;
+	vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
+		.attach_source = attach_source, .detach_source = detach_source,
+		.delivered = delivered, .eoi = eoi, .shutdown = shutdown };
+	return 0;
+}
