@@ -233,7 +233,14 @@ int nx_cmd_check(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: nexit check [--json] [--sysroot DIR]\n"
+			       "  Reports KVM capabilities, APIC virtualization, IOMMU/interrupt remapping,\n"
+			       "  VFIO, GIC, hugepages, CPU isolation, governor, irqbalance, halt polling,\n"
+			       "  and a verdict per interrupt path. --sysroot reads a fake host tree\n"
+			       "  (KVM caps from DIR/nexit-fake/kvm-caps); see docs/tuning.md.\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--sysroot")) {
 			if (i + 1 >= argc)

@@ -30,6 +30,9 @@ int nx_cmd_tune(int argc, char **argv);		/* `nexit tune ...` */
  * created later should call nx_profile_apply_vcpu() for themselves.
  */
 int nx_profile_apply_vm(struct nx_vm *vm, const char *name);
+/* Before nx_vm_create: settings that shape guest memory ([vm] hugepages). */
+struct nx_config;
+int nx_profile_apply_config(struct nx_config *cfg, const char *name);
 
 /* ---- sysroot helpers (tune/sysroot.c) ----------------------------------- */
 #define NX_TUNE_PATH 4096
@@ -185,8 +188,8 @@ struct nx_profile {
 	int cpus[64];
 	int ncpus;
 	/* run time */
-	int fifo_warned;		/* atomic: EPERM for SCHED_FIFO reported once */
-	int pin_warned;
+	_Atomic int fifo_warned;	/* EPERM for SCHED_FIFO reported once    */
+	_Atomic int pin_warned;
 };
 
 void nx_profile_defaults(struct nx_profile *p);
