@@ -211,8 +211,7 @@ int nx_acpi_build(struct nx_vm *vm)
 	uint64_t rsdp_gpa, facs, dsdt, fadt, madt, mcfg, rsdt_gpa, xsdt_gpa;
 	struct acpi_rsdp *rsdp;
 	struct acpi_header *rsdt, *xsdt;
-	uint32_t *rp;
-	uint64_t *xp;
+	uint8_t *rp, *xp;
 	const int ntables = 3;
 
 	if (!a.base)
@@ -238,11 +237,14 @@ int nx_acpi_build(struct nx_vm *vm)
 		return nx_error("ACPI tables do not fit in %u bytes", NX_ACPI_SIZE);
 	header(rsdt, "RSDT", rlen, 1);
 	header(xsdt, "XSDT", xlen, 1);
-	rp = (uint32_t *)(rsdt + 1);
-	xp = (uint64_t *)(xsdt + 1);
+	/* XSDT entries sit at offset 36: 4-byte aligned only, hence memcpy. */
+	rp = (uint8_t *)(rsdt + 1);
+	xp = (uint8_t *)(xsdt + 1);
 	for (int i = 0; i < ntables; i++) {
-		rp[i] = (uint32_t)tables[i];
-		xp[i] = tables[i];
+		uint32_t a32 = (uint32_t)tables[i];
+
+		memcpy(rp + 4 * i, &a32, 4);
+		memcpy(xp + 8 * i, &tables[i], 8);
 	}
 	seal(rsdt);
 	seal(xsdt);

@@ -120,7 +120,13 @@ void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t l
 {
 	void *p = NULL;
 
-	if (gpa >= NX_BOOT_LOAD_MIN && gpa + len >= gpa)
+	if (gpa < NX_BOOT_LOAD_MIN) {
+		nx_error("%s at [0x%llx, 0x%llx) is below 1 MiB, where nexit keeps the GDT, page "
+			 "tables, boot_params, MP and ACPI tables", what, (unsigned long long)gpa,
+			 (unsigned long long)(gpa + len));
+		return NULL;
+	}
+	if (gpa + len >= gpa)
 		p = nx_gpa(&vm->mem, gpa, len ? len : 1);
 	if (!p)
 		nx_error("%s at [0x%llx, 0x%llx) does not fit in guest RAM "
