@@ -82,3 +82,51 @@ void user_sleep(struct platform *p, u64 ms)
 	u64 end = rdtsc() + tsc_ms_cycles(&p->tsc, ms);
 	user_call(sleep_fn, &end);
 }
+
+bool intx_setup(struct platform *p, const struct pci_dev *d, unsigned vec, u32 dest,
+		bool masked, struct intx *x)
+{
+	x->gsi = edu_intx_gsi(p, d, &x->how);
+	x->vec = vec;
+	x->dest = dest;
+	if (x->gsi < 0)
+		return false;
+	x->ioapic = ioapic_base_for(p, x->gsi, &x->pin);
+	/* Level-triggered, active high (polarity bit 13 clear), fixed, physical. */
+	ioapic_set_rte(x->ioapic, x->pin, RTE_LEVEL | vec | (masked ? RTE_MASKED : 0), dest);
+	return true;
+}
+
+void intx_mask(const struct intx *x, bool masked)
+{
+	ioapic_set_rte(x->ioapic, x->pin, RTE_LEVEL | x->vec | (masked ? RTE_MASKED : 0), x->dest);
+}
+
+void json_intx(struct json *j, const struct intx *x)
+{
+	json_s64(j, "gsi", x->gsi);
+	json_str(j, "gsi_from", x->how);
+	json_u64(j, "vector", x->vec);
+}
+
+void json_dev(struct json *j, const char *key, const struct pci_dev *d)
+{
+	char s[16];
+	snprintf(s, sizeof(s), "%02x:%02x.%u", d->bus, d->dev, d->fn);
+	json_str(j, key, s);
+}
+
+int edu_need(struct platform *p, const char *scenario, struct pci_dev *d, int max, int min)
+{
+	int n = edu_find(d, max);
+	struct json j;
+
+	if (n >= min)
+		return n;
+	json_begin(&j, scenario);
+	json_u64(&j, "devices", n);
+	json_str(&j, "error", min > 1 ? "needs two PCI 1234:11e8 (edu/irqdev) devices"
+				      : "no PCI 1234:11e8 (edu/irqdev) device");
+	probe_result(&j, false);
+	probe_exit(p, false);
+}

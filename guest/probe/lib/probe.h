@@ -217,7 +217,7 @@ u32 ioapic_rte_lo(u32 base, unsigned pin);
 void ioapic_mask_all(u32 base);
 
 /* ---- pci.c: configuration mechanism #1 (0xCF8/0xCFC) ------------------ */
-struct pci_dev {
+struct pci_dev {	/* a PCI function on bus 0 */
 	u8 bus, dev, fn;
 	u16 vendor, device;
 	u64 bar0;		/* MMIO base of BAR0 */
@@ -311,6 +311,29 @@ void lat_summarize(u64 *v, u64 n, struct lat_summary *s);
 void json_latency(struct json *j, const char *prefix, const struct lat_summary *s,
 		  const struct tsc *t);
 
+/* ---- latency.c: doorbell -> ISR loop ------------------------------------- */
+struct pci_dev;
+struct lat_run {
+	const struct pci_dev *d;	/* its BAR0 + 0x60 is the doorbell */
+	unsigned vec;			/* vector whose irq_rec counts deliveries */
+	u64 n, warmup;
+	u64 *lat;			/* n samples, cycles */
+	u64 timeout_cycles;		/* per interrupt; 0 = cmdline timeout_ms (1000) */
+	u32 raise_val;			/* value written to 0x60 and 0x64; 0 = 1 */
+	bool ack_in_loop;		/* ring 3 writes 0x64 after each delivery */
+	void (*between)(struct lat_run *r);	/* optional, ring 3, after each sample */
+	void *ctx;
+	/* results */
+	u64 received;
+	u64 exits;			/* VMM exits in the measured window */
+	bool have_exits;		/* nexit counter page present */
+};
+void lat_measure(struct platform *p, struct lat_run *r);
+/* Adds <prefix>n, received, percentiles, vmm_exits, vmm_exits_per_irq. */
+void json_lat_run(struct json *j, struct platform *p, struct lat_run *r, const char *prefix);
+/* cmdline max_exits_per_irq=K: exits <= K * received (true if absent or no counters). */
+bool lat_exits_ok(struct platform *p, struct lat_run *r);
+
 /* ---- platform + scenarios ----------------------------------------------- */
 struct platform {
 	struct bootinfo boot;
@@ -358,5 +381,22 @@ u64 wait_count(struct platform *p, unsigned vec, u64 target, u64 timeout_ms);
 void user_sleep(struct platform *p, u64 ms);
 /* IOAPIC helpers for a scenario's line. */
 u32 ioapic_base_for(struct platform *p, unsigned gsi, unsigned *pin);
+/* A device's INTx through the IOAPIC: level, active high, fixed, to dest. */
+struct intx {
+	int gsi;
+	const char *how;	/* where the routing came from */
+	u32 ioapic;
+	unsigned pin;
+	unsigned vec;
+	u32 dest;
+};
+/* Finds the route and programs the RTE (masked if masked); false if unknown. */
+bool intx_setup(struct platform *p, const struct pci_dev *d, unsigned vec, u32 dest,
+		bool masked, struct intx *x);
+void intx_mask(const struct intx *x, bool masked);
+void json_intx(struct json *j, const struct intx *x);
+void json_dev(struct json *j, const char *key, const struct pci_dev *d);
+/* Scenario prelude: finds >= min edu devices or prints the failing PROBE line. */
+int edu_need(struct platform *p, const char *scenario, struct pci_dev *d, int max, int min);
 
 #endif
