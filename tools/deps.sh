@@ -4,10 +4,12 @@
 # The arm64 build (make ARCH=arm64, docs/arm64.md) and its nested test need
 # the cross compiler, qemu-system-aarch64 and the arm64 libraries through
 # Debian multiarch: arm64 is added as a foreign architecture once.
+# acpica-tools: iasl, used only by tests/unit/test_acpi.c to disassemble the
+# ACPI tables nexit builds.
 set -e
 PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev libseccomp-dev
       qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd gnuplot-nox linux-perf
-      binutils"
+      binutils acpica-tools"
 PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
       libinih-dev:arm64 libjson-c-dev:arm64 libfdt-dev:arm64"
 [ "${NEXIT_NO_ARM64:-}" ] && PKGS_ARM64=""
