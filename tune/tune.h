@@ -25,9 +25,9 @@ int nx_cmd_check(int argc, char **argv);	/* `nexit check ...`, returns exit stat
 int nx_cmd_tune(int argc, char **argv);		/* `nexit tune ...` */
 /*
  * `nexit run --profile NAME`: VM-side settings. Loads the profile, then
- * mlockall, KVM_CAP_HALT_POLL on vm->vm_fd, and pins/FIFOs every vCPU
- * thread that already exists (vm->vcpus[i].thread != 0). vCPU threads
- * created later should call nx_profile_apply_vcpu() for themselves.
+ * mlockall, KVM_CAP_HALT_POLL on vm->vm_fd, pins/FIFOs every vCPU thread
+ * that already exists (vm->vcpus[i].thread != 0) and installs
+ * vm->vcpu_start so threads created later pin themselves.
  */
 int nx_profile_apply_vm(struct nx_vm *vm, const char *name);
 /* Before nx_vm_create: settings that shape guest memory ([vm] hugepages). */

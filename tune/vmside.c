@@ -85,22 +85,39 @@ int nx_profile_apply_vcpu(struct nx_profile *p, struct nx_vcpu *vcpu)
 	return apply_thread(p, pthread_self(), vcpu->id);
 }
 
+/* vm->vcpu_start: each vCPU thread pins and schedules itself before its
+ * first KVM_RUN. Errors were reported; the vCPU runs unpinned. */
+static void vcpu_start(void *opaque, struct nx_vcpu *vcpu)
+{
+	nx_profile_apply_vcpu(opaque, vcpu);
+}
+
 int nx_profile_apply_vm(struct nx_vm *vm, const char *name)
 {
 	struct nx_profile *p = calloc(1, sizeof(*p));
-	int rc = -1;
 
 	if (!p)
 		return nx_error("profile %s: out of memory", name);
-	if (nx_profile_load(name, p) < 0 || nx_profile_apply_vm_p(p, vm) < 0)
-		goto out;
+	if (nx_profile_load(name, p) < 0 || nx_profile_apply_vm_p(p, vm) < 0) {
+		free(p);
+		return -1;
+	}
+	if (p->hugepages && vm->cfg && !vm->cfg->hugepages && vm->mem.size)
+		nx_warn("profile %s: hugepages = on, but guest memory is already allocated "
+			"without them (nx_profile_apply_config runs before the VM is created)",
+			p->name);
+	if (p->pin == NX_PIN_OFF && p->sched_fifo == 0) {
+		free(p);
+		return 0;
+	}
+	/* vCPU threads that exist already are set from here; later ones set
+	 * themselves through the hook. p lives as long as the VM. */
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread && apply_thread(p, vm->vcpus[i].thread, vm->vcpus[i].id) < 0)
-			goto out;
-	rc = 0;
-out:
-	free(p);
-	return rc;
+			return -1;
+	vm->vcpu_start = vcpu_start;
+	vm->vcpu_start_opaque = p;
+	return 0;
 }
 
 int nx_profile_apply_config(struct nx_config *cfg, const char *name)

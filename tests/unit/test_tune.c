@@ -385,6 +385,16 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+static void *vcpu_start_thread(void *arg)
+{
+	struct vcpu_arg *a = arg;
+	struct nx_vm *vm = a->vcpu.vm;
+
+	vm->vcpu_start(vm->vcpu_start_opaque, &a->vcpu);
+	sched_getaffinity(0, sizeof(a->set), &a->set);
+	return NULL;
+}
+
 /* VM side: KVM_CAP_HALT_POLL on a real VM fd, and a vCPU thread pinning
  * itself (vCPU 1 of a "1,0" list lands on CPU 0). */
 static void test_vmside(void **state)
@@ -417,6 +427,25 @@ static void test_vmside(void **state)
 		assert_true(vm->vm_fd >= 0);
 		p->vm_halt_poll_ns = 50000;
 		assert_int_equal(nx_profile_apply_vm_p(p, vm), 0);
+		if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+			/* by name (a path here): installs vm->vcpu_start, which the
+			 * vCPU thread calls for itself */
+			char path[64];
+			struct vcpu_arg b = { 0 };
+
+			assert_int_equal(write_profile(path, "[vm]\npin_vcpus = 1,0\n"
+						       "halt_poll_ns = 10000\n"), 0);
+			assert_int_equal(nx_profile_apply_vm(vm, path), 0);
+			unlink(path);
+			assert_non_null(vm->vcpu_start);
+			b.vcpu.id = 0;
+			b.vcpu.vm = vm;
+			assert_int_equal(pthread_create(&t, NULL, vcpu_start_thread, &b), 0);
+			pthread_join(t, NULL);
+			assert_int_equal(CPU_COUNT(&b.set), 1);
+			assert_true(CPU_ISSET(1, &b.set));
+			free(vm->vcpu_start_opaque);
+		}
 		close(vm->vm_fd);
 		close(kvm);
 	}
