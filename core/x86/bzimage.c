@@ -94,6 +94,17 @@ int nx_bzimage_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot 
 		return nx_error("kernel '%s' has a boot sector but no Linux setup header (\"HdrS\"); "
 				"boot protocol 2.06 or later is required", k->path);
 
+	/* Size first: a cut-off file is the likeliest bad bzImage, and these
+	 * two fields (0x1f1 setup_sects, 0x1f4 syssize) predate every version.
+	 * setup_sects == 0 means 4 (boot.rst); the boot sector adds one. */
+	setup_size = ((uint64_t)(d[0x1f1] ? d[0x1f1] : 4) + 1) * 512;
+	sys_size = (uint64_t)rd32(d + 0x1f4) * 16;	/* 16-byte paragraphs (32 bits from 2.04) */
+	if (setup_size > k->size || sys_size == 0 || k->size - setup_size < sys_size)
+		return nx_error("kernel '%s' is a truncated bzImage: %zu bytes, the header promises "
+				"%llu (setup %llu + kernel %llu)", k->path, k->size,
+				(unsigned long long)(setup_size + sys_size),
+				(unsigned long long)setup_size, (unsigned long long)sys_size);
+
 	bp = nx_gpa(&vm->mem, NX_BOOT_PARAMS, sizeof(*bp));
 	if (!bp)
 		return nx_error("guest RAM too small for boot_params");
@@ -104,13 +115,14 @@ int nx_bzimage_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot 
 	hdr_end = 0x202 + d[0x201];
 	if (hdr_end > BZ_HDR_OFF + sizeof(*h))
 		hdr_end = BZ_HDR_OFF + sizeof(*h);
-	if (hdr_end > k->size)
-		return nx_error("kernel '%s' is a truncated bzImage (setup header cut off)", k->path);
-	memcpy(h, d + BZ_HDR_OFF, hdr_end - BZ_HDR_OFF);
-
-	if (h->version < BZ_MIN_VERSION)
+	if (rd16(d + 0x206) < BZ_MIN_VERSION)
 		return nx_error("kernel '%s' uses boot protocol %u.%02u; nexit needs 2.06 or later",
-				k->path, h->version >> 8, h->version & 0xff);
+				k->path, d[0x207], d[0x206]);
+	/* A 2.06 header runs at least to cmdline_size (ends at 0x23c). */
+	if (hdr_end < 0x23c)
+		return nx_error("kernel '%s': setup header length (byte 0x201 = 0x%02x) is too short "
+				"for its boot protocol version", k->path, d[0x201]);
+	memcpy(h, d + BZ_HDR_OFF, hdr_end - BZ_HDR_OFF);
 	if (!(h->loadflags & LOADED_HIGH))
 		return nx_error("kernel '%s' is a zImage (loads below 1 MiB); only bzImage is supported",
 				k->path);
@@ -119,15 +131,6 @@ int nx_bzimage_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot 
 	if (h->version >= 0x020c && !(h->xloadflags & XLF_KERNEL_64))
 		return nx_error("kernel '%s' has no 64-bit entry point (xloadflags lacks "
 				"XLF_KERNEL_64): a 32-bit kernel?", k->path);
-
-	/* setup_sects == 0 means 4 (boot.rst); the boot sector adds one. */
-	setup_size = ((uint64_t)(h->setup_sects ? h->setup_sects : 4) + 1) * 512;
-	sys_size = (uint64_t)h->syssize * 16;	/* 16-byte paragraphs, 32 bits from 2.04 */
-	if (setup_size > k->size || sys_size == 0 || k->size - setup_size < sys_size)
-		return nx_error("kernel '%s' is a truncated bzImage: %zu bytes, the header promises "
-				"%llu (setup %llu + kernel %llu)", k->path, k->size,
-				(unsigned long long)(setup_size + sys_size),
-				(unsigned long long)setup_size, (unsigned long long)sys_size);
 
 	/* A relocatable kernel asks for pref_address (2.10+); its startup code
 	 * moves itself there anyway, so loading there wastes nothing. */

@@ -295,6 +295,8 @@ static void test_bad_headers(void **st)
 	assert_true(load(f, sizeof(f->img)) < 0);
 	f->h->xloadflags = XLF_KERNEL_64;
 	assert_int_equal(load(f, sizeof(f->img)), 0);
+	f->img[0x201] = 0;			/* header length byte too small */
+	assert_true(load(f, sizeof(f->img)) < 0);
 }
 
 static void test_cmdline_too_long(void **st)
