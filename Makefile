@@ -13,6 +13,11 @@ LIBS     := -linih -ljson-c -lpthread -lfdt
 CFLAGS   ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(EXTRA_CFLAGS) $(CFLAGS)
 
+# make ARCH=arm64: the cross build (static nexit and the arm64 probe guest in
+# build/arm64) is its own fragment, see docs/arm64.md. Everything else is x86.
+ifeq ($(ARCH),arm64)
+include core/arm64/arm64.mk
+else
 # Every C file of a subsystem is part of the binary; main.c files are entry points.
 SUBDIRS  := core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench
 LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
@@ -44,6 +49,7 @@ $(BUILD)/nexit-static: $(BUILD)/core/main.o $(BUILD)/libnexit.a
 include guest/probe/probe.mk
 -include guest/appliance/appliance.mk
 include tests/tests.mk
+endif
 
 deps:
 	@tools/deps.sh
