@@ -11,7 +11,10 @@ PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev lib
       qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd gnuplot-nox linux-perf
       binutils acpica-tools"
 PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
-      libinih-dev:arm64 libjson-c-dev:arm64 libfdt-dev:arm64"
+      libinih-dev:arm64 libjson-c-dev:arm64"
+# libfdt-dev is not Multi-Arch: same (its arm64 and amd64 packages replace
+# each other), so core/arm64/arm64.mk unpacks libfdt-dev:arm64 into
+# build/arm64/sysroot with apt-get download instead of installing it.
 [ "${NEXIT_NO_ARM64:-}" ] && PKGS_ARM64=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
 export DEBIAN_FRONTEND=noninteractive
