@@ -12,6 +12,7 @@ void irq_setup(unsigned vec, u32 flags, u64 ack_addr, u32 ack_val)
 	r->flags = flags;
 	r->ack_addr = ack_addr;
 	r->ack_val = ack_val;
+	r->eoi_limit = 0;
 	WRITE_ONCE(r->count, 0);
 	r->tsc = 0;
 	r->cpu = ~0u;

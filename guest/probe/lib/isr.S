@@ -17,6 +17,7 @@
 #define REC_FLAGS	0x14
 #define REC_ACK_ADDR	0x18
 #define REC_ACK_VAL	0x20
+#define REC_EOI_LIMIT	0x28
 #define IRQ_NO_EOI	1
 #define IRQ_LOG_MASK	255
 
@@ -109,6 +110,12 @@ irq_fast:				/* stack: vector, RIP, CS, RFLAGS, RSP, SS */
 1:	lock incq REC_COUNT(%rbx)	/* after the ack: a waiter may re-raise */
 	testl	$IRQ_NO_EOI, REC_FLAGS(%rbx)
 	jnz	3f
+	movq	REC_EOI_LIMIT(%rbx), %rax	/* guest-side storm cap: past it, */
+	testq	%rax, %rax			/* leave the vector in service */
+	jz	4f
+	cmpq	%rax, REC_COUNT(%rbx)
+	jae	3f
+4:
 	cmpb	$0, apic_x2(%rip)
 	jnz	2f
 	movl	$0xfee000b0, %ecx	/* xAPIC EOI register */

@@ -252,7 +252,7 @@ struct irq_rec {
 	u64 ack_addr;		/* 0x18 MMIO address written with ack_val */
 	u32 ack_val;		/* 0x20 */
 	u32 pad0;
-	u64 first_tsc;		/* 0x28 unused by isr.S (scenario use)    */
+	u64 eoi_limit;		/* 0x28 no EOI once count reaches it (0: none) */
 	u64 pad[2];
 };
 _Static_assert(sizeof(struct irq_rec) == 64, "isr.S assumes 64-byte records");

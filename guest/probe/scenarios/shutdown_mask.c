@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shutdown-mask - what "masked again at shutdown, pending state dropped, not
+ * replayed" means as seen from inside the guest (docs/probe.md):
+ *   1. a level INTx is delivered and left pending (no EOI, line asserted);
+ *   2. the guest shuts its interrupt set-up down the way an OS does on
+ *      shutdown/kexec: masks the RTE and disables MSI, then EOIs - nothing
+ *      may be delivered while masked, although the line is still asserted;
+ *   3. an MSI-disabled device raising again delivers nothing either;
+ *   4. the device is quiesced (acknowledged) while masked, and the next
+ *      "boot" unmasks the RTE: the interrupt pending at shutdown must not be
+ *      replayed;
+ *   5. the line still works: a fresh assertion is delivered exactly once.
+ */
+#include "../lib/probe.h"
+
+#define VEC 0x45
+#define VEC_MSI 0x55
+
+static bool shutdown_mask(struct platform *p)
+{
+	struct pci_dev d[4];
+	struct intx x;
+	struct json j;
+	u64 win = cmdline_u64(&p->cmd, "window_ms", 50), to = cmdline_u64(&p->cmd, "timeout_ms", 1000);
+	u64 first, masked, msi_after_disable, replayed, fresh;
+	bool remote_irr_after;
+
+	edu_need(p, "shutdown-mask", d, 4, 1);
+	irq_setup(VEC, IRQ_NO_EOI, 0, 0);
+	irq_setup(VEC_MSI, 0, 0, 0);
+	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
+		panic("no INTx routing for the device (give intx_gsi=)");
+
+	edu_raise(&d[0], 1);
+	first = wait_count(p, VEC, 1, to);	/* 1: pending, EOI outstanding */
+
+	intx_mask(&x, true);			/* 2: shutdown masks, then EOI */
+	pci_msi_disable(&d[0]);
+	apic_eoi();
+	user_sleep(p, win);
+	masked = READ_ONCE(irq_rec[VEC].count) - first;
+	remote_irr_after = ioapic_rte_lo(x.ioapic, x.pin) & RTE_REMOTE_IRR;
+
+	edu_raise(&d[0], 2);			/* 3: MSI off: no message */
+	user_sleep(p, win);
+	msi_after_disable = READ_ONCE(irq_rec[VEC_MSI].count);
+
+	edu_ack(&d[0], 3);			/* 4: quiesce, then "boot" unmasks */
+	irq_rec[VEC].flags = 0;
+	irq_rec[VEC].ack_addr = d[0].bar0 + EDU_IRQ_ACK;
+	irq_rec[VEC].ack_val = 1;
+	intx_mask(&x, false);
+	user_sleep(p, win);
+	replayed = READ_ONCE(irq_rec[VEC].count) - first;
+
+	edu_raise(&d[0], 1);			/* 5: the line works again */
+	fresh = wait_count(p, VEC, first + 1, to) - first;
+	user_sleep(p, win);
+	fresh = READ_ONCE(irq_rec[VEC].count) - first;
+	intx_mask(&x, true);
+
+	json_begin(&j, "shutdown-mask");
+	json_dev(&j, "device", &d[0]);
+	json_intx(&j, &x);
+	json_u64(&j, "first", first);
+	json_u64(&j, "while_masked_after_eoi", masked);
+	json_bool(&j, "remote_irr_after_eoi", remote_irr_after);
+	json_u64(&j, "msi_after_disable", msi_after_disable);
+	json_u64(&j, "replayed_after_unmask", replayed);
+	json_u64(&j, "fresh_after_unmask", fresh);
+	json_u64(&j, "window_ms", win);
+	return probe_result(&j, first == 1 && masked == 0 && msi_after_disable == 0 &&
+				replayed == 0 && fresh == 1);
+}
+SCENARIO("shutdown-mask", shutdown_mask);
