@@ -192,6 +192,9 @@ static int cmd_run(int argc, char **argv)
 	nx_config_defaults(cfg);
 	if (parse_run_args(cfg, argc, argv) < 0)
 		return 1;
+	/* A profile's memory settings (hugepages) must be known before RAM exists. */
+	if (cfg->profile[0] && nx_profile_apply_config(cfg, cfg->profile) < 0)
+		return 1;
 	if (nx_vm_create(vm, cfg) < 0)
 		goto out;
 	if (nx_platform_init(vm) < 0)
