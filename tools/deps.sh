@@ -9,7 +9,7 @@
 set -e
 PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev libseccomp-dev
       qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd gnuplot-nox linux-perf
-      binutils acpica-tools"
+      binutils acpica-tools python3 bc"
 PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
       libinih-dev:arm64 libjson-c-dev:arm64"
 # libfdt-dev is not Multi-Arch: same (its arm64 and amd64 packages replace
