@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control.c - the control socket (--control SOCKET) and `nexit stat SOCKET`.
+ * Protocol: connect, read the live stats JSON (what --stats-json would
+ * write now) until EOF. The event thread serves it; nothing is written on
+ * an interrupt's path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include "passthrough/passthrough.h"
+
+static int addr_of(const char *path, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(a->sun_path))
+		return nx_error("control socket path too long (at most %zu bytes): %s",
+				sizeof(a->sun_path) - 1, path);
+	strcpy(a->sun_path, path);
+	return 0;
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void on_client(void *opaque, int fd, uint32_t events)
+{
+	struct nx_pt *pt = opaque;
+	struct json_object *root;
+	const char *s;
+	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	root = nx_stats_json(pt->vm);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	write_all(c, s, strlen(s));
+	write_all(c, "\n", 1);
+	json_object_put(root);
+	close(c);
+}
+
+int nx_control_start(struct nx_pt *pt, const char *path)
+{
+	struct sockaddr_un a;
+	struct stat st;
+	int s;
+
+	if (addr_of(path, &a) < 0)
+		return -1;
+	if (stat(path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode))
+			return nx_error("control socket %s exists and is not a socket", path);
+		/* A live VM answers: refuse to steal its socket; a stale one goes. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(probe);
+			return nx_error("control socket %s is in use by a running nexit", path);
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0)
+		return nx_error("cannot listen on control socket %s: %s", path, strerror(errno));
+	pt->control_fd = s;
+	return nx_pt_watch(&pt->loop, s, EPOLLIN, on_client, pt);
+}
+
+int nx_cmd_stat(int argc, char **argv)
+{
+	struct sockaddr_un a;
+	char buf[4096];
+	ssize_t n;
+	int s;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: nexit stat SOCKET\n\nPrints the live counters (exits, interrupt lines) "
+		       "of the nexit started with --control SOCKET, as JSON.\n");
+		return 0;
+	}
+	if (argc != 2) {
+		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
+		return 2;
+	}
+	if (addr_of(argv[1], &a) < 0)
+		return 1;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		nx_error("cannot connect to control socket %s: %s (is nexit running with --control %s?)",
+			 argv[1], strerror(errno), argv[1]);
+		return 1;
+	}
+	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return 1;
+	close(s);
+	return 0;
+}

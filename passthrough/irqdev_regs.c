@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * irqdev_regs.c - irqdev register semantics both processes share (the
+ * layout of QEMU's edu device, docs/specs/edu.rst): the page lock, the
+ * doorbell drain, raise and factorial. nexit and nexit-devd both link it.
+ *
+ * The page lock is a process-shared robust mutex: if the backend dies
+ * holding it, nexit's next lock returns EOWNERDEAD and recovers it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "passthrough/passthrough.h"
+
+int nx_irqdev_page_init(struct nx_irqdev_page *p)
+{
+	pthread_mutexattr_t a;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->magic = NX_IRQDEV_PAGE_MAGIC;
+	p->version = NX_DEVD_VERSION;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	r = pthread_mutex_init(&p->lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return r ? -1 : 0;
+}
+
+void nx_irqdev_page_lock(struct nx_irqdev_page *p)
+{
+	if (pthread_mutex_lock(&p->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&p->lock);	/* the backend died inside */
+}
+
+void nx_irqdev_page_unlock(struct nx_irqdev_page *p)
+{
+	pthread_mutex_unlock(&p->lock);
+}
+
+static uint64_t take(int fd)
+{
+	uint64_t n = 0;
+
+	if (fd < 0 || read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* INTx level of the device: edu asserts while irq_status != 0 (pci_set_irq). */
+static bool level(const struct nx_irqdev_page *p)
+{
+	return p->mode == NX_IRQDEV_MODE_INTX && p->irq_status;
+}
+
+/*
+ * Doorbell writes the guest made through KVM ioeventfds (datamatch 1 << i)
+ * reach us as eventfd counts. KVM signalled each during the guest's store,
+ * in program order, so applying acks before raises keeps "ack, then raise
+ * again" right; the page lock makes drain + apply one step for both sides.
+ */
+bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *acks)
+{
+	bool was = level(p);
+
+	for (int i = 0; acks && i < NX_IRQDEV_DOORBELLS; i++)
+		if (take(acks[i]))
+			p->irq_status &= ~(1u << i);
+	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
+		if (take(raises[i]))
+			p->irq_status |= 1u << i;
+	return !was && level(p);
+}
+
+void nx_irqdev_raise(struct nx_irqdev_page *p, uint32_t v, int msi_fd, int trigger_fd)
+{
+	uint64_t one = 1;
+	bool was = level(p);
+
+	p->irq_status |= v;
+	if (p->mode == NX_IRQDEV_MODE_MSI) {
+		/* edu: msi_notify on every raise. The eventfd is the vector's KVM
+		 * irqfd: KVM injects without the VMM. */
+		if (msi_fd >= 0 && write(msi_fd, &one, sizeof(one)) == sizeof(one))
+			p->msi_raised++;
+	} else if (!was && level(p) && !p->intx_masked && trigger_fd >= 0) {
+		/* The level rose: tell the fallback controller (it masks us first). */
+		if (write(trigger_fd, &one, sizeof(one)) == sizeof(one))
+			p->intx_raised++;
+	}
+}
+
+uint32_t nx_irqdev_factorial(uint32_t n)
+{
+	uint32_t v = 1;
+
+	for (uint32_t i = 2; i <= n; i++)
+		v *= i;		/* wraps like edu's 32-bit register */
+	return v;
+}
+
+int nx_devd_parse_wait(const char *opts, enum nx_devd_wait *w)
+{
+	const char *p = opts ? strstr(opts, "wait=") : NULL;
+
+	if (!p)
+		return 0;
+	if (p != opts && p[-1] != ' ' && p[-1] != ',')
+		return 0;
+	p += 5;
+	if (!strncmp(p, "block", 5) && (!p[5] || p[5] == ' ' || p[5] == ','))
+		*w = NX_WAIT_BLOCK;
+	else if (!strncmp(p, "poll", 4) && (!p[4] || p[4] == ' ' || p[4] == ','))
+		*w = NX_WAIT_POLL;
+	else if (!strncmp(p, "adaptive", 8) && (!p[8] || p[8] == ' ' || p[8] == ','))
+		*w = NX_WAIT_ADAPTIVE;
+	else
+		return -1;
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * passthrough.h - the exitless interrupt path: interrupts of assigned (VFIO)
+ * and out-of-process devices reach the vCPU through KVM alone.
+ *
+ *   device / backend ──eventfd──► KVM irqfd ──MSI route──► vLAPIC ──► vCPU
+ *   guest doorbell write ──KVM ioeventfd──┘ (the same eventfd)
+ *
+ * nexit is only on the set-up path: when the guest programs an MSI/MSI-X
+ * address/data, nexit rewrites that vector's GSI route (KVM_SET_GSI_ROUTING)
+ * so KVM delivers where and how the guest asked. See docs/passthrough.md.
+ */
+#ifndef NEXIT_PASSTHROUGH_H
+#define NEXIT_PASSTHROUGH_H
+
+#include <pthread.h>
+#include "core/core.h"
+
+struct json_object;
+
+/* ---- entry points (core/main.c) ------------------------------------------ */
+/* Creates the PCI bus and every [device] of vm->cfg, their backends, the
+ * event thread, the control socket and the stats hook. */
+int nx_passthrough_init(struct nx_vm *vm);
+/* `nexit stat SOCKET`: prints a running VM's live stats JSON. */
+int nx_cmd_stat(int argc, char **argv);
+
+/* ---- event thread (event.c) ---------------------------------------------- */
+typedef void (*nx_pt_event_fn)(void *opaque, int fd, uint32_t events);
+struct nx_pt_watch {
+	nx_pt_event_fn fn;
+	void *opaque;
+	int fd;
+};
+#define NX_PT_MAX_WATCH 32
+struct nx_pt_loop {
+	int epfd;
+	pthread_t thread;
+	bool running;
+	struct nx_pt_watch w[NX_PT_MAX_WATCH];
+	int nw;
+};
+int  nx_pt_loop_start(struct nx_pt_loop *l);
+/* Watches fd for events (EPOLLIN, EPOLLRDHUP...); fn runs on the event thread. */
+int  nx_pt_watch(struct nx_pt_loop *l, int fd, uint32_t events, nx_pt_event_fn fn, void *opaque);
+void nx_pt_unwatch(struct nx_pt_loop *l, int fd);
+/* Creates a thread with every signal blocked (they belong to nx_vm_run). */
+int  nx_pt_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
+
+/* ---- MSI vectors whose routes follow the guest (route.c) ----------------- */
+/*
+ * One vector = one GSI with an MSI route + one eventfd bound to it as a KVM
+ * irqfd. Rules (docs/passthrough.md):
+ *  - enabled and unmasked: route = the guest's address/data, irqfd assigned;
+ *  - masked: irqfd deassigned, route kept; signals while masked accumulate
+ *    in the eventfd and KVM_IRQFD delivers them once at unmask (the PCI
+ *    pending bit, 6.8.1.7 / 6.8.2.9, is "eventfd count > 0");
+ *  - disabled: irqfd deassigned and route cleared;
+ *  - source gone (backend died): as disabled, for good.
+ */
+enum nx_msivec_state { NX_MSIVEC_DISABLED, NX_MSIVEC_ACTIVE, NX_MSIVEC_MASKED,
+		       NX_MSIVEC_GONE };
+struct nx_msi_vec {
+	struct nx_vm *vm;
+	int gsi;
+	int efd;			/* the irqfd (VFIO: also the VFIO trigger) */
+	enum nx_msivec_state state;
+	bool routed, irqfd_on;
+	struct nx_msi_msg msg;
+	uint64_t count_base;		/* eventfd counts KVM consumed at deassign */
+	uint64_t route_updates;		/* set-up time route rewrites */
+	uint64_t masks;			/* times masked at the host */
+};
+int  nx_msivec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd);	/* efd -1: new eventfd */
+/* Follows the guest's capability: enabled, address/data and mask bit. */
+int  nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m);
+void nx_msivec_gone(struct nx_msi_vec *v);
+/* Signals raised on the vector so far (eventfd counter via fdinfo + base). */
+uint64_t nx_msivec_raised(struct nx_msi_vec *v);
+bool nx_msivec_pending(struct nx_msi_vec *v);
+const char *nx_msivec_state_name(enum nx_msivec_state s);
+uint64_t nx_eventfd_count(int fd);	/* /proc/self/fdinfo "eventfd-count" */
+
+/* ---- ioeventfd registry (registry.c) ------------------------------------- */
+#define NX_REG_MAX_IOEV 40
+struct nx_ioev {
+	int fd;
+	uint64_t addr;
+	unsigned len;
+	bool datamatch;
+	uint64_t data;
+};
+struct nx_registry {
+	struct nx_vm *vm;
+	struct nx_ioev ioev[NX_REG_MAX_IOEV];
+	int n;
+	uint64_t assigned_total;
+};
+int  nx_reg_ioeventfd(struct nx_registry *r, int fd, uint64_t addr, unsigned len,
+		      bool datamatch, uint64_t data);
+/* Deassigns every ioeventfd in [addr, addr + len) (len 0: all). */
+void nx_reg_ioeventfd_drop(struct nx_registry *r, uint64_t addr, uint64_t len);
+
+/* ---- line reports for the stats JSON (stats.c) --------------------------- */
+/* Get-or-create root."irq"."lines" (shared with fallback/). */
+struct json_object *nx_pt_irq_lines(struct json_object *root);
+/* One exitless line object: id, path, gsi, vector, dest, state, counters. */
+struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits);
+
+/* ---- the out-of-process backend protocol (proto.c, docs/passthrough.md) -- */
+/*
+ * SOCK_SEQPACKET unix socket; every message is a header + payload, fds in
+ * SCM_RIGHTS. nexit -> backend: SETUP (fds below); backend -> nexit: READY.
+ * After READY the socket carries nothing: its hang-up is the backend's death.
+ */
+#define NX_DEVD_VERSION		1
+#define NX_DEVD_MSG_SETUP	1
+#define NX_DEVD_MSG_READY	2
+#define NX_DEVD_MAX_FDS		24
+struct nx_devd_hdr {
+	uint32_t type;
+	uint32_t size;		/* payload bytes after the header */
+	uint32_t nfds;
+	uint32_t version;
+};
+/* SETUP fds, in order: the register page memfd, kick, msi, intx trigger,
+ * then NX_IRQDEV_DOORBELLS raise doorbells and NX_IRQDEV_DOORBELLS acks. */
+enum { NX_DEVD_FD_PAGE, NX_DEVD_FD_KICK, NX_DEVD_FD_MSI, NX_DEVD_FD_TRIGGER,
+       NX_DEVD_FD_RAISE0 };
+struct nx_devd_setup {
+	char type[32];		/* "irqdev" */
+	char name[32];
+	char opts[256];		/* "wait=block ..." */
+};
+struct nx_devd_ready {
+	int32_t status;		/* 0 ok */
+	int32_t pid;
+	char msg[128];
+};
+int nx_devd_send(int sock, uint32_t type, const void *payload, uint32_t size,
+		 const int *fds, unsigned nfds);
+/* Receives one message: payload up to max bytes, fds into fds[max_fds]. */
+int nx_devd_recv(int sock, struct nx_devd_hdr *h, void *payload, uint32_t max,
+		 int *fds, unsigned max_fds);
+
+/* ---- irqdev: the edu-layout test device (irqdev.c, devd.c) --------------- */
+#define NX_IRQDEV_VENDOR	0x1234
+#define NX_IRQDEV_DEVICE	0x11e8
+#define NX_IRQDEV_BAR_SIZE	(1u << 20)
+#define NX_IRQDEV_ID		0x010000ed	/* edu: major 1, minor 0, 0xed */
+#define IRQDEV_REG_ID		0x00
+#define IRQDEV_REG_LIVE		0x04	/* reads ~value written */
+#define IRQDEV_REG_FACT		0x08
+#define IRQDEV_REG_STATUS	0x20
+#define IRQDEV_REG_IRQ_STATUS	0x24
+#define IRQDEV_REG_RAISE	0x60
+#define IRQDEV_REG_ACK		0x64
+#define IRQDEV_ST_COMPUTING	0x01
+#define IRQDEV_ST_IRQFACT	0x80
+#define IRQDEV_IRQ_FACT		0x01	/* irq status bit of a finished factorial */
+/* Raise/ack values with their own exitless doorbell (datamatch 1 << i). */
+#define NX_IRQDEV_DOORBELLS	8
+
+enum nx_irqdev_mode { NX_IRQDEV_MODE_NONE, NX_IRQDEV_MODE_MSI, NX_IRQDEV_MODE_INTX };
+enum nx_devd_wait { NX_WAIT_BLOCK, NX_WAIT_POLL, NX_WAIT_ADAPTIVE };
+
+/* The register page nexit and the backend share (a 4 KiB memfd). */
+#define NX_IRQDEV_PAGE_MAGIC	0x76647269u	/* "irdv" */
+struct nx_irqdev_page {
+	uint32_t magic;
+	uint32_t version;
+	pthread_mutex_t lock;		/* process-shared, robust */
+	uint32_t status;		/* 0x20 */
+	uint32_t irq_status;		/* 0x24 */
+	uint32_t fact;			/* 0x08 */
+	uint32_t mode;			/* enum nx_irqdev_mode, set by nexit */
+	uint32_t intx_masked;		/* host-side mask (fallback controller) */
+	uint32_t pad;
+	uint64_t msi_raised;		/* backend counters */
+	uint64_t intx_raised;
+	uint64_t facts;
+	uint64_t wakeups;
+};
+
+/* Both sides: lock/unlock the page (EOWNERDEAD recovered). */
+void nx_irqdev_page_lock(struct nx_irqdev_page *p);
+void nx_irqdev_page_unlock(struct nx_irqdev_page *p);
+int  nx_irqdev_page_init(struct nx_irqdev_page *p);
+/* Applies pending ack then raise doorbells (page locked); returns true if
+ * the INTx level rose. acks[]/raises[] may hold -1. */
+bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *acks);
+/* irq_status |= v (page locked): signals msi_fd (MSI mode, every raise) or
+ * trigger_fd (INTx mode, rising level, not masked). */
+void nx_irqdev_raise(struct nx_irqdev_page *p, uint32_t v, int msi_fd, int trigger_fd);
+/* edu's factorial: n! in 32 bits. */
+uint32_t nx_irqdev_factorial(uint32_t n);
+int  nx_devd_parse_wait(const char *opts, enum nx_devd_wait *w);
+
+/* The backend's side (devd.c): serves one nexit connection until hang-up. */
+struct nx_devd_opts {
+	enum nx_devd_wait wait;
+	bool wait_forced;		/* --wait overrides the SETUP opts */
+	unsigned spin_us;		/* adaptive: spin this long after an event */
+	bool verbose;
+};
+int nx_devd_serve(int sock, const struct nx_devd_opts *o);
+
+/* nexit's side (irqdev.c). */
+struct nx_pt;
+struct nx_irqdev;
+struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c);
+void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr);
+void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr);
+
+/* ---- VFIO assignment (vfio.c) -------------------------------------------- */
+struct nx_vfio;
+struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c);
+void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr);
+void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr);
+/* The error checks alone, with sysfs rooted at root ("" = /): unit tests. */
+int nx_vfio_check_host(const char *root, const char *bdf, char *group, size_t glen);
+
+/* ---- the subsystem ------------------------------------------------------- */
+struct nx_pt {
+	struct nx_vm *vm;
+	struct nx_pt_loop loop;
+	pthread_mutex_t lock;		/* device list and stats */
+	struct nx_irqdev *irqdev[NX_MAX_DEVICES];
+	int nirqdev;
+	struct nx_vfio *vfio[NX_MAX_DEVICES];
+	int nvfio;
+	int control_fd;
+	char exe_dir[4096];		/* where nexit-devd is looked for */
+};
+int nx_control_start(struct nx_pt *pt, const char *path);
+
+#endif

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio.c - assigning a host PCI device to the guest with VFIO (Linux
+ * Documentation/driver-api/vfio.rst): container + group (type1 IOMMU), all
+ * guest RAM mapped for the device's DMA at its guest-physical address,
+ * BARs mmapped into KVM memory slots (slot 2 + BAR), config space passed
+ * through except the header's BARs and the MSI/MSI-X capabilities, which
+ * core/pci.c emulates.
+ *
+ * Interrupts, exitless: each MSI vector's eventfd is at once the VFIO
+ * trigger (VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER) and the KVM irqfd of the
+ * vector's MSI route. Because producer (VFIO) and consumer (KVM irqfd)
+ * share one eventfd, the kernel's irq bypass manager pairs them and, on
+ * VT-d/APICv or AVIC hardware, programs the IOMMU's interrupt remapping
+ * entry as a posted interrupt straight into the vCPU (GICv4: a vLPI).
+ *
+ * INTx: VFIO's automasked INTx (the host line is masked when it fires)
+ * with its trigger eventfd as the fallback controller's source; unmasking
+ * waits for the guest's EOI: irqchip=kernel hands KVM the VFIO unmask
+ * eventfd as the irqfd's resamplefd; split uses ACTION_UNMASK from the
+ * gate's unmask.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <linux/kvm.h>
+#include <linux/vfio.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include "passthrough/passthrough.h"
+
+#define VFIO_MAX_MSI	32
+#define VFIO_SLOT_BASE	2	/* KVM memslots 0/1 are RAM */
+
+struct vfio_bar {
+	struct nx_vfio *v;
+	int idx;
+	uint64_t size, offset;	/* region size and offset in the device fd */
+	void *map;		/* mmap of the region, NULL if it must trap */
+	bool slot_on;
+};
+
+struct nx_vfio {
+	struct nx_pt *pt;
+	struct nx_vm *vm;
+	char name[32], bdf[32], group[16];
+	int container, group_fd, dev;
+	uint64_t cfg_off;		/* config region offset in dev */
+	struct nx_pci_dev *pci;
+	struct vfio_bar bar[6];
+	unsigned msi_count;		/* vectors VFIO offers */
+	struct nx_msi_vec msi[VFIO_MAX_MSI];
+	bool msi_on;			/* VFIO MSI trigger set */
+	unsigned msi_nvec;
+	bool has_intx, intx_on;
+	int intx_trigger, intx_unmask;
+	unsigned intx_gsi;
+	struct nx_irq_source src;
+	bool intx_attached;
+	_Atomic uint64_t mmio_exits;
+};
+
+/* ---- host checks: one clear line per way it can be wrong ---------------- */
+static int normalize_bdf(const char *in, char *out, size_t n)
+{
+	unsigned dom = 0, bus, dev, fn;
+	char tail;
+
+	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
+	    sscanf(in, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
+		return nx_error("'%s' is not a PCI address DDDD:BB:DD.F", in);
+	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return nx_error("'%s' is not a PCI address DDDD:BB:DD.F", in);
+	snprintf(out, n, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+/* basename of the symlink path -> out ("" if no link). */
+static void link_name(const char *path, char *out, size_t n)
+{
+	char buf[PATH_MAX];
+	ssize_t l = readlink(path, buf, sizeof(buf) - 1);
+
+	out[0] = 0;
+	if (l <= 0)
+		return;
+	buf[l] = 0;
+	snprintf(out, n, "%s", basename(buf));
+}
+
+int nx_vfio_check_host(const char *root, const char *bdf_in, char *group, size_t glen)
+{
+	char bdf[32], p[PATH_MAX], drv[64];
+	struct stat st;
+	DIR *dir;
+	struct dirent *e;
+	bool any = false;
+
+	if (normalize_bdf(bdf_in, bdf, sizeof(bdf)) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", root, bdf);
+	if (stat(p, &st) < 0)
+		return nx_error("--assign %s: no such PCI device on this host (see lspci -D)", bdf);
+	/* No IOMMU, no VFIO: the device could DMA anywhere in host memory. */
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups", root);
+	dir = opendir(p);
+	while (dir && (e = readdir(dir)))
+		if (e->d_name[0] != '.')
+			any = true;
+	if (dir)
+		closedir(dir);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/iommu_group", root, bdf);
+	link_name(p, group, glen);
+	if (!any || !group[0])
+		return nx_error("--assign %s: this host has no IOMMU (no /sys/kernel/iommu_groups "
+				"entries): enable VT-d/AMD-Vi and boot with intel_iommu=on or amd_iommu=on",
+				bdf);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver", root, bdf);
+	link_name(p, drv, sizeof(drv));
+	if (strcmp(drv, "vfio-pci"))
+		return nx_error("--assign %s: device is %s%s, not vfio-pci: echo vfio-pci > "
+				"/sys/bus/pci/devices/%s/driver_override; echo %s > "
+				"/sys/bus/pci/drivers_probe (after unbinding it)", bdf,
+				drv[0] ? "bound to " : "not bound to any driver", drv, bdf, bdf);
+	/* The group is the unit of isolation: every member must be VFIO's. */
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s/devices", root, group);
+	dir = opendir(p);
+	while (dir && (e = readdir(dir))) {
+		char q[PATH_MAX + 300];
+
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, bdf))
+			continue;
+		snprintf(q, sizeof(q), "%s/%s/driver", p, e->d_name);
+		link_name(q, drv, sizeof(drv));
+		if (drv[0] && strcmp(drv, "vfio-pci") && strcmp(drv, "pcieport")) {
+			closedir(dir);
+			return nx_error("--assign %s: IOMMU group %s also holds %s, bound to %s: bind "
+					"every device of /sys/kernel/iommu_groups/%s/devices to vfio-pci",
+					bdf, group, e->d_name, drv, group);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return 0;
+}
+
+/* ---- config space ------------------------------------------------------- */
+static int cfg_rw(struct nx_vfio *v, unsigned off, void *buf, unsigned len, bool w)
+{
+	ssize_t r = w ? pwrite(v->dev, buf, len, (off_t)(v->cfg_off + off)) :
+			pread(v->dev, buf, len, (off_t)(v->cfg_off + off));
+
+	return r == (ssize_t)len ? 0 : -1;
+}
+
+static bool op_cfg_access(struct nx_pci_dev *d, unsigned off, uint8_t *data, unsigned len,
+			  bool w)
+{
+	struct nx_vfio *v = d->priv;
+
+	if (off >= 0x1000) {
+		if (!w)
+			memset(data, 0xff, len);
+		return true;
+	}
+	if (cfg_rw(v, off, data, len, w) < 0 && !w)
+		memset(data, 0xff, len);
+	return true;
+}
+
+static void op_command(struct nx_pci_dev *d, uint16_t old, uint16_t val)
+{
+	struct nx_vfio *v = d->priv;
+
+	/* Memory/I/O decode, bus mastering (DMA) and INTx disable: the real
+	 * device must follow (vfio-pci virtualizes what it must). */
+	cfg_rw(v, 0x04, &val, 2, true);
+}
+
+/* ---- BARs --------------------------------------------------------------- */
+static void bar_io(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w,
+		   struct nx_vcpu *vcpu)
+{
+	struct vfio_bar *b = op;
+	ssize_t r;
+
+	atomic_fetch_add(&b->v->mmio_exits, 1);
+	r = w ? pwrite(b->v->dev, data, len, (off_t)(b->offset + off)) :
+		pread(b->v->dev, data, len, (off_t)(b->offset + off));
+	if (r != (ssize_t)len && !w)
+		memset(data, 0xff, len);
+}
+
+static void op_bar_map(struct nx_pci_dev *d, int i, uint64_t gpa, bool on)
+{
+	struct nx_vfio *v = d->priv;
+	struct vfio_bar *b = &v->bar[i];
+	struct kvm_userspace_memory_region m = { .slot = VFIO_SLOT_BASE + (unsigned)i };
+
+	if (!b->map || (d->bar[i].flags & NX_PCI_BAR_IO))
+		return;		/* traps: bar_io serves it */
+	if (b->slot_on) {
+		/* Deleting a slot: memory_size 0 (KVM api.rst 4.35). */
+		ioctl(v->vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m);
+		b->slot_on = false;
+	}
+	if (!on)
+		return;
+	m.guest_phys_addr = gpa;
+	m.memory_size = b->size;
+	m.userspace_addr = (uintptr_t)b->map;
+	if (ioctl(v->vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0) {
+		nx_warn("vfio %s: BAR%d memslot at 0x%llx: %s (accesses will exit)", v->name, i,
+			(unsigned long long)gpa, strerror(errno));
+		return;
+	}
+	b->slot_on = true;
+}
+
+/* ---- MSI ---------------------------------------------------------------- */
+static int set_irqs(struct nx_vfio *v, unsigned index, uint32_t flags, unsigned start,
+		    unsigned count, const int *fds)
+{
+	size_t sz = sizeof(struct vfio_irq_set) + sizeof(int) * (fds ? count : 0);
+	struct vfio_irq_set *s = calloc(1, sz);
+	int r;
+
+	if (!s)
+		return -1;
+	s->argsz = (uint32_t)sz;
+	s->flags = flags;
+	s->index = index;
+	s->start = start;
+	s->count = count;
+	if (fds)
+		memcpy(s->data, fds, sizeof(int) * count);
+	r = ioctl(v->dev, VFIO_DEVICE_SET_IRQS, s);
+	free(s);
+	return r;
+}
+
+static void intx_enable(struct nx_vfio *v, bool on)
+{
+	if (!v->has_intx || v->intx_on == on)
+		return;
+	if (on) {
+		if (set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &v->intx_trigger) < 0 ||
+		    set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &v->intx_unmask) < 0) {
+			nx_warn("vfio %s: INTx trigger: %s", v->name, strerror(errno));
+			return;
+		}
+	} else {
+		set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+	}
+	v->intx_on = on;
+}
+
+static void op_msi(struct nx_pci_dev *d)
+{
+	struct nx_vfio *v = d->priv;
+	bool en = nx_pci_msi_enabled(d);
+	unsigned n = nx_pci_msi_vectors(d);
+	int fds[VFIO_MAX_MSI];
+
+	if (n > v->msi_count)
+		n = v->msi_count;
+	/* Routes first, so the first interrupt VFIO raises has a destination. */
+	for (unsigned i = 0; i < v->msi_count; i++) {
+		struct nx_msi_msg m;
+
+		nx_pci_msi_msg(d, i, &m);
+		nx_msivec_update(&v->msi[i], en && i < n, &m);
+		fds[i] = v->msi[i].efd;
+	}
+	if (en && (!v->msi_on || v->msi_nvec != n)) {
+		/* VFIO allows one interrupt type at a time. */
+		intx_enable(v, false);
+		if (v->msi_on)
+			set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		/* The pairing: VFIO's trigger eventfd == the KVM irqfd. */
+		if (set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds) < 0) {
+			nx_warn("vfio %s: VFIO_DEVICE_SET_IRQS (MSI, %u vectors): %s", v->name, n,
+				strerror(errno));
+			return;
+		}
+		v->msi_on = true;
+		v->msi_nvec = n;
+	} else if (!en && v->msi_on) {
+		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		v->msi_on = false;
+		intx_enable(v, true);
+	}
+}
+
+static const struct nx_pci_ops vfio_ops = {
+	.bar_map = op_bar_map, .msi_update = op_msi, .command = op_command,
+	.cfg_access = op_cfg_access,
+};
+
+/* ---- INTx source ---------------------------------------------------------- */
+static void src_mask(void *op)
+{
+	struct nx_vfio *v = op;
+
+	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
+		 0, 1, NULL);
+}
+
+static void src_unmask(void *op)
+{
+	struct nx_vfio *v = op;
+
+	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		 0, 1, NULL);
+}
+
+/* PCI 2.3 Interrupt Status (status bit 3) is the device's INTx level. */
+static bool src_is_asserted(void *op)
+{
+	struct nx_vfio *v = op;
+	uint16_t st = 0;
+
+	return v->intx_on && cfg_rw(v, 0x06, &st, 2, false) == 0 && (st & 0x08);
+}
+
+/* ---- set-up --------------------------------------------------------------- */
+static int open_group(struct nx_vfio *v)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	char p[64];
+	int iommu;
+
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (v->container < 0)
+		return nx_error("--assign %s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)",
+				v->bdf, strerror(errno));
+	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return nx_error("--assign %s: VFIO API version mismatch", v->bdf);
+	iommu = ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ?
+		VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+	if (ioctl(v->container, VFIO_CHECK_EXTENSION, iommu) <= 0)
+		return nx_error("--assign %s: VFIO has no type1 IOMMU backend (modprobe vfio_iommu_type1)",
+				v->bdf);
+	snprintf(p, sizeof(p), "/dev/vfio/%s", v->group);
+	v->group_fd = open(p, O_RDWR | O_CLOEXEC);
+	if (v->group_fd < 0)
+		return nx_error("--assign %s: cannot open %s: %s", v->bdf, p, strerror(errno));
+	if (ioctl(v->group_fd, VFIO_GROUP_GET_STATUS, &gs) < 0 ||
+	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return nx_error("--assign %s: IOMMU group %s is not viable: bind every device of "
+				"/sys/kernel/iommu_groups/%s/devices to vfio-pci", v->bdf, v->group,
+				v->group);
+	if (ioctl(v->group_fd, VFIO_GROUP_SET_CONTAINER, &v->container) < 0 ||
+	    ioctl(v->container, VFIO_SET_IOMMU, iommu) < 0)
+		return nx_error("--assign %s: attaching group %s to a type1 container: %s", v->bdf,
+				v->group, strerror(errno));
+	/* Guest RAM at its guest-physical addresses: the device's DMA sees
+	 * what the guest driver programmed (IOVA = GPA). */
+	for (int i = 0; i < v->vm->mem.nregions; i++) {
+		struct nx_mem_region *r = &v->vm->mem.regions[i];
+		struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)r->hva, .iova = r->gpa, .size = r->size };
+		if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &map) < 0)
+			return nx_error("--assign %s: VFIO_IOMMU_MAP_DMA of guest RAM 0x%llx+0x%llx: %s",
+					v->bdf, (unsigned long long)r->gpa,
+					(unsigned long long)r->size, strerror(errno));
+	}
+	v->dev = ioctl(v->group_fd, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	if (v->dev < 0)
+		return nx_error("--assign %s: VFIO_GROUP_GET_DEVICE_FD: %s", v->bdf, strerror(errno));
+	return 0;
+}
+
+static uint8_t find_cap(const uint8_t *cfg, uint8_t id)
+{
+	if (!(cfg[0x06] & 0x10))
+		return 0;
+	for (uint8_t p = cfg[0x34] & 0xfc, n = 0; p && n < 48; n++, p = cfg[p + 1] & 0xfc)
+		if (cfg[p] == id)
+			return p;
+	return 0;
+}
+
+static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
+{
+	for (int i = 0; i < 6; i++) {
+		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = (uint32_t)i };
+		uint32_t raw = (uint32_t)cfg[0x10 + 4 * i] | (uint32_t)cfg[0x11 + 4 * i] << 8;
+		uint32_t flags = 0;
+		struct vfio_bar *b = &v->bar[i];
+
+		if (ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0 || !ri.size)
+			continue;
+		if (raw & 1)
+			flags = NX_PCI_BAR_IO;
+		else
+			flags = ((raw & 6) == 4 ? NX_PCI_BAR_MEM64 : 0) | (raw & 8 ? NX_PCI_BAR_PREFETCH : 0);
+		*b = (struct vfio_bar){ .v = v, .idx = i, .size = ri.size, .offset = ri.offset };
+		/* mmap unless the MSI-X table lives here (it must trap). */
+		if ((ri.flags & VFIO_REGION_INFO_FLAG_MMAP) && !(flags & NX_PCI_BAR_IO) &&
+		    !(v->pci->msix_cap && v->pci->msix_bar == i) && ri.size >= 4096) {
+			b->map = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->dev,
+				      (off_t)ri.offset);
+			if (b->map == MAP_FAILED)
+				b->map = NULL;
+		}
+		if (nx_pci_add_bar(v->pci, i, ri.size < 4096 && !(flags & NX_PCI_BAR_IO) ? 4096 :
+				   ri.size, flags, bar_io, b) < 0)
+			return -1;
+		if (flags & NX_PCI_BAR_MEM64)
+			i++;
+	}
+	return 0;
+}
+
+static void claim_msix(struct nx_pci_dev *d, unsigned off)
+{
+	uint16_t ctl = (uint16_t)(d->cfg[off + 2] | d->cfg[off + 3] << 8);
+	uint32_t t = (uint32_t)d->cfg[off + 4] | (uint32_t)d->cfg[off + 5] << 8 |
+		     (uint32_t)d->cfg[off + 6] << 16 | (uint32_t)d->cfg[off + 7] << 24;
+	uint32_t p = (uint32_t)d->cfg[off + 8] | (uint32_t)d->cfg[off + 9] << 8 |
+		     (uint32_t)d->cfg[off + 10] << 16 | (uint32_t)d->cfg[off + 11] << 24;
+
+	d->msix_cap = (uint8_t)off;
+	d->msix_n = (ctl & 0x7ff) + 1u;
+	if (d->msix_n > NX_PCI_MAX_MSIX)
+		d->msix_n = NX_PCI_MAX_MSIX;
+	d->msix_bar = (int)(t & 7);
+	d->msix_table = t & ~7u;
+	d->msix_pba = p & ~7u;
+	d->cfg[off + 3] &= 0x3f;		/* enable and function mask start clear */
+	d->wmask[off + 3] = 0xc0;
+	for (unsigned i = 0; i < d->msix_n; i++)
+		d->msix[i].ctrl = 1;
+}
+
+struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+{
+	struct nx_vfio *v = calloc(1, sizeof(*v));
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info ci = { .argsz = sizeof(ci), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSI_IRQ_INDEX };
+	struct vfio_irq_info xi = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
+	uint8_t cfg[NX_PCI_CFG_SIZE];
+	char pname[48];
+	uint8_t msi, msix;
+	struct nx_vm *vm = pt->vm;
+
+	if (!v) {
+		nx_error("out of memory");
+		return NULL;
+	}
+	v->pt = pt;
+	v->vm = vm;
+	v->container = v->group_fd = v->dev = -1;
+	snprintf(v->name, sizeof(v->name), "%s", c->name);
+	if (normalize_bdf(c->assign, v->bdf, sizeof(v->bdf)) < 0 ||
+	    nx_vfio_check_host("", v->bdf, v->group, sizeof(v->group)) < 0 || open_group(v) < 0)
+		return NULL;
+	if (ioctl(v->dev, VFIO_DEVICE_GET_INFO, &di) < 0 || !(di.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ci) < 0) {
+		nx_error("--assign %s: not a VFIO PCI device", v->bdf);
+		return NULL;
+	}
+	v->cfg_off = ci.offset;
+	if (cfg_rw(v, 0, cfg, sizeof(cfg), false) < 0) {
+		nx_error("--assign %s: cannot read config space: %s", v->bdf, strerror(errno));
+		return NULL;
+	}
+	/* The function as the guest sees it: the device's own header and
+	 * capability chain; BARs, MSI and MSI-X emulated. */
+	snprintf(pname, sizeof(pname), "vfio-%s", c->name);
+	v->pci = nx_pci_dev_new(vm, pname, (uint16_t)(cfg[0] | cfg[1] << 8),
+				(uint16_t)(cfg[2] | cfg[3] << 8),
+				(uint32_t)cfg[0x09] | (uint32_t)cfg[0x0a] << 8 | (uint32_t)cfg[0x0b] << 16, -1);
+	if (!v->pci)
+		return NULL;
+	v->pci->ops = &vfio_ops;
+	v->pci->priv = v;
+	memcpy(v->pci->cfg + 0x40, cfg + 0x40, NX_PCI_CFG_SIZE - 0x40);
+	memcpy(v->pci->cfg + 0x2c, cfg + 0x2c, 4);	/* subsystem ids */
+	v->pci->cfg[0x06] = cfg[0x06] & 0x10;		/* capability list bit */
+	v->pci->cfg[0x34] = cfg[0x34];
+	v->pci->cfg[0x08] = cfg[0x08];			/* revision */
+	msi = find_cap(cfg, 0x05);
+	msix = find_cap(cfg, 0x11);
+	if (msix)
+		claim_msix(v->pci, msix);
+	if (setup_bars(v, cfg) < 0)
+		return NULL;
+	if (msi && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) == 0 && ii.count) {
+		nx_pci_claim_msi(v->pci, msi);
+		v->msi_count = ii.count > VFIO_MAX_MSI ? VFIO_MAX_MSI : ii.count;
+		for (unsigned i = 0; i < v->msi_count; i++)
+			if (nx_msivec_init(vm, &v->msi[i], -1) < 0)
+				return NULL;
+	}
+	v->has_intx = cfg[0x3d] && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &xi) == 0 && xi.count;
+	if (v->has_intx && nx_pci_set_intx(v->pci, cfg[0x3d] - 1u) < 0)
+		return NULL;
+	if (nx_pci_dev_register(v->pci) < 0)
+		return NULL;
+	if (v->has_intx) {
+		v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		v->intx_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		v->intx_gsi = nx_pci_intx_line(v->pci);
+		v->src = (struct nx_irq_source){ .name = v->pci->name, .opaque = v,
+			.trigger_fd = v->intx_trigger,
+			/* kernel irqchip: KVM signals VFIO's unmask eventfd at EOI. */
+			.resample_fd = vm->cfg->irqchip == NX_IRQCHIP_KERNEL ? v->intx_unmask : -1,
+			.mask = src_mask, .unmask = src_unmask, .is_asserted = src_is_asserted };
+		intx_enable(v, true);
+		if (vm->irq.attach_source &&
+		    vm->irq.attach_source(vm->irq.opaque, v->intx_gsi, &v->src) == 0)
+			v->intx_attached = true;
+	}
+	nx_info("vfio %s: %s (%04x:%04x) at PCI 00:%02x.0, group %s, %u MSI vector(s)%s", c->name,
+		v->bdf, v->pci->cfg[0] | v->pci->cfg[1] << 8, v->pci->cfg[2] | v->pci->cfg[3] << 8,
+		v->pci->slot, v->group, v->msi_count, v->has_intx ? ", INTx" : "");
+	return v;
+}
+
+void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
+{
+	char id[64];
+
+	nx_pci_lock(v->vm);
+	for (unsigned i = 0; i < v->msi_count; i++) {
+		struct json_object *o;
+
+		snprintf(id, sizeof(id), "%s.msi%u", v->name, i);
+		o = nx_pt_line_json(id, &v->msi[i], 0);
+		json_object_object_add(o, "device", json_object_new_string(v->name));
+		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
+		json_object_array_add(arr, o);
+	}
+	nx_pci_unlock(v->vm);
+}
+
+void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(v->name));
+	json_object_object_add(o, "type", json_object_new_string("vfio"));
+	json_object_object_add(o, "bdf", json_object_new_string(v->bdf));
+	json_object_object_add(o, "slot", json_object_new_int(v->pci->slot));
+	json_object_object_add(o, "iommu_group", json_object_new_string(v->group));
+	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&v->mmio_exits)));
+	json_object_object_add(o, "intx_gsi", v->has_intx ? json_object_new_int((int)v->intx_gsi) : NULL);
+	json_object_object_add(o, "intx_state", json_object_new_string(
+		!v->has_intx ? "none" : v->intx_attached ? "attached" : "no-controller"));
+	json_object_array_add(arr, o);
+}
