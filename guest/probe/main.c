@@ -2,7 +2,7 @@
 /*
  * main.c - the probe guest's C entry: platform bring-up, then the scenario
  * named by "scenario=NAME" on the command line (default: hello), whose
- * PROBE line decides the exit through isa-debug-exit.
+ * PROBE line decides the exit: power-off on pass, isa-debug-exit 1 on fail.
  */
 #include "lib/probe.h"
 
@@ -27,15 +27,21 @@ void panic(const char *fmt, ...)
 	probe_exit(&platform, false);
 }
 
-static u64 k_exit(u64 pass, u64 arg)
+/*
+ * Pass: ACPI S5 power-off through the FADT's PM1a_CNT (SLP_TYP from \_S5 |
+ * SLP_EN, ACPI 4.8.3.2.1), so the VMM exits 0 (nexit and QEMU alike); with
+ * exit=debug, or without ACPI, isa-debug-exit with 0 instead (status 1).
+ * Fail: isa-debug-exit with 1 (status 3 under nexit and QEMU).
+ */
+static u64 k_s5(u64 port, u64 typ)
 {
-	const struct platform *p = (const struct platform *)arg;
+	outw(port, (typ << 10) | (1u << 13));
+	return 0;
+}
 
-	/* isa-debug-exit (QEMU, nexit): the VMM exits with (v << 1) | 1. */
-	outb(0xf4, pass ? 0 : 1);
-	/* No such port: ACPI S5 through PM1a_CNT (SLP_TYP | SLP_EN, ACPI 4.8.3.2.1). */
-	if (p->fw.pm1a_cnt && p->fw.have_s5)
-		outw(p->fw.pm1a_cnt, (p->fw.slp_typ_s5 << 10) | (1u << 13));
+static u64 k_debug_exit(u64 v, u64 unused)
+{
+	outb(0xf4, v);
 	for (;;)
 		__asm__ volatile("cli; hlt");
 	return 0;
@@ -43,7 +49,14 @@ static u64 k_exit(u64 pass, u64 arg)
 
 void probe_exit(struct platform *p, bool pass)
 {
-	kcall(k_exit, pass, (u64)p);
+	const char *how = cmdline_get(&p->cmd, "exit");
+	bool s5 = p->fw.pm1a_cnt && p->fw.have_s5 && !(how && !strncmp(how, "debug", 5));
+
+	if (pass && s5) {
+		kcall(k_s5, p->fw.pm1a_cnt, p->fw.slp_typ_s5);
+		user_sleep(p, 500);	/* QEMU powers off asynchronously */
+	}
+	kcall(k_debug_exit, pass ? 0 : 1, 0);
 	for (;;)
 		;
 }

@@ -355,7 +355,8 @@ struct scenario {
 
 /* Prints "PROBE {json}" and returns pass. */
 bool probe_result(struct json *j, bool pass);
-/* Leaves through isa-debug-exit 0xf4 (0 = pass, 1 = fail), then ACPI S5. */
+/* Pass: ACPI S5 power-off (VMM exit 0; exit=debug: port 0xf4 <- 0).
+ * Fail: port 0xf4 <- 1 (isa-debug-exit: VMM exit status 3). */
 void probe_exit(struct platform *p, bool pass) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * counters.c - nexit's arm64 counter page (core/arm64/arm64.h): VMM exits,
+ * fallback deliveries and KVM's per-vCPU exits; and leaving the guest
+ * (PSCI SYSTEM_OFF for success, the debug-exit register otherwise).
+ */
+#include "probe.h"
+
+/* Every read below is itself one exit (VMM and KVM): a window between two
+ * counters_read() calls contains 3 of them (see the callers). */
+void counters_read(struct counters *c)
+{
+	c->ok = rd32(COUNTERS_BASE) == COUNTER_MAGIC;
+	c->exits = rd64(COUNTERS_BASE + 0x08);
+	c->kvm_exits = rd64(COUNTERS_BASE + 0x18);
+	c->fallback = rd64(COUNTERS_BASE + 0x10);
+}
+
+void probe_exit(int status)
+{
+	if (status == 0) {
+		/* PSCI 0.2 SYSTEM_OFF (function ID 0x84000008) through HVC. */
+		register u64 x0 __asm__("x0") = 0x84000008;
+		__asm__ volatile("hvc #0" : "+r"(x0) :: "memory");
+	}
+	wr64(COUNTERS_BASE + 0x20, (u64)status);
+	for (;;)
+		__asm__ volatile("wfi");
+}
