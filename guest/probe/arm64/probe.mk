@@ -13,6 +13,7 @@ A64P_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
                -fno-tree-loop-distribute-patterns -fno-strict-aliasing
 A64P_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
+                -Wl,--no-warn-rwx-segments \
                 -Wl,-T,$(A64P_DIR)/probe.ld
 
 probe: $(BUILD)/guest/probe.elf

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arm64.h - nexit on KVM/arm64: the guest physical layout (QEMU "virt"
+ * compatible where it matters), the vGICv3 + ITS, the device tree and the
+ * boot protocol. Shared core code (bus, vcpu run loop, routes, serial,
+ * stats, config) is used as on x86; this header adds the arm64 parts.
+ */
+#ifndef NEXIT_CORE_ARM64_H
+#define NEXIT_CORE_ARM64_H
+
+#include "core/core.h"
+
+/* ---- guest physical layout (same addresses as QEMU virt) --------------- */
+#define NX_A64_GICD		0x08000000ULL	/* GICv3 distributor, 64 KiB      */
+#define NX_A64_GICD_SIZE	0x10000ULL
+#define NX_A64_ITS		0x08080000ULL	/* ITS, 128 KiB (ctrl + translater) */
+#define NX_A64_ITS_SIZE		0x20000ULL
+#define NX_A64_GITS_TRANSLATER	(NX_A64_ITS + 0x10040)	/* MSI doorbell (GICv3 12.19.13) */
+#define NX_A64_GICR		0x080a0000ULL	/* redistributors, 128 KiB per vCPU */
+#define NX_A64_GICR_STRIDE	0x20000ULL
+#define NX_A64_UART		0x09000000ULL	/* ns16550a, reg-shift 0          */
+#define NX_A64_UART_SIZE	0x1000ULL
+#define NX_A64_COUNTERS		0x09010000ULL	/* nexit counter page             */
+#define NX_A64_PCI_MMIO		0x10000000ULL	/* 32-bit BAR window              */
+#define NX_A64_PCI_MMIO_SIZE	0x2eff0000ULL
+#define NX_A64_PCI_ECAM		0x3f000000ULL	/* ECAM, bus 0 only: 1 MiB        */
+#define NX_A64_PCI_ECAM_SIZE	0x100000ULL
+#define NX_A64_RAM		0x40000000ULL	/* RAM base (arm64 Linux convention) */
+
+/* Interrupt numbers (INTIDs; SPIs start at 32, GICv3 2.2). */
+#define NX_A64_NR_IRQS		128		/* KVM_DEV_ARM_VGIC_GRP_NR_IRQS   */
+#define NX_A64_SPI_BASE		32
+#define NX_A64_UART_SPI		1		/* INTID 33                       */
+#define NX_A64_PCI_INTX_SPI	3		/* INTA..INTD -> SPI 3..6         */
+#define NX_A64_PPI_VTIMER	11		/* arch timer PPIs (INTIDs)       */
+#define NX_A64_PPI_PTIMER	14
+#define NX_A64_PPI_SPTIMER	13
+#define NX_A64_PPI_HTIMER	10
+
+/* Boot data placement inside RAM (offsets from NX_A64_RAM). */
+#define NX_A64_FDT_MAX		0x10000
+#define NX_A64_IMAGE_OFF	0x200000	/* arm64 Image text_offset area */
+
+/*
+ * Counter page (MMIO, nexit only; reads on other VMMs are not backed):
+ *   0x00 u32 magic NX_COUNTER_MAGIC
+ *   0x08 u64 VMM exits so far, not counting this read
+ *   0x10 u64 interrupts delivered by the fallback path
+ *   0x18 u64 KVM's per-vCPU "exits" summed over vCPUs (KVM_GET_STATS_FD)
+ *   0x20 u64 write v: stop the VM with exit status (v << 1) | 1 (debug exit)
+ *   0x28 u64 KVM's per-vCPU "mmio_exit_user" + "mmio_exit_kernel" summed
+ */
+#define NX_A64_CP_MAGIC		0x00
+#define NX_A64_CP_EXITS		0x08
+#define NX_A64_CP_FALLBACK	0x10
+#define NX_A64_CP_KVM_EXITS	0x18
+#define NX_A64_CP_DEBUG_EXIT	0x20
+#define NX_A64_CP_KVM_MMIO	0x28
+
+/* The arm64 platform state, owned by the VM (vm->pci is free for PCI). */
+struct nx_a64 {
+	struct nx_vm *vm;
+	int gic_fd;		/* KVM_DEV_TYPE_ARM_VGIC_V3    */
+	int its_fd;		/* KVM_DEV_TYPE_ARM_VGIC_ITS (-1 = none) */
+	uint64_t entry;		/* guest PC of vCPU 0           */
+	uint64_t fdt_gpa;	/* x0 at entry (arm64 booting.rst) */
+	uint64_t initrd_gpa, initrd_size;
+	uint64_t kernel_end;	/* first free RAM byte after the kernel */
+	_Atomic uint64_t fallback_delivered;
+};
+
+/* vgic.c: vGICv3 + ITS, after every vCPU exists (KVM: CTRL_INIT needs them). */
+int  nx_a64_gic_create(struct nx_vm *vm, struct nx_a64 *a);
+/* Routes GSI n -> SPI n for the legacy lines, then commits (after CTRL_INIT,
+ * which installs KVM's default routing table). */
+int  nx_a64_routes_init(struct nx_vm *vm);
+void nx_a64_irq_ops(struct nx_vm *vm, struct nx_a64 *a);
+
+/* fdt.c: the device tree at the top of the first 512 MiB of RAM. */
+int  nx_a64_fdt_build(struct nx_vm *vm, struct nx_a64 *a);
+/* boot.c: loads cfg->kernel (arm64 Image or ELF64) and the initrd. */
+int  nx_a64_boot_load(struct nx_vm *vm, struct nx_a64 *a);
+int  nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a);
+/* platform.c: the UART on MMIO and the counter page. */
+int  nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a);
+
+/* one_reg helpers (KVM_{GET,SET}_ONE_REG on core registers). */
+int  nx_a64_set_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t val);
+int  nx_a64_get_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t *val);
+
+#endif

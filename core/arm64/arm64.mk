@@ -1,0 +1,47 @@
+# core/arm64/arm64.mk - `make ARCH=arm64` (included by the top Makefile).
+# Cross-builds with Debian's gcc-aarch64-linux-gnu, against the arm64
+# libraries that tools/deps.sh installs through multiarch
+# (/usr/lib/aarch64-linux-gnu), a static build/arm64/nexit (the nested L1
+# initramfs has no libc) and the arm64 probe guest build/arm64/guest/probe.elf.
+#
+# The arch-neutral core files are shared with x86; vm.c/mem.c/main.c are x86
+# (RAM at 0, split irqchip, ACPI) and have arm64 counterparts in core/arm64.
+CC       := aarch64-linux-gnu-gcc
+BUILD    := build/arm64
+# Debian multiarch puts the arm64 libraries where the cross linker does not
+# look; libfdt-dev cannot be co-installed for two architectures, so its
+# arm64 package is unpacked (not installed) into build/arm64/sysroot.
+SYSROOT  := $(BUILD)/sysroot
+LIBFDT_A := $(SYSROOT)/usr/lib/aarch64-linux-gnu/libfdt.a
+LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu \
+            -linih -ljson-c -lpthread -lfdt
+
+ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
+                core/vcpu.c core/serial.c
+SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
+LIB_SRCS := $(ARM64_SHARED) \
+            $(filter-out %/main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HDRS     := core/core.h $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
+
+.PHONY: all probe
+all: $(BUILD)/nexit probe
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libnexit.a: $(LIB_OBJS)
+	@rm -f $@
+	aarch64-linux-gnu-ar rcs $@ $^
+
+$(BUILD)/nexit: $(BUILD)/core/arm64/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $(filter %.o %/libnexit.a,$^) $(LIBS)
+
+$(LIBFDT_A):
+	@mkdir -p $(BUILD)/debs $(SYSROOT)
+	cd $(BUILD)/debs && apt-get download -q libfdt-dev:arm64 >/dev/null
+	dpkg-deb -x $$(ls $(BUILD)/debs/libfdt-dev_*_arm64.deb | tail -n1) $(SYSROOT)
+	@test -f $@
+
+include guest/probe/arm64/probe.mk

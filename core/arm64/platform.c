@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform.c - the arm64 MMIO devices nexit itself provides: the 16550A of
+ * core/serial.c on MMIO at NX_A64_UART (ns16550a, reg-shift 0: register n
+ * at byte n, as the PC's port n) with its line on an SPI, and the counter
+ * page (layout in arm64.h), which also takes the guest's debug exit.
+ */
+#include <string.h>
+#include "core/arm64/arm64.h"
+
+static void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
+		    bool is_write, struct nx_vcpu *vcpu)
+{
+	struct nx_vm *vm = opaque;
+
+	(void)vcpu;
+	if (addr >= 8) {	/* beyond the 8 registers: reads as zero */
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	/* Byte registers; a wider access only touches its first byte. */
+	if (!is_write)
+		memset(data, 0, len);
+	nx_serial_io(vm->serial, (unsigned)addr, data, is_write);
+}
+
+static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
+			bool is_write, struct nx_vcpu *vcpu)
+{
+	struct nx_a64 *a = opaque;
+	struct nx_vm *vm = a->vm;
+	uint64_t v = 0, w = 0;
+
+	(void)vcpu;
+	if (is_write) {
+		memcpy(&w, data, len < 8 ? len : 8);
+		if (addr == NX_A64_CP_DEBUG_EXIT) {
+			char why[64];
+			snprintf(why, sizeof(why), "guest debug exit %llu", (unsigned long long)w);
+			nx_vm_stop(vm, (int)((w << 1) | 1) & 0xff, why);
+		}
+		return;
+	}
+	switch (addr & ~7ull) {
+	case NX_A64_CP_MAGIC:
+		v = NX_COUNTER_MAGIC;
+		break;
+	case NX_A64_CP_EXITS:	/* this read is already counted: leave it out */
+		v = atomic_load(&vm->stats.exits_total) - 1;
+		break;
+	case NX_A64_CP_FALLBACK:
+		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
+		break;
+	case NX_A64_CP_KVM_EXITS:
+		if (nx_kvm_vcpu_stat_sum(vm, "exits", &v) < 0)
+			v = ~0ull;
+		break;
+	case NX_A64_CP_KVM_MMIO: {
+		uint64_t u = 0, k = 0;
+		if (nx_kvm_vcpu_stat_sum(vm, "mmio_exit_user", &u) < 0 ||
+		    nx_kvm_vcpu_stat_sum(vm, "mmio_exit_kernel", &k) < 0)
+			v = ~0ull;
+		else
+			v = u + k;
+		break;
+	}
+	}
+	if (addr & 4)
+		v >>= 32;
+	memcpy(data, &v, len < 8 ? len : 8);
+}
+
+int nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a)
+{
+	a->vm = vm;
+	vm->serial = nx_serial_create(vm, 0, NX_A64_UART_SPI, vm->cfg->serial_out);
+	if (!vm->serial)
+		return -1;
+	if (nx_bus_register(&vm->mmio, NX_A64_UART, NX_A64_UART_SIZE, uart_io, vm, "uart") < 0 ||
+	    nx_bus_register(&vm->mmio, NX_A64_COUNTERS, 0x1000, counters_io, a, "counters") < 0)
+		return -1;
+	return 0;
+}

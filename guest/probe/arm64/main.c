@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the arm64 probe's scenarios, chosen by scenario=NAME on the
+ * kernel command line (DT /chosen/bootargs). Each prints one line
+ *   PROBE {"scenario":...,"result":"pass"|"fail",...}
+ * and leaves through PSCI SYSTEM_OFF (pass) or nexit's debug exit (fail).
+ *
+ *  hello         the console, the counter page, the timer frequency
+ *  msi-latency   edu doorbell (raise-interrupt register) -> MSI -> ITS LPI
+ *                -> ISR, n times; latency percentiles and the VMM/KVM exits
+ *                per interrupt in the window (0 VMM exits when the MSI is
+ *                an irqfd; with GICv4 the LPI is a vLPI: no KVM exit either)
+ *  intx-latency  the same on the edu's INTx: SPI, level; the ISR acks the
+ *                device before the EOI
+ *  eoi-gating    INTx held asserted with the EOI deferred: no second
+ *                delivery while the EOI is pending, exactly one after it
+ */
+#include "probe.h"
+
+#define COUNTERS_OVERHEAD 4	/* counter-page reads inside a window (counters.c) */
+#define MAX_N 4096
+
+static u64 lat[MAX_N];
+static struct pci_dev edu;
+static const char *cmdline;
+
+static u64 ticks_to_ns(u64 t) { return t * 1000000000ull / ticks_hz(); }
+
+static void put_ratio(u64 a, u64 b)
+{
+	u64 x;
+
+	if (!b || !a) {
+		put_u64(0);
+		return;
+	}
+	x = a * 100 / b;
+	put_u64(x / 100);
+	putc_('.');
+	putc_('0' + (x / 10) % 10);
+	putc_('0' + x % 10);
+}
+
+static void sort(u64 *v, u64 n)
+{
+	for (u64 i = 1; i < n; i++) {
+		u64 x = v[i], j = i;
+		while (j && v[j - 1] > x) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+static void kv(const char *k, u64 v)
+{
+	puts_(",\"");
+	puts_(k);
+	puts_("\":");
+	put_u64(v);
+}
+
+static void begin(const char *name)
+{
+	puts_("PROBE {\"scenario\":\"");
+	puts_(name);
+	puts_("\",\"arch\":\"arm64\"");
+}
+
+static int end(bool pass)
+{
+	puts_(",\"result\":\"");
+	puts_(pass ? "pass" : "fail");
+	puts_("\"}\n");
+	return pass ? 0 : 1;
+}
+
+static int fail(const char *name, const char *why)
+{
+	begin(name);
+	puts_(",\"error\":\"");
+	puts_(why);
+	puts_("\"");
+	return end(false);
+}
+
+static void edu_ack(u32 intid)
+{
+	(void)intid;
+	wr32(edu.bar0 + EDU_IRQ_ACK, rd32(edu.bar0 + EDU_IRQ_STATUS));
+}
+
+static bool wait_total(u64 want, u64 timeout_ticks)
+{
+	u64 t0 = now_ticks();
+
+	while (irqs.total < want)
+		if (now_ticks() - t0 > timeout_ticks)
+			return false;
+	return true;
+}
+
+static int setup_edu(const char *name)
+{
+	if (!pci_find(0x1234, 0x11e8, &edu))
+		return fail(name, "no edu device (1234:11e8) on ECAM bus 0");
+	if ((rd32(edu.bar0 + EDU_ID) & 0xffff) != 0x00ed)
+		return fail(name, "edu BAR0 does not read the edu ID");
+	wr32(edu.bar0 + EDU_LIVE, 0x12345678);
+	if (rd32(edu.bar0 + EDU_LIVE) != ~0x12345678u)
+		return fail(name, "edu liveness check failed");
+	return 0;
+}
+
+/* The measured loop: doorbell -> wait for the ISR -> next. */
+static int latency(const char *name, u64 n, u32 intid, bool msi)
+{
+	struct counters c0, c1;
+	u64 hz = ticks_hz(), got = 0, tmo = hz / 2, vmm, kvm;
+
+	if (n > MAX_N)
+		n = MAX_N;
+	/* One warm-up interrupt outside the window (first-touch effects). */
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	if (!wait_total(1, hz * 5))
+		return fail(name, msi ? "no MSI arrived (LPI never taken)" : "no INTx arrived (SPI never taken)");
+	if (msi)
+		edu_ack(0);
+	counters_read(&c0);
+	for (u64 i = 0; i < n; i++) {
+		u64 before = irqs.total, t0 = now_ticks();
+
+		wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+		if (!wait_total(before + 1, tmo))
+			break;
+		lat[got++] = irqs.last_ticks - t0;
+		if (msi)
+			edu_ack(0);	/* INTx: the ISR acked before its EOI */
+	}
+	counters_read(&c1);
+	/* hold_ms=N: stay alive (interrupt still mapped) so the host can read
+	 * KVM's state of it, e.g. debugfs kvm/<vm>/vgic-state. */
+	for (u64 t0 = now_ticks(), h = arg_u64(cmdline, "hold_ms", 0) * hz / 1000; now_ticks() - t0 < h;)
+		;
+	sort(lat, got);
+	vmm = c1.exits - c0.exits - COUNTERS_OVERHEAD;
+	kvm = c1.kvm_exits - c0.kvm_exits - COUNTERS_OVERHEAD;
+	begin(name);
+	kv("n", n);
+	kv("delivered", got);
+	kv("intid", intid);
+	if (got) {
+		kv("p50_ns", ticks_to_ns(lat[got / 2]));
+		kv("p99_ns", ticks_to_ns(lat[got * 99 / 100]));
+		kv("max_ns", ticks_to_ns(lat[got - 1]));
+		kv("p50_ticks", lat[got / 2]);
+	}
+	kv("cntfrq", hz);
+	kv("vmm_exits", vmm);
+	puts_(",\"vmm_exits_per_irq\":");
+	put_ratio(vmm, got);
+	if (c0.kvm_exits != ~0ull) {
+		kv("kvm_exits", kvm);
+		puts_(",\"kvm_exits_per_irq\":");
+		put_ratio(kvm, got);
+	}
+	kv("fallback_delivered", c1.fallback - c0.fallback);
+	return end(got == n && c0.ok);
+}
+
+static int msi_latency(const char *name)
+{
+	int r;
+
+	if ((r = setup_edu(name)))
+		return r;
+	if (!edu.msi_cap)
+		return fail(name, "edu has no MSI capability");
+	if (its_init() < 0)
+		return fail(name, "ITS command queue stalled (MAPC)");
+	/* Translation first (MAPD/MAPTI), then the device's MSI: the host can
+	 * only forward an LPI the guest's ITS already translates. */
+	if (its_map(edu.devid, 0, LPI_BASE, 0xa0) < 0)
+		return fail(name, "ITS command queue stalled (MAPD/MAPTI)");
+	pci_msi_enable(&edu, GITS_TRANSLATER, 0);
+	irq_on();
+	return latency(name, arg_u64(cmdline, "n", 1000), LPI_BASE, true);
+}
+
+static int intx_setup(const char *name, u32 *intid)
+{
+	int r;
+
+	if ((r = setup_edu(name)))
+		return r;
+	if (!edu.pin)
+		return fail(name, "edu has no INTx pin");
+	/* nexit writes the SPI's INTID into the interrupt line register. */
+	*intid = rd8(edu.cfg + 0x3c);
+	if (*intid < 32 || *intid >= 1020)
+		return fail(name, "no INTx SPI in the interrupt line register");
+	gic_spi_enable(*intid, 0xa0, true);
+	return 0;
+}
+
+static int intx_latency(const char *name)
+{
+	u32 intid;
+	int r;
+
+	if ((r = intx_setup(name, &intid)))
+		return r;
+	irqs.before_eoi = edu_ack;	/* lower the level line before the EOI */
+	irq_on();
+	return latency(name, arg_u64(cmdline, "n", 200), intid, false);
+}
+
+static int eoi_gating(const char *name)
+{
+	u64 hz = ticks_hz(), hold = hz / 20;	/* 50 ms */
+	u64 c_held, c_after, c_final;
+	u32 intid;
+	int r;
+
+	if ((r = intx_setup(name, &intid)))
+		return r;
+	irqs.defer_eoi = true;			/* the ISR leaves the EOI to us */
+	irq_on();
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);	/* asserted until acked */
+	if (!wait_total(1, hz * 5))
+		return fail(name, "no INTx arrived");
+	wait_total(2, hold);			/* EOI pending: must not come again */
+	c_held = irqs.total;
+	gic_eoi(irqs.deferred);			/* EOI while still asserted */
+	wait_total(c_held + 1, hz);		/* exactly one more delivery */
+	wait_total(c_held + 2, hold);
+	c_after = irqs.total;
+	irqs.defer_eoi = false;
+	edu_ack(0);				/* deassert, then EOI the re-delivery */
+	gic_eoi(irqs.deferred);
+	wait_total(c_after + 1, hold);
+	c_final = irqs.total;
+	begin(name);
+	kv("intid", intid);
+	kv("while_eoi_pending", c_held);
+	kv("after_eoi_asserted", c_after);
+	kv("after_ack", c_final);
+	return end(c_held == 1 && c_after == 2 && c_final == 2);
+}
+
+static int hello(const char *name)
+{
+	struct counters c;
+
+	counters_read(&c);
+	begin(name);
+	kv("cntfrq", ticks_hz());
+	kv("counter_page", c.ok);
+	kv("vmm_exits_so_far", c.exits);
+	return end(c.ok);
+}
+
+void probe_main(const void *fdt)
+{
+	char sc[32] = "hello";
+	int r;
+
+	cmdline = fdt_bootargs(fdt);
+	arg_str(cmdline, "scenario", sc, sizeof(sc));
+	puts_("probe-arm64: cmdline \"");
+	puts_(cmdline);
+	puts_("\"\n");
+	gic_init();
+	if (!strncmp(sc, "hello", 6))
+		r = hello(sc);
+	else if (!strncmp(sc, "msi-latency", 12))
+		r = msi_latency(sc);
+	else if (!strncmp(sc, "intx-latency", 13))
+		r = intx_latency(sc);
+	else if (!strncmp(sc, "eoi-gating", 11))
+		r = eoi_gating(sc);
+	else
+		r = fail(sc, "unknown scenario");
+	irq_off();
+	probe_exit(r);
+}
