@@ -16,7 +16,8 @@
 #
 # Knobs (environment): NESTED_MODULES (module names, dependencies are added;
 # default "kvm-amd"), NESTED_APPEND (extra L1 kernel cmdline), NESTED_MACHINE
-# (default "q35"), NESTED_TEST_TIMEOUT (seconds test.sh may run in L1),
+# (default "q35"), NESTED_NEXIT (a prebuilt static nexit instead of
+# `make build/nexit-static`), NESTED_TEST_TIMEOUT (seconds test.sh may run in L1),
 # NESTED_MEM (default 1024), NESTED_SMP (default 2).
 # Inside L1 the repository layout is mirrored under /work (cwd of test.sh):
 # /work/build/appliance/*, /work/guest/appliance/appliance.ini, and nexit is
@@ -72,9 +73,14 @@ _nested_ko() {
 
 # _nested_deps KO: the depends= list of a module, from its .modinfo section
 # (what depmod would write to modules.dep; kmod is not needed).
+# objcopy writes to a real file: given /dev/stdout it would replace that
+# symlink with a regular file (it renames its temporary output over it).
 _nested_deps() {
-	objcopy -O binary --only-section=.modinfo "$1" /dev/stdout 2>/dev/null |
-		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
+	local tmp
+	tmp=$(mktemp "${TMPDIR:-/tmp}/nested-modinfo.XXXXXX") || return 1
+	objcopy -O binary --only-section=.modinfo "$1" "$tmp" 2>/dev/null &&
+		tr '\0' '\n' < "$tmp" | sed -n 's/^depends=//p' | tr ',' ' '
+	rm -f "$tmp"
 }
 
 # _nested_resolve NAME...: module paths, each after the modules it needs.
@@ -161,8 +167,13 @@ nested_boot() {
 # got there.
 nested_rc() { sed -n 's/^NESTED-RC=\([0-9]*\).*/\1/p' "$1" | tail -n1; }
 
-# nested_nexit: builds the static nexit L1 runs (Makefile target).
+# nested_nexit: builds the static nexit L1 runs (Makefile target), or
+# takes a prebuilt one from NESTED_NEXIT.
 nested_nexit() {
+	if [ -n "${NESTED_NEXIT:-}" ]; then
+		[ -x "$NESTED_NEXIT" ] || { nested_log "NESTED_NEXIT=$NESTED_NEXIT is not executable"; return 1; }
+		echo "$NESTED_NEXIT"; return 0
+	fi
 	make --no-print-directory -s build/nexit-static >&2 || return 1
 	echo build/nexit-static
 }
