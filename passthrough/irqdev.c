@@ -550,10 +550,10 @@ void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
 	nx_pci_lock(d->vm);
 	if (d->has_msi) {
 		snprintf(id, sizeof(id), "%s.msi0", d->name);
-		o = nx_pt_line_json(id, &d->msi, atomic_load(&d->msi_doorbell_exits));
+		o = nx_pt_line_json(id, &d->msi, atomic_load(&d->msi_doorbell_exits),
+				    (int64_t)d->page->msi_raised);
+		json_object_object_add(o, "delivered_by", json_object_new_string("backend"));
 		json_object_object_add(o, "device", json_object_new_string(d->name));
-		json_object_object_add(o, "backend_raised",
-				       json_object_new_int64((int64_t)d->page->msi_raised));
 		json_object_array_add(arr, o);
 	}
 	nx_pci_unlock(d->vm);

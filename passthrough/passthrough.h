@@ -67,7 +67,6 @@ struct nx_msi_vec {
 	enum nx_msivec_state state;
 	bool routed, irqfd_on;
 	struct nx_msi_msg msg;
-	uint64_t count_base;		/* eventfd counts KVM consumed at deassign */
 	uint64_t route_updates;		/* set-up time route rewrites */
 	uint64_t masks;			/* times masked at the host */
 };
@@ -75,8 +74,8 @@ int  nx_msivec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd);	/* efd -1:
 /* Follows the guest's capability: enabled, address/data and mask bit. */
 int  nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m);
 void nx_msivec_gone(struct nx_msi_vec *v);
-/* Signals raised on the vector so far (eventfd counter via fdinfo + base). */
-uint64_t nx_msivec_raised(struct nx_msi_vec *v);
+/* Masked with a signal waiting in the eventfd (KVM's irqfd consumes the
+ * counter while assigned, so only the pending count is observable). */
 bool nx_msivec_pending(struct nx_msi_vec *v);
 const char *nx_msivec_state_name(enum nx_msivec_state s);
 uint64_t nx_eventfd_count(int fd);	/* /proc/self/fdinfo "eventfd-count" */
@@ -104,8 +103,10 @@ void nx_reg_ioeventfd_drop(struct nx_registry *r, uint64_t addr, uint64_t len);
 /* ---- line reports for the stats JSON (stats.c) --------------------------- */
 /* Get-or-create root."irq"."lines" (shared with fallback/). */
 struct json_object *nx_pt_irq_lines(struct json_object *root);
-/* One exitless line object: id, path, gsi, vector, dest, state, counters. */
-struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits);
+/* One exitless line object: id, path, gsi, vector, dest, state, counters;
+ * delivered < 0: not observable by nexit (null). */
+struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits,
+				    int64_t delivered);
 
 /* ---- the out-of-process backend protocol (proto.c, docs/passthrough.md) -- */
 /*

@@ -22,8 +22,9 @@ uint64_t nx_eventfd_count(int fd)
 	ssize_t n;
 	int f;
 
-	/* The counter KVM's irqfd never reads: fdinfo shows it without
-	 * consuming it ("eventfd-count: %16llx", fs/eventfd.c). */
+	/* fdinfo shows the counter without consuming it ("eventfd-count:
+	 * %16llx", fs/eventfd.c). An assigned irqfd consumes it on every
+	 * signal (irqfd_wakeup), an unassigned one leaves it: pending. */
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = open(path, O_RDONLY | O_CLOEXEC);
 	if (f < 0)
@@ -59,8 +60,6 @@ static void irqfd_off(struct nx_msi_vec *v)
 {
 	if (!v->irqfd_on)
 		return;
-	/* KVM consumes the counter when it unhooks the irqfd: keep the tally. */
-	v->count_base += nx_eventfd_count(v->efd);
 	nx_irqfd_deassign(v->vm, v->efd, (unsigned)v->gsi);
 	v->irqfd_on = false;
 }
@@ -129,11 +128,6 @@ void nx_msivec_gone(struct nx_msi_vec *v)
 		nx_routes_commit(v->vm);
 	}
 	v->state = NX_MSIVEC_GONE;
-}
-
-uint64_t nx_msivec_raised(struct nx_msi_vec *v)
-{
-	return v->count_base + nx_eventfd_count(v->efd);
 }
 
 bool nx_msivec_pending(struct nx_msi_vec *v)

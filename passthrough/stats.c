@@ -23,7 +23,8 @@ struct json_object *nx_pt_irq_lines(struct json_object *root)
 	return lines;
 }
 
-struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits)
+struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits,
+				    int64_t delivered)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -36,9 +37,9 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64
 			       json_object_new_int((int)nx_msi_dest(v->msg.addr)) : NULL);
 	json_object_object_add(o, "state", json_object_new_string(nx_msivec_state_name(v->state)));
 	json_object_object_add(o, "source_gone", json_object_new_boolean(v->state == NX_MSIVEC_GONE));
-	/* Raised = signals on the irqfd's eventfd: what KVM delivered with no
-	 * VMM involvement (masked periods deliver their pending signals once). */
-	json_object_object_add(o, "delivered", json_object_new_int64((int64_t)nx_msivec_raised(v)));
+	/* Interrupts on this path never reach nexit: delivered is what the
+	 * backend reports raising (guest doorbells are counted by the guest). */
+	json_object_object_add(o, "delivered", delivered >= 0 ? json_object_new_int64(delivered) : NULL);
 	json_object_object_add(o, "masked_at_host", json_object_new_int64((int64_t)v->masks));
 	json_object_object_add(o, "route_updates", json_object_new_int64((int64_t)v->route_updates));
 	json_object_object_add(o, "vmm_exits", json_object_new_int64((int64_t)vmm_exits));
