@@ -33,7 +33,8 @@ struct nxb_opts {
 	char tmp[4096];		/* scratch directory inside out          */
 	int rounds;		/* measured rounds per pair              */
 	int warmup;		/* discarded rounds before the first     */
-	int lat_n;		/* interrupts per latency run            */
+	int lat_n;		/* interrupts per MSI latency run        */
+	int intx_n;		/* interrupts per INTx latency run       */
 	int rate_ms;		/* rate window, ms                       */
 	int timeout_s;		/* per VMM process                       */
 };

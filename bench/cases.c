@@ -81,6 +81,9 @@ static const char *const Q_SUFFIX[] = { "min_ns", "p50_ns", "p99_ns", "p999_ns",
 static const double Q_LEVEL[] = { 0.0, 0.5, 0.99, 0.999, 1.0 };
 #define NQ 5
 
+static bool probe_has(struct json_object *probe, const char *key, const char *val,
+		      char *why, size_t wsz);
+
 static int extract(const struct pair *pr, struct nxb_vmrun *vr, double *val, bool *have,
 		   double *samples, char *why, size_t wsz)
 {
@@ -88,16 +91,8 @@ static int extract(const struct pair *pr, struct nxb_vmrun *vr, double *val, boo
 	int got = 0;
 
 	*samples = 1;
-	if (pr->need_key) {
-		struct json_object *x;
-
-		if (!json_object_object_get_ex(vr->probe, pr->need_key, &x) ||
-		    strcmp(json_object_get_string(x), pr->need_val)) {
-			snprintf(why, wsz, "the probe guest's PROBE line has no \"%s\":\"%s\": its "
-				 "scenario does not implement this sub-case yet", pr->need_key, pr->need_val);
-			return 0;
-		}
-	}
+	if (!probe_has(vr->probe, pr->need_key, pr->need_val, why, wsz))
+		return 0;
 	for (int i = 0; pr->m[i].name; i++) {
 		const char *s = pr->m[i].suffix;
 
@@ -261,15 +256,31 @@ struct exits_path {
 	const char *path;	/* "msi-raise", ...           */
 	const char *scn;	/* with one %d: interrupts   */
 	const char *irqchip[NXB_NVMM];
+	const char *need_key, *need_val;	/* as in struct pair */
 };
 
 static const struct exits_path EXIT_PATHS[] = {
-	{ "msi-raise", SCN_MSI_RAISE, { "split", "split" } },
-	{ "msi-completion", SCN_MSI_COMPL, { "split", "split" } },
-	{ "intx-split", SCN_INTX, { "split", "split" } },
-	{ "intx-kernel", SCN_INTX, { "kernel", "on" } },
-	{ NULL, NULL, { NULL, NULL } },
+	{ "msi-raise", SCN_MSI_RAISE, { "split", "split" }, NULL, NULL },
+	{ "msi-completion", SCN_MSI_COMPL, { "split", "split" }, "trigger", "fact" },
+	{ "intx-split", SCN_INTX, { "split", "split" }, NULL, NULL },
+	{ "intx-kernel", SCN_INTX, { "kernel", "on" }, NULL, NULL },
+	{ NULL, NULL, { NULL, NULL }, NULL, NULL },
 };
+
+/* The probe did what was asked: see struct pair's need_key. */
+static bool probe_has(struct json_object *probe, const char *key, const char *val,
+		      char *why, size_t wsz)
+{
+	struct json_object *x;
+
+	if (!key)
+		return true;
+	if (json_object_object_get_ex(probe, key, &x) && !strcmp(json_object_get_string(x), val))
+		return true;
+	snprintf(why, wsz, "the probe guest's PROBE line has no \"%s\":\"%s\": its scenario "
+		 "does not implement this sub-case yet", key, val);
+	return false;
+}
 
 static bool perf_count(const char *file, const char *event, double *v)
 {
@@ -341,6 +352,10 @@ static bool exits_run(const struct nxb_opts *o, struct nxb_results *res, const s
 		nxb_vmrun_free(&vr);
 		return false;
 	}
+	if (!probe_has(vr.probe, ep->need_key, ep->need_val, why, wsz)) {
+		nxb_vmrun_free(&vr);
+		return false;
+	}
 	*irqs = n;
 	if (!nxb_json_num(vr.probe, "received", irqs))
 		nxb_json_num(vr.probe, "n", irqs);
@@ -370,7 +385,8 @@ static const struct nxb_exits *exits_measure(const struct nxb_opts *o, struct nx
 					     const struct exits_path *ep)
 {
 	struct nxb_exits *e;
-	int n1 = o->lat_n / 5 > 10 ? o->lat_n / 5 : 10, n2 = o->lat_n > 2 * n1 ? o->lat_n : 5 * n1;
+	int n = strstr(ep->path, "intx") ? o->intx_n : o->lat_n;
+	int n1 = n / 5 > 10 ? n / 5 : 10, n2 = n > 2 * n1 ? n : 5 * n1;
 
 	for (int i = 0; i < res->nexits; i++)
 		if (!strcmp(res->exits[i].path, ep->path))
@@ -469,7 +485,7 @@ static void case_msi(const struct nxb_opts *o, struct nxb_results *res)
 
 static void case_intx(const struct nxb_opts *o, struct nxb_results *res)
 {
-	const struct pair split = { "intx", "split", LAT, K_PROBE, SCN_INTX, o->lat_n,
+	const struct pair split = { "intx", "split", LAT, K_PROBE, SCN_INTX, o->intx_n,
 		{ "split", "split" }, true, false, "", true };
 	struct pair kern = split;
 

@@ -9,6 +9,7 @@
  *   net          packets per second (when the net case has figures).
  * The scripts stay next to the images so anyone can re-render them.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static int cdf_files(const struct nxb_results *r, const char *dir, FILE *gp)
 {
 	int n = 0;
 
-	fprintf(gp, "set title 'Interrupt latency at the reported quantiles (probe guest, rdtsc)'\n"
+	fprintf(gp, "set title 'Interrupt latency at the quantiles the probe reports (straight lines between them)'\n"
 		    "set xlabel 'latency (us)'\nset logscale x\n"
 		    "set ylabel 'quantile'\nset ytics ('min' 0, 'p50' 0.301, 'p90' 1, 'p99' 2, "
 		    "'p99.9' 3, 'max' 4)\nset yrange [-0.2:4.3]\nset key bottom right\nset grid\n");
@@ -107,6 +108,24 @@ static int cdf_files(const struct nxb_results *r, const char *dir, FILE *gp)
 	}
 	fprintf(gp, "\n");
 	return n;
+}
+
+/* A re-run into the same DIR must not leave the last run's plots behind. */
+static void clean(const char *dir)
+{
+	static const char *const ext[] = { "*.png", "*.svg", "*.dat", "*.gp", "gnuplot.log" };
+	char pat[4600];
+	glob_t g;
+
+	for (unsigned i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (snprintf(pat, sizeof(pat), "%s/%s", dir, ext[i]) >= (int)sizeof(pat))
+			continue;
+		if (glob(pat, 0, NULL, &g) != 0)
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			unlink(g.gl_pathv[k]);
+		globfree(&g);
+	}
 }
 
 static int render(const char *dir, const char *base, const char *png_term)
@@ -144,6 +163,7 @@ int nxb_plots(const struct nxb_results *r, const char *out, char *note, size_t s
 		return -1;
 	}
 	png = system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") == 0 ? "pngcairo" : "png";
+	clean(dir);
 
 	gp = open_in(dir, "latency_cdf.gp");
 	if (gp) {

@@ -102,7 +102,8 @@ int nxb_write_json(const struct nxb_results *r, const char *path)
 	json_object_object_add(host, "mode", json_object_new_string(MODE[o->mode]));
 	json_object_object_add(host, "rounds", json_object_new_int(o->rounds));
 	json_object_object_add(host, "warmup_rounds", json_object_new_int(o->warmup));
-	json_object_object_add(host, "irqs_per_latency_run", json_object_new_int(o->lat_n));
+	json_object_object_add(host, "irqs_per_msi_run", json_object_new_int(o->lat_n));
+	json_object_object_add(host, "irqs_per_intx_run", json_object_new_int(o->intx_n));
 	json_object_object_add(host, "rate_window_ms", json_object_new_int(o->rate_ms));
 	json_object_object_add(host, "cases_run", json_object_new_string(r->cases_run));
 	json_object_object_add(host, "elapsed_s", json_object_new_double(r->elapsed_s));
@@ -258,9 +259,9 @@ int nxb_write_report(const struct nxb_results *r, const char *path, const char *
 	fprintf(f, "| date | %s |\n| kernel | %s |\n| CPU | %s (%d online) |\n| /dev/kvm | %s |\n",
 		r->host.date, r->host.kernel, r->host.cpu, r->host.ncpus, r->host.kvm);
 	fprintf(f, "| QEMU | %s |\n| nexit | %s |\n", r->host.qemu_version, r->host.nexit_version);
-	fprintf(f, "| mode | %s: %d measured rounds (+%d warm-up) per pair, %d interrupts per latency run, "
-		   "%d ms rate window |\n| took | %.0f s |\n\n",
-		MODE[o->mode], o->rounds, o->warmup, o->lat_n, o->rate_ms, r->elapsed_s);
+	fprintf(f, "| mode | %s: %d measured rounds (+%d warm-up) per pair; %d interrupts per MSI run, "
+		   "%d per INTx run; %d ms rate window |\n| took | %.0f s |\n\n",
+		MODE[o->mode], o->rounds, o->warmup, o->lat_n, o->intx_n, o->rate_ms, r->elapsed_s);
 	for (int v = 0; v < NXB_NVMM; v++)
 		if (r->unavailable[v][0])
 			fprintf(f, "**%s could not run at all:** %s\n\n", nxb_vmm_name(v), r->unavailable[v]);
