@@ -227,8 +227,15 @@ static void report_case(FILE *f, const struct nxb_results *r, const char *kase)
 
 		if (strcmp(row->kase, kase))
 			continue;
-		if (row->note[0])
-			fprintf(f, "- %s %s: %s\n", row->path, row->metric, row->note);
+		if (row->note[0]) {
+			bool seen = false;	/* one line per distinct note of a path */
+			for (int j = 0; j < i; j++)
+				if (!strcmp(r->rows[j].kase, kase) && !strcmp(r->rows[j].path, row->path) &&
+				    !strcmp(r->rows[j].note, row->note))
+					seen = true;
+			if (!seen)
+				fprintf(f, "- %s: %s\n", row->path, row->note);
+		}
 		for (int v = 0; v < NXB_NVMM; v++) {
 			double x;
 			/* One line per distinct reason: metrics of a path share it. */
