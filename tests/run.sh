@@ -8,6 +8,7 @@ LOG=build/test-logs; mkdir -p $LOG
 
 run() {	# name, command...
 	local name=$1; shift
+	mkdir -p "$(dirname "$LOG/$name.log")"
 	local t0=$(date +%s%N)
 	"$@" >"$LOG/$name.log" 2>&1
 	local rc=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
