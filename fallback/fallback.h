@@ -53,8 +53,9 @@ void nx_storm_defaults(struct nx_storm_cfg *cfg);
 bool nx_storm_charge(struct nx_storm *s, uint64_t now_ns);
 void nx_storm_end(struct nx_storm *s, uint64_t now_ns);
 /* Parses "storm_budget=N storm_window_ms=M storm_backoff_ms=B" (any subset,
- * separated by spaces or commas; other keys ignored) over cfg. */
-int  nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts);
+ * separated by spaces or commas; other keys ignored) over cfg. Errors name
+ * who (e.g. "device dev0"); cfg is unchanged on error. */
+int  nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts, const char *who);
 
 /* ---- the gate: per-line EOI gating / masking / storm state machine ----- */
 #define NX_GATE_MAX_LINES	NX_IOAPIC_PINS

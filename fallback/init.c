@@ -73,17 +73,26 @@ void nx_fb_on_trigger(void *opaque, int fd, unsigned gsi)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-/* A [device "name"] whose name is the source's may carry storm_* keys in
- * its opts: that is how a line gets its own budget from the config. */
+/* A [device "name"] whose name is the source's ("name" or "<type>-name")
+ * may carry storm_* keys in its opts: how a line gets its own budget from
+ * the config. */
 int nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src)
 {
 	const struct nx_config *c = fb->vm->cfg;
 	struct nx_storm_cfg sc = fb->gate.lines[gsi].storm.cfg;
 
 	for (int i = 0; src->name && i < c->ndevices; i++) {
-		if (strcmp(c->devices[i].name, src->name))
+		const char *n = c->devices[i].name;
+		size_t ln = strlen(n), ls = strlen(src->name);
+
+		/* "NAME" itself, or "<type>-NAME" (irqdev names its source so). */
+		if (!ln || (strcmp(n, src->name) &&
+			    !(ls > ln && src->name[ls - ln - 1] == '-' && !strcmp(src->name + ls - ln, n))))
 			continue;
-		if (nx_storm_parse(&sc, c->devices[i].opts) < 0)
+		char who[48];
+
+		snprintf(who, sizeof(who), "device %s", n);
+		if (nx_storm_parse(&sc, c->devices[i].opts, who) < 0)
 			return -1;
 		nx_gate_set_storm(&fb->gate, gsi, &sc);
 	}

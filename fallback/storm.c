@@ -49,24 +49,25 @@ void nx_storm_end(struct nx_storm *s, uint64_t now_ns)
 	s->win_start_ns = now_ns;
 }
 
-static int parse_u32(const char *key, const char *val, size_t len, uint32_t *out)
+static int parse_u32(const char *who, const char *key, const char *val, size_t len,
+		     uint32_t *out)
 {
 	char buf[24], *end;
 	unsigned long v;
 
 	if (!len || len >= sizeof(buf))
-		return nx_error("%s: expected a number, got '%.*s'", key, (int)len, val);
+		return nx_error("%s: %s: expected a number, got '%.*s'", who, key, (int)len, val);
 	memcpy(buf, val, len);
 	buf[len] = 0;
 	errno = 0;
 	v = strtoul(buf, &end, 10);
 	if (errno || *end || buf[0] == '-' || v > UINT32_MAX)
-		return nx_error("%s: expected a number, got '%s'", key, buf);
+		return nx_error("%s: %s: expected a number, got '%s'", who, key, buf);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-int nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts)
+int nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts, const char *who)
 {
 	static const struct { const char *key; size_t off; } keys[] = {
 		{ "storm_budget", offsetof(struct nx_storm_cfg, budget) },
@@ -84,7 +85,7 @@ int nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts)
 			if (strlen(keys[i].key) != (size_t)(eq - p) ||
 			    strncmp(p, keys[i].key, eq - p))
 				continue;
-			if (parse_u32(keys[i].key, eq + 1, n - (eq + 1 - p),
+			if (parse_u32(who, keys[i].key, eq + 1, n - (eq + 1 - p),
 				      (uint32_t *)((char *)&c + keys[i].off)) < 0)
 				return -1;
 		}
@@ -92,7 +93,8 @@ int nx_storm_parse(struct nx_storm_cfg *cfg, const char *opts)
 		p += strspn(p, " ,\t");
 	}
 	if (c.budget && (!c.window_ms || !c.backoff_ms))
-		return nx_error("storm_window_ms and storm_backoff_ms must be > 0 when storm_budget is set");
+		return nx_error("%s: storm_window_ms and storm_backoff_ms must be > 0 when storm_budget is set",
+				who);
 	*cfg = c;
 	return 0;
 }

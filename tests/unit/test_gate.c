@@ -378,15 +378,15 @@ static void test_storm_parse(void **state)
 
 	nx_storm_defaults(&c);
 	assert_int_equal(c.budget, NX_STORM_DEFAULT_BUDGET);
-	assert_int_equal(nx_storm_parse(&c, "foo=1 storm_budget=3,storm_window_ms=10 storm_backoff_ms=20"), 0);
+	assert_int_equal(nx_storm_parse(&c, "foo=1 storm_budget=3,storm_window_ms=10 storm_backoff_ms=20", "test"), 0);
 	assert_int_equal(c.budget, 3);
 	assert_int_equal(c.window_ms, 10);
 	assert_int_equal(c.backoff_ms, 20);
-	assert_int_equal(nx_storm_parse(&c, "storm_budget=0"), 0);	/* off */
+	assert_int_equal(nx_storm_parse(&c, "storm_budget=0", "test"), 0);	/* off */
 	assert_int_equal(c.budget, 0);
-	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=abc"), 0);
-	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=-1"), 0);
-	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=5 storm_window_ms=0"), 0);
+	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=abc", "test"), 0);
+	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=-1", "test"), 0);
+	assert_int_not_equal(nx_storm_parse(&c, "storm_budget=5 storm_window_ms=0", "test"), 0);
 	assert_int_equal(c.budget, 0);		/* unchanged on error */
 }
 
