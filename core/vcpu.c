@@ -217,6 +217,7 @@ void nx_vm_stop(struct nx_vm *vm, int status, const char *reason)
 int nx_vm_run(struct nx_vm *vm)
 {
 	sigset_t set, old;
+	struct sigaction noop = { .sa_handler = kick_handler };
 	uint64_t deadline = vm->cfg->timeout_s ?
 			    nx_now_ns() + (uint64_t)vm->cfg->timeout_s * 1000000000ull : 0;
 
@@ -229,6 +230,9 @@ int nx_vm_run(struct nx_vm *vm)
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
+	/* nx_vm_stop wakes this thread with SIGUSR2; a handler (not the default
+	 * action, which kills) makes a late one harmless once unblocked. */
+	sigaction(SIGUSR2, &noop, NULL);
 	for (int i = 0; i < vm->ncpus; i++) {
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]) != 0) {
 			nx_vm_stop(vm, 1, "cannot create vCPU thread");

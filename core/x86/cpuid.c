@@ -90,6 +90,20 @@ int nx_cpuid_setup(struct nx_vcpu *vcpu)
 				 ((uint32_t)vm->ncpus << 16);
 			if (vm->ncpus > 1)
 				e->edx |= 1u << 28;	/* HTT: the count above is valid */
+			/*
+			 * ECX[31]: running under a hypervisor. KVM does not set it in
+			 * KVM_GET_SUPPORTED_CPUID; Linux looks for KVM's leaves at
+			 * 0x40000000 (kvmclock, no_timer_check) only when it is set.
+			 */
+			e->ecx |= 1u << 31;
+			/*
+			 * ECX[24]: TSC-deadline timer. KVM emulates it in its LAPIC but
+			 * leaves it out of KVM_GET_SUPPORTED_CPUID; it advertises it as
+			 * KVM_CAP_TSC_DEADLINE_TIMER. Without it (and without a PIT under
+			 * split irqchip) Linux cannot calibrate its LAPIC timer.
+			 */
+			if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+				e->ecx |= 1u << 24;
 			break;
 		case 0xb:
 		case 0x1f:
