@@ -13,7 +13,40 @@ void irq_setup(unsigned vec, u32 flags, u64 ack_addr, u32 ack_val)
 	r->ack_addr = ack_addr;
 	r->ack_val = ack_val;
 	r->eoi_limit = 0;
+	r->cap_addr = 0;
 	WRITE_ONCE(r->count, 0);
 	r->tsc = 0;
 	r->cpu = ~0u;
+}
+
+void irq_cap(unsigned vec, u64 limit, u64 cap_addr, u32 cap_val)
+{
+	irq_rec[vec].cap_addr = cap_addr;
+	irq_rec[vec].cap_val = cap_val;
+	irq_rec[vec].eoi_limit = limit;
+}
+
+bool irq_capped(unsigned vec)
+{
+	return irq_rec[vec].eoi_limit && READ_ONCE(irq_rec[vec].count) >= irq_rec[vec].eoi_limit;
+}
+
+/*
+ * Does this CPU's local APIC keep a delivered interrupt in service until
+ * EOI (SDM 10.8.4)? A self-IPI taken by a handler that does not EOI must
+ * leave its ISR bit set. Measured false on kvm_pvm, which makes every
+ * delivery behave as auto-EOI; EOI-gated scenarios report it.
+ */
+#define VEC_SELFTEST 0xe1
+bool lapic_holds_in_service(struct platform *p)
+{
+	bool held;
+
+	irq_setup(VEC_SELFTEST, IRQ_NO_EOI, 0, 0);
+	apic_self_ipi(VEC_SELFTEST);
+	wait_count(p, VEC_SELFTEST, 1, 1000);
+	held = apic_isr_test(VEC_SELFTEST);
+	if (held)
+		apic_eoi();
+	return held;
 }

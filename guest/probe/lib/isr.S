@@ -18,6 +18,8 @@
 #define REC_ACK_ADDR	0x18
 #define REC_ACK_VAL	0x20
 #define REC_EOI_LIMIT	0x28
+#define REC_CAP_ADDR	0x30
+#define REC_CAP_VAL	0x38
 #define IRQ_NO_EOI	1
 #define IRQ_LOG_MASK	255
 
@@ -108,14 +110,19 @@ irq_fast:				/* stack: vector, RIP, CS, RFLAGS, RSP, SS */
 	movl	REC_ACK_VAL(%rbx), %eax
 	movl	%eax, (%rcx)
 1:	lock incq REC_COUNT(%rbx)	/* after the ack: a waiter may re-raise */
-	testl	$IRQ_NO_EOI, REC_FLAGS(%rbx)
-	jnz	3f
-	movq	REC_EOI_LIMIT(%rbx), %rax	/* guest-side storm cap: past it, */
-	testq	%rax, %rax			/* leave the vector in service */
+	movq	REC_EOI_LIMIT(%rbx), %rax	/* guest-side storm cap */
+	testq	%rax, %rax
 	jz	4f
 	cmpq	%rax, REC_COUNT(%rbx)
-	jae	3f
-4:
+	jb	4f
+	movq	REC_CAP_ADDR(%rbx), %rcx	/* reached: quiesce the device, */
+	testq	%rcx, %rcx			/* leave the vector in service */
+	jz	3f
+	movl	REC_CAP_VAL(%rbx), %eax
+	movl	%eax, (%rcx)
+	jmp	3f
+4:	testl	$IRQ_NO_EOI, REC_FLAGS(%rbx)
+	jnz	3f
 	cmpb	$0, apic_x2(%rip)
 	jnz	2f
 	movl	$0xfee000b0, %ecx	/* xAPIC EOI register */

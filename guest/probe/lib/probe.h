@@ -252,8 +252,13 @@ struct irq_rec {
 	u64 ack_addr;		/* 0x18 MMIO address written with ack_val */
 	u32 ack_val;		/* 0x20 */
 	u32 pad0;
-	u64 eoi_limit;		/* 0x28 no EOI once count reaches it (0: none) */
-	u64 pad[2];
+	/* Guest-side storm cap: once count reaches eoi_limit the handler
+	 * writes cap_val to cap_addr (device acknowledge, if set) and skips
+	 * the EOI, so a line nobody throttles cannot livelock the probe. */
+	u64 eoi_limit;		/* 0x28 0: no cap */
+	u64 cap_addr;		/* 0x30 */
+	u32 cap_val;		/* 0x38 */
+	u32 pad1;
 };
 _Static_assert(sizeof(struct irq_rec) == 64, "isr.S assumes 64-byte records");
 #define IRQ_LOG_SIZE 256	/* power of two */
@@ -261,6 +266,10 @@ extern struct irq_rec irq_rec[256];
 extern u32 irq_log[IRQ_LOG_SIZE];	/* vector per delivery, in order */
 extern u32 irq_log_idx;
 void irq_setup(unsigned vec, u32 flags, u64 ack_addr, u32 ack_val);
+void irq_cap(unsigned vec, u64 limit, u64 cap_addr, u32 cap_val);
+bool irq_capped(unsigned vec);
+struct platform;
+bool lapic_holds_in_service(struct platform *p);
 
 /* ---- cpu.c: GDT/TSS/IDT, per-CPU state, user_call and kcall ----------- */
 struct cpu {

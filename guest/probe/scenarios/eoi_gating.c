@@ -5,7 +5,9 @@
  *      pending (IOAPIC remote IRR / LAPIC ISR hold the line), over window_ms;
  *   2. EOI with the line still asserted: delivered again, exactly once;
  *   3. acknowledge the device (line drops), then EOI: no further delivery.
- * Keys: window_ms (50), timeout_ms (1000).
+ * Keys: window_ms (50), timeout_ms (1000), cap (1000: after that many
+ * deliveries the handler acknowledges the device, so a VMM or CPU that does
+ * not gate on the EOI cannot livelock the probe; "capped" in the result).
  */
 #include "../lib/probe.h"
 
@@ -22,6 +24,7 @@ static bool eoi_gating(struct platform *p)
 
 	edu_need(p, "eoi-gating", d, 4, 1);
 	irq_setup(VEC, IRQ_NO_EOI, 0, 0);
+	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + EDU_IRQ_ACK, 1);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
 
@@ -43,7 +46,10 @@ static bool eoi_gating(struct platform *p)
 	final = READ_ONCE(irq_rec[VEC].count);
 	intx_mask(&x, true);
 
+	bool lapic = lapic_holds_in_service(p);
+
 	json_begin(&j, "eoi-gating");
+	json_bool(&j, "lapic_in_service", lapic);
 	json_dev(&j, "device", &d[0]);
 	json_intx(&j, &x);
 	json_u64(&j, "first", first);
@@ -53,6 +59,7 @@ static bool eoi_gating(struct platform *p)
 	json_u64(&j, "after_eoi_asserted", again_held);
 	json_u64(&j, "after_ack_eoi", final);
 	json_u64(&j, "window_ms", win);
+	json_bool(&j, "capped", irq_capped(VEC));
 	return probe_result(&j, first == 1 && held == 1 && again == 2 && again_held == 2 &&
 				final == 2);
 }

@@ -37,7 +37,10 @@ static bool inservice(struct platform *p)
 	edu_ack(&d[0], 1);
 	pci_msi_disable(&d[0]);
 
+	bool lapic = lapic_holds_in_service(p);
+
 	json_begin(&j, "inservice");
+	json_bool(&j, "lapic_in_service", lapic);
 	json_u64(&j, "first", first);
 	json_bool(&j, "isr_set", isr);
 	json_u64(&j, "ppr", ppr);

@@ -34,7 +34,10 @@ static bool mask_until_ready(struct platform *p)
 	settled = READ_ONCE(irq_rec[VEC].count);
 	intx_mask(&x, true);
 
+	bool lapic = lapic_holds_in_service(p);
+
 	json_begin(&j, "mask-until-ready");
+	json_bool(&j, "lapic_in_service", lapic);
 	json_dev(&j, "device", &d[0]);
 	json_intx(&j, &x);
 	json_u64(&j, "while_masked", masked_count);

@@ -24,10 +24,11 @@ static bool shutdown_mask(struct platform *p)
 	struct json j;
 	u64 win = cmdline_u64(&p->cmd, "window_ms", 50), to = cmdline_u64(&p->cmd, "timeout_ms", 1000);
 	u64 first, masked, msi_after_disable, replayed, fresh;
-	bool remote_irr_after;
+	bool remote_irr_after, capped;
 
 	edu_need(p, "shutdown-mask", d, 4, 1);
 	irq_setup(VEC, IRQ_NO_EOI, 0, 0);
+	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + EDU_IRQ_ACK, 1);	/* see eoi-gating */
 	irq_setup(VEC_MSI, 0, 0, 0);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
@@ -47,6 +48,8 @@ static bool shutdown_mask(struct platform *p)
 	msi_after_disable = READ_ONCE(irq_rec[VEC_MSI].count);
 
 	edu_ack(&d[0], 3);			/* 4: quiesce, then "boot" unmasks */
+	capped = irq_capped(VEC);
+	irq_rec[VEC].eoi_limit = 0;
 	irq_rec[VEC].flags = 0;
 	irq_rec[VEC].ack_addr = d[0].bar0 + EDU_IRQ_ACK;
 	irq_rec[VEC].ack_val = 1;
@@ -60,7 +63,10 @@ static bool shutdown_mask(struct platform *p)
 	fresh = READ_ONCE(irq_rec[VEC].count) - first;
 	intx_mask(&x, true);
 
+	bool lapic = lapic_holds_in_service(p);
+
 	json_begin(&j, "shutdown-mask");
+	json_bool(&j, "lapic_in_service", lapic);
 	json_dev(&j, "device", &d[0]);
 	json_intx(&j, &x);
 	json_u64(&j, "first", first);
@@ -70,6 +76,7 @@ static bool shutdown_mask(struct platform *p)
 	json_u64(&j, "replayed_after_unmask", replayed);
 	json_u64(&j, "fresh_after_unmask", fresh);
 	json_u64(&j, "window_ms", win);
+	json_bool(&j, "capped", capped);
 	return probe_result(&j, first == 1 && masked == 0 && msi_after_disable == 0 &&
 				replayed == 0 && fresh == 1);
 }
