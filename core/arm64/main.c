@@ -7,6 +7,7 @@
  * same where they mean the same.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/arm64/arm64.h"
@@ -92,6 +93,10 @@ static int parse(struct nx_config *c, int argc, char **argv)
 	return 0;
 }
 
+/* nx_vm_stop wakes the main thread with SIGUSR2; if it is still pending when
+ * nx_vm_run restores the signal mask, the default action would kill us. */
+static void wake_handler(int sig) { (void)sig; }
+
 static int cmd_run(int argc, char **argv)
 {
 	struct nx_config *cfg = calloc(1, sizeof(*cfg));
@@ -116,6 +121,7 @@ static int cmd_run(int argc, char **argv)
 	    nx_a64_boot_load(vm, a) < 0 || nx_a64_fdt_build(vm, a) < 0 ||
 	    nx_a64_vcpu_boot(&vm->vcpus[0], a) < 0)
 		return 1;
+	signal(SIGUSR2, wake_handler);
 	status = nx_vm_run(vm);
 	if (status != 0 && !(status & 1))
 		nx_info("guest stopped: %s (exit status %d)", vm->stop_reason, status);

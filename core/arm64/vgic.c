@@ -62,6 +62,9 @@ int nx_a64_gic_create(struct nx_vm *vm, struct nx_a64 *a)
 	    dev_attr(a->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL,
 		     "ITS CTRL_INIT") < 0)
 		return -1;
+	/* Reported per VM once it has an ITS: MSI routes carry device IDs. */
+	if (nx_vm_check_cap(vm, KVM_CAP_MSI_DEVID, "KVM_CAP_MSI_DEVID") < 0)
+		return -1;
 	return 0;
 }
 

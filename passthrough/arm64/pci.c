@@ -227,7 +227,7 @@ int nx_a64_pci_init(struct nx_vm *vm, struct nx_a64 *a, struct nx_a64_pci *pci)
 
 		if (!dc->assign[0])
 			continue;
-		if (dc->type[0])
+		if (dc->type[0] && strcmp(dc->type, "vfio"))
 			return nx_error("device \"%s\": type %s is not available on arm64 (assign only)",
 					dc->name, dc->type);
 		if (slot >= NX_A64_PCI_SLOTS)
