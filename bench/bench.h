@@ -56,6 +56,9 @@ struct nxb_proc {
 	int rss_every_ms;	/* > 0: sample smaps this often while it runs */
 	uint64_t guest_ram;	/* bytes; mappings this large are guest RAM */
 	const char *ram_name;	/* name of the guest RAM mapping, or NULL */
+	/* Called once when a complete "PROBE ..." line has arrived. */
+	void (*on_probe)(void *opaque);
+	void *on_probe_opaque;
 	/* out */
 	int status;		/* exit status, or -1 if killed / no exit */
 	bool timed_out;
@@ -95,12 +98,19 @@ struct nxb_vmcfg {
 	int cpus;
 	const char *perf_events;	/* run under `perf stat -e` (QEMU)  */
 	int rss_every_ms;	/* sample the VMM's RSS while it runs   */
+	const char *qmp;	/* QEMU: QMP socket; the guest leaves by ACPI S5
+				 * (no isa-debug-exit, -no-shutdown) and the
+				 * KVM stats are read before "quit"   */
 	char cmdline[512];	/* probe command line                   */
 };
 /* Builds the argv; stats_json/perf_out are files the run writes (may be ""). */
 int nxb_vm_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 		const char *stats_json, const char *perf_out, struct nxb_argv *a);
 #define NXB_GUEST_RAM (256ull << 20)
+
+/* ---- QEMU's QMP (qmp.c) --------------------------------------------------- */
+/* Waits for the VM to stop, sums the vCPUs' KVM "exits" stat, sends quit. */
+int nxb_qmp_kvm_exits(const char *sock, double *exits, char *why, size_t wsz);
 
 /* ---- the probe guest's result line ----------------------------------- */
 struct json_object;
@@ -123,6 +133,9 @@ struct nxb_vmrun {
 	char perf[4400];		/* perf stat CSV file, or ""       */
 	bool ran;			/* the process was started         */
 	bool ok;			/* ... and the guest passed        */
+	bool kvm_ok;			/* QMP: KVM "exits" read           */
+	double kvm_exits;
+	char kvm_why[200];
 	char why[256];			/* why not ok                      */
 };
 /* Runs c; tag names its files in o->tmp. True when the guest passed. */
@@ -159,7 +172,7 @@ struct nxb_row {
 	struct nxb_series s[NXB_NVMM];
 	double ratios[NXB_MAX_ROUNDS];	/* per round, where both ran */
 	int nratios;
-	char note[256];
+	char note[512];
 };
 
 /* Latency distribution of one path and VMM, for the CDF plot. */

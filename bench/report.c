@@ -234,7 +234,7 @@ static void report_case(FILE *f, const struct nxb_results *r, const char *kase)
 				    !strcmp(r->rows[j].note, row->note))
 					seen = true;
 			if (!seen)
-				fprintf(f, "- %s: %s\n", row->path, row->note);
+				fprintf(f, "- %s, %s: %s\n", row->path, row->metric, row->note);
 		}
 		for (int v = 0; v < NXB_NVMM; v++) {
 			double x;

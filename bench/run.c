@@ -32,6 +32,19 @@ static void last_err_line(const char *err, char *buf, size_t sz)
 	nxb_last_line(err, strlen(err), buf, sz);
 }
 
+struct qmp_ctx {
+	const char *sock;
+	struct nxb_vmrun *r;
+};
+
+static void at_probe_line(void *opaque)
+{
+	struct qmp_ctx *q = opaque;
+
+	q->r->kvm_ok = nxb_qmp_kvm_exits(q->sock, &q->r->kvm_exits, q->r->kvm_why,
+					 sizeof(q->r->kvm_why)) == 0;
+}
+
 bool nxb_vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct nxb_vmcfg *c,
 		const char *tag, bool want_stats, struct nxb_vmrun *r)
 {
@@ -58,6 +71,13 @@ bool nxb_vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct 
 	r->p.guest_ram = NXB_GUEST_RAM;
 	r->p.ram_name = c->vmm == NXB_NEXIT ? "nexit-ram" : NULL;
 	r->p.rss_every_ms = c->rss_every_ms;
+	struct qmp_ctx qc = { c->qmp, r };
+	if (c->qmp && c->vmm == NXB_QEMU) {
+		unlink(c->qmp);
+		r->p.on_probe = at_probe_line;
+		r->p.on_probe_opaque = &qc;
+		snprintf(r->kvm_why, sizeof(r->kvm_why), "the guest printed no PROBE line");
+	}
 	if (nxb_run(&a, &r->p) < 0) {
 		snprintf(r->why, sizeof(r->why), "bench: could not start %s", a.v[0]);
 		return false;

@@ -123,7 +123,7 @@ int nxb_run(struct nxb_argv *a, struct nxb_proc *p)
 {
 	int outp[2], errp[2], execp[2], st = 0, eerr = 0;
 	size_t cap = 0;
-	bool out_open = true, err_open = true;
+	bool out_open = true, err_open = true, probe_seen = false;
 	pid_t pid;
 
 	p->status = -1;
@@ -191,6 +191,13 @@ int nxb_run(struct nxb_argv *a, struct nxb_proc *p)
 				if (!p->first_line_ns && memchr(buf, '\n', n))
 					p->first_line_ns = t;
 				append(&p->out, &p->out_len, &cap, buf, n);
+				if (p->on_probe && !probe_seen) {
+					char *pl = strstr(p->out, "PROBE ");
+					if (pl && strchr(pl, '\n')) {
+						probe_seen = true;
+						p->on_probe(p->on_probe_opaque);
+					}
+				}
 			} else if (n == 0 || errno != EINTR) {
 				out_open = false;
 			}

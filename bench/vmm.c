@@ -97,8 +97,16 @@ static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 	r |= nxb_argv_add(a, "-serial");
 	r |= nxb_argv_add(a, "stdio");
 	r |= nxb_argv_add(a, "-no-reboot");
-	r |= nxb_argv_add(a, "-device");
-	r |= nxb_argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=4");
+	if (c->qmp) {
+		/* The probe falls back to ACPI S5 when 0xf4 is not there; with
+		 * -no-shutdown QEMU then stops the VM and waits for QMP "quit". */
+		r |= nxb_argv_add(a, "-no-shutdown");
+		r |= nxb_argv_add(a, "-qmp");
+		r |= nxb_argv_add(a, "unix:%s,server=on,wait=off", c->qmp);
+	} else {
+		r |= nxb_argv_add(a, "-device");
+		r |= nxb_argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=4");
+	}
 	if (c->edu) {
 		r |= nxb_argv_add(a, "-device");
 		r |= nxb_argv_add(a, "edu");
