@@ -136,7 +136,7 @@ int nxb_write_json(const struct nxb_results *r, const char *path)
 					row->s[v].reason[0] ? row->s[v].reason : "not run"));
 			}
 			snprintf(key, sizeof(key), "n_%s", nxb_vmm_name(v));
-			json_object_object_add(c, key, json_object_new_double(row->s[v].samples));
+			json_object_object_add(c, key, json_object_new_int64((int64_t)row->s[v].samples));
 			if (f.have[v] && (n == 0 || row->s[v].samples < n))
 				n = row->s[v].samples;
 		}
@@ -152,7 +152,7 @@ int nxb_write_json(const struct nxb_results *r, const char *path)
 		json_object_object_add(c, "ratio_gmean", num_or_null(f.ci.n > 0, f.ci.mean));
 		json_object_object_add(c, "rounds", json_object_new_int(
 			row->s[0].n > row->s[1].n ? row->s[0].n : row->s[1].n));
-		json_object_object_add(c, "n", json_object_new_double(n));
+		json_object_object_add(c, "n", json_object_new_int64((int64_t)n));
 		if (row->note[0])
 			json_object_object_add(c, "note", json_object_new_string(row->note));
 		json_object_array_add(cases, c);
