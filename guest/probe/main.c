@@ -13,15 +13,20 @@ static struct platform platform;
 
 void panic(const char *fmt, ...)
 {
-	char buf[200];
+	char buf[200], name[40];
+	const char *s = cmdline_get(&platform.cmd, "scenario");
 	struct json j;
 	va_list ap;
+	size_t n = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	printk("probe: panic: %s\n", buf);
-	json_begin(&j, cmdline_get(&platform.cmd, "scenario") ? "" : "hello");
+	for (s = s ? s : "hello"; s[n] && s[n] != ' ' && n < sizeof(name) - 1; n++)
+		name[n] = s[n];
+	name[n] = 0;
+	json_begin(&j, name);
 	json_str(&j, "error", buf);
 	probe_result(&j, false);
 	probe_exit(&platform, false);

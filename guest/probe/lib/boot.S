@@ -13,6 +13,7 @@
 #define SEL_KDATA32	0x30
 #define AP_TRAMPOLINE	0x8000
 #define KSTACK_SIZE	0x4000
+#define MAX_CPUS	64		/* lib/probe.h */
 
 /* Multiboot v1 header (Multiboot Specification 0.6.96, 3.1.1). */
 #define MB_MAGIC	0x1BADB002
@@ -122,7 +123,7 @@ gdt:
 	.quad	0x00cf9a000000ffff		/* 0x28 kernel code, 32-bit */
 	.quad	0x00cf92000000ffff		/* 0x30 kernel data, 32-bit */
 	.quad	0				/* 0x38 */
-	.fill	2 * 8, 8, 0			/* 0x40: 8 TSS descriptors, 16 bytes each */
+	.fill	2 * MAX_CPUS, 8, 0		/* 0x40: a 16-byte TSS descriptor per CPU */
 gdt_end:
 	.balign 8
 gdtr:

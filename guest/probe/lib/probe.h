@@ -24,7 +24,7 @@ typedef uint64_t u64;
 typedef int64_t s64;
 typedef int8_t s8;
 
-#define MAX_CPUS	8
+#define MAX_CPUS	64		/* nexit's NX_MAX_CPUS; boot.S has as many TSS slots */
 #define KSTACK_SHIFT	14		/* 16 KiB kernel stack per CPU  */
 #define USTACK_SIZE	16384		/* ring-3 stack per CPU          */
 #define AP_TRAMPOLINE	0x8000		/* SIPI vector 0x08 -> 0x8000    */
