@@ -155,7 +155,7 @@ static void run_pair(const struct nxb_opts *o, struct nxb_results *res, const st
 	struct nxb_row *rows[MAX_METRICS];
 	double qv[NXB_NVMM][NQ][NXB_MAX_ROUNDS];
 	int nqv[NXB_NVMM][NQ];
-	bool dead[NXB_NVMM] = { false, false };
+	bool dead[NXB_NVMM] = { false, false }, slow_boot = false;
 	int nm = 0, total = o->warmup + o->rounds;
 
 	memset(nqv, 0, sizeof(nqv));
@@ -184,8 +184,21 @@ static void run_pair(const struct nxb_opts *o, struct nxb_results *res, const st
 				 nxb_vmm_name(v), round);
 			fprintf(stderr, "bench: %-5s %-10s %-5s round %d%s\n", pr->kase, pr->path,
 				nxb_vmm_name(v), round, warm ? " (warm-up)" : "");
-			if (!nxb_vm_run(o, res, &c, tag, false, &vr) ||
-			    !extract(pr, &vr, val[v], have[v], &samples, why, sizeof(why))) {
+			c.fast_boot = c.fast_boot && !slow_boot;
+			bool ran = nxb_vm_run(o, res, &c, tag, false, &vr);
+			if (!ran && c.fast_boot) {
+				/* microvm did not boot the probe: fall back to q35
+				 * -nodefaults for this and later rounds, and say so. */
+				struct nxb_row *r0 = rows[0];
+				snprintf(r0->note + strlen(r0->note), sizeof(r0->note) - strlen(r0->note),
+					 "%sQEMU microvm failed (%.120s): q35 -nodefaults used instead",
+					 r0->note[0] ? "; " : "", vr.why);
+				nxb_vmrun_free(&vr);
+				slow_boot = true;
+				c.fast_boot = false;
+				ran = nxb_vm_run(o, res, &c, tag, false, &vr);
+			}
+			if (!ran || !extract(pr, &vr, val[v], have[v], &samples, why, sizeof(why))) {
 				/* A VMM that cannot run this pair once will not in
 				 * later rounds either: stop spending time on it. */
 				const char *w = vr.ok ? why : vr.why;
@@ -569,11 +582,11 @@ static void case_boot(const struct nxb_opts *o, struct nxb_results *res)
 		{ "split", "split" }, false, true, "", false };
 	struct nxb_row *row;
 
-	run_pair(o, res, &boot);
 	row = nxb_row_get(res, "boot", "probe", "first_line_ms", "ms", true);
 	snprintf(row->note, sizeof(row->note),
 		 "QEMU -M microvm (qboot, no PCI) -nodefaults; nexit writes its serial per line, "
 		 "so its first byte arrives with its first line");
+	run_pair(o, res, &boot);
 	/* Same kernel and command line on both VMMs, to the appliance's init marker. */
 	row = nxb_row_get(res, "boot", "appliance", "marker_ms", "ms", true);
 	for (int v = 0; v < NXB_NVMM; v++) {

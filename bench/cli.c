@@ -127,7 +127,7 @@ static int parse(struct nxb_opts *o, int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		const char *a = optarg;
 
 		switch (opt) {
