@@ -13,11 +13,14 @@ static u64 measure(void *a)
 	struct lat_run *r = a;
 	struct irq_rec *rec = &irq_rec[r->vec];
 	u64 bar = r->d->bar0;
+	bool started = false;
 
 	for (u64 i = 0; i < r->warmup + r->n; i++) {
 		u64 c0, t0;
-		if (i == r->warmup && r->have_exits)
+		if (i == r->warmup && r->have_exits) {
 			r->exits = counters_exits();
+			started = true;
+		}
 		c0 = READ_ONCE(rec->count);
 		t0 = rdtsc();
 		mmio_write32(bar + EDU_IRQ_RAISE, r->raise_val);
@@ -30,11 +33,11 @@ static u64 measure(void *a)
 			mmio_write32(bar + EDU_IRQ_ACK, r->raise_val);
 		if (i >= r->warmup)
 			r->lat[r->received++] = READ_ONCE(rec->tsc) - t0;
-		if (r->between)
-			r->between(r);
 	}
 out:
-	if (r->have_exits) {
+	if (!started) {
+		r->have_exits = false;		/* timed out in the warm-up */
+	} else if (r->have_exits) {
 		u64 end = counters_exits();
 		r->exits = end - r->exits - 1;	/* the start read is not counted, the end read is */
 	}

@@ -330,8 +330,6 @@ struct lat_run {
 	u64 timeout_cycles;		/* per interrupt; 0 = cmdline timeout_ms (1000) */
 	u32 raise_val;			/* value written to 0x60 and 0x64; 0 = 1 */
 	bool ack_in_loop;		/* ring 3 writes 0x64 after each delivery */
-	void (*between)(struct lat_run *r);	/* optional, ring 3, after each sample */
-	void *ctx;
 	/* results */
 	u64 received;
 	u64 exits;			/* VMM exits in the measured window */
