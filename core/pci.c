@@ -421,11 +421,14 @@ unsigned nx_pci_intx_line(const struct nx_pci_dev *d)
 	return nx_pci_intx_gsi((unsigned)d->slot, d->cfg[CFG_INT_PIN] ? d->cfg[CFG_INT_PIN] - 1u : 0);
 }
 
+/* Called from interrupt-source callbacks that must not take the bus lock
+ * (the fallback controller holds its own): one atomic byte update. */
 void nx_pci_set_intx_status(struct nx_pci_dev *d, bool on)
 {
-	uint16_t s = (uint16_t)get(d->cfg, CFG_STATUS, 2);
-
-	put(d->cfg, CFG_STATUS, 2, on ? s | STS_INTX : s & ~STS_INTX);
+	if (on)
+		__atomic_fetch_or(&d->cfg[CFG_STATUS], (uint8_t)STS_INTX, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&d->cfg[CFG_STATUS], (uint8_t)~STS_INTX, __ATOMIC_RELAXED);
 }
 
 /* ---- devices ----------------------------------------------------------- */
