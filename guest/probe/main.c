@@ -66,7 +66,7 @@ void probe_exit(struct platform *p, bool pass)
 		;
 }
 
-static const struct scenario *find_scenario(const char *name)
+const struct scenario *scenario_find(const char *name)
 {
 	size_t n = 0;
 	while (name[n] && name[n] != ' ')
@@ -110,7 +110,7 @@ void probe_main(u32 magic, u32 info)
 	name = cmdline_get(&p->cmd, "scenario");
 	if (!name)
 		name = "hello";
-	s = find_scenario(name);
+	s = scenario_find(name);
 	if (!s) {
 		struct json j;
 		size_t n = 0;

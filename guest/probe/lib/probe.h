@@ -360,6 +360,8 @@ struct scenario {
 	static const struct scenario __scn_##fn \
 	__attribute__((used, section(".scenarios"), aligned(8))) = { n, fn }
 
+/* The scenario called name (up to a space or the end), or NULL. */
+const struct scenario *scenario_find(const char *name);
 /* Prints "PROBE {json}" and returns pass. */
 bool probe_result(struct json *j, bool pass);
 /* Pass: ACPI S5 power-off (VMM exit 0; exit=debug: port 0xf4 <- 0).
