@@ -67,8 +67,9 @@ struct nxb_proc {
 	size_t out_len;
 	char err[2048];		/* tail of the VMM's stderr */
 	int rss_samples;	/* smaps reads that found the process alive */
-	uint64_t rss_vmm_kb;	/* largest Rss outside guest RAM seen      */
+	uint64_t rss_vmm_kb;	/* largest Rss outside guest RAM seen (VMM process) */
 	uint64_t rss_total_kb, rss_guest_kb;	/* of that same sample     */
+	uint64_t rss_tree_kb;	/* largest of the same over the VMM and its children */
 	int rss_nproc;		/* processes in that sample (VMM + backends) */
 };
 /* Runs argv to completion (or timeout); 0 if it ran (whatever its status). */

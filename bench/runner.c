@@ -104,16 +104,20 @@ static void keep_tail(char *dst, size_t sz, const char *d, size_t n)
 
 static void sample_rss(struct nxb_proc *p, pid_t pid)
 {
-	uint64_t total, guest;
+	uint64_t total, guest, ttotal, tguest;
 	int nproc;
 
 	/* A process that already exited (zombie) has no mappings: no sample. */
-	if (nxb_tree_rss(pid, p->guest_ram, p->ram_name, &total, &guest, &nproc) < 0)
+	if (nxb_smaps_rss(pid, p->guest_ram, p->ram_name, &total, &guest) < 0 ||
+	    nxb_tree_rss(pid, p->guest_ram, p->ram_name, &ttotal, &tguest, &nproc) < 0)
 		return;
 	if (!p->rss_samples || total - guest > p->rss_vmm_kb) {
 		p->rss_vmm_kb = total - guest;
 		p->rss_total_kb = total;
 		p->rss_guest_kb = guest;
+	}
+	if (!p->rss_samples || ttotal - tguest > p->rss_tree_kb) {
+		p->rss_tree_kb = ttotal - tguest;
 		p->rss_nproc = nproc;
 	}
 	p->rss_samples++;
@@ -130,7 +134,8 @@ int nxb_run(struct nxb_argv *a, struct nxb_proc *p)
 	p->timed_out = false;
 	p->first_byte_ns = p->first_line_ns = 0;
 	p->rss_samples = 0;
-	p->rss_vmm_kb = p->rss_total_kb = p->rss_guest_kb = 0;
+	p->rss_vmm_kb = p->rss_total_kb = p->rss_guest_kb = p->rss_tree_kb = 0;
+	p->rss_nproc = 0;
 	p->out = NULL;
 	p->out_len = 0;
 	p->err[0] = 0;
