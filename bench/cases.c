@@ -158,6 +158,7 @@ static void run_pair(const struct nxb_opts *o, struct nxb_results *res, const st
 	double qv[NXB_NVMM][NQ][NXB_MAX_ROUNDS];
 	int nqv[NXB_NVMM][NQ];
 	bool dead[NXB_NVMM] = { false, false }, slow_boot = false;
+	int okruns[NXB_NVMM] = { 0, 0 }, fails[NXB_NVMM] = { 0, 0 };
 	int nm = 0, total = o->warmup + o->rounds;
 
 	memset(nqv, 0, sizeof(nqv));
@@ -201,16 +202,26 @@ static void run_pair(const struct nxb_opts *o, struct nxb_results *res, const st
 				ran = nxb_vm_run(o, res, &c, tag, false, &vr);
 			}
 			if (!ran || !extract(pr, &vr, val[v], have[v], &samples, why, sizeof(why))) {
-				/* A VMM that cannot run this pair once will not in
-				 * later rounds either: stop spending time on it. */
+				/* A VMM that never ran this pair will not in later
+				 * rounds either: stop spending time on it. One that
+				 * did loses this round only (up to 3 times). */
 				const char *w = vr.ok ? why : vr.why;
-				for (int i = 0; i < nm; i++)
-					nxb_row_fail(rows[i], v, "%s", w);
-				fprintf(stderr, "bench:   %s: not run: %s\n", nxb_vmm_name(v), w);
-				dead[v] = true;
+				fprintf(stderr, "bench:   %s: failed: %s\n", nxb_vmm_name(v), w);
+				if (!okruns[v] || ++fails[v] >= 3) {
+					for (int i = 0; i < nm; i++)
+						nxb_row_fail(rows[i], v, "%s", w);
+					dead[v] = true;
+				}
+				if (okruns[v]) {
+					struct nxb_row *r0 = rows[0];
+					snprintf(r0->note + strlen(r0->note), sizeof(r0->note) - strlen(r0->note),
+						 "%s%s round %d failed (%.100s)", r0->note[0] ? "; " : "",
+						 nxb_vmm_name(v), round, w);
+				}
 				nxb_vmrun_free(&vr);
 				continue;
 			}
+			okruns[v]++;
 			if (!warm) {
 				for (int i = 0; i < nm; i++) {
 					if (have[v][i])
