@@ -60,6 +60,9 @@ struct nx_vfio {
 	struct nx_msi_vec msi[VFIO_MAX_MSI];
 	bool msi_on;			/* VFIO MSI trigger set */
 	unsigned msi_nvec;
+	unsigned msix_count;		/* MSI-X vectors emulated */
+	struct nx_msi_vec msix[NX_PCI_MAX_MSIX];
+	bool msix_on;
 	bool has_intx, intx_on;
 	int intx_trigger, intx_unmask;
 	unsigned intx_gsi;
@@ -302,13 +305,50 @@ static void op_msi(struct nx_pci_dev *d)
 		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
 			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 		v->msi_on = false;
-		intx_enable(v, true);
+		if (!v->msix_on)
+			intx_enable(v, true);
+	}
+}
+
+/* MSI-X: the table lives in nexit (core/pci.c); VFIO gets every vector's
+ * eventfd at enable, and masking is the irqfd's (route.c rules). */
+static void op_msix(struct nx_pci_dev *d, int vec)
+{
+	struct nx_vfio *v = d->priv;
+	bool en = nx_pci_msix_enabled(d);
+	int fds[NX_PCI_MAX_MSIX];
+
+	for (unsigned i = 0; i < v->msix_count; i++) {
+		struct nx_msi_msg m;
+
+		if (vec >= 0 && (unsigned)vec != i)
+			continue;
+		nx_pci_msix_msg(d, i, &m);
+		nx_msivec_update(&v->msix[i], en, &m);
+	}
+	if (en && !v->msix_on) {
+		for (unsigned i = 0; i < v->msix_count; i++)
+			fds[i] = v->msix[i].efd;
+		intx_enable(v, false);
+		if (set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, v->msix_count, fds) < 0) {
+			nx_warn("vfio %s: VFIO_DEVICE_SET_IRQS (MSI-X, %u vectors): %s", v->name,
+				v->msix_count, strerror(errno));
+			return;
+		}
+		v->msix_on = true;
+	} else if (!en && v->msix_on) {
+		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		v->msix_on = false;
+		if (!v->msi_on)
+			intx_enable(v, true);
 	}
 }
 
 static const struct nx_pci_ops vfio_ops = {
-	.bar_map = op_bar_map, .msi_update = op_msi, .command = op_command,
-	.cfg_access = op_cfg_access,
+	.bar_map = op_bar_map, .msi_update = op_msi, .msix_update = op_msix,
+	.command = op_command, .cfg_access = op_cfg_access,
 };
 
 /* ---- INTx source ---------------------------------------------------------- */
@@ -510,6 +550,15 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 			if (nx_msivec_init(vm, &v->msi[i], -1) < 0)
 				return NULL;
 	}
+	if (msix) {
+		struct vfio_irq_info mi = { .argsz = sizeof(mi), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+
+		if (ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &mi) == 0 && mi.count)
+			v->msix_count = mi.count < v->pci->msix_n ? mi.count : v->pci->msix_n;
+		for (unsigned i = 0; i < v->msix_count; i++)
+			if (nx_msivec_init(vm, &v->msix[i], -1) < 0)
+				return NULL;
+	}
 	v->has_intx = cfg[0x3d] && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &xi) == 0 && xi.count;
 	if (v->has_intx && nx_pci_set_intx(v->pci, cfg[0x3d] - 1u) < 0)
 		return NULL;
@@ -529,9 +578,10 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 		    vm->irq.attach_source(vm->irq.opaque, v->intx_gsi, &v->src) == 0)
 			v->intx_attached = true;
 	}
-	nx_info("vfio %s: %s (%04x:%04x) at PCI 00:%02x.0, group %s, %u MSI vector(s)%s", c->name,
-		v->bdf, v->pci->cfg[0] | v->pci->cfg[1] << 8, v->pci->cfg[2] | v->pci->cfg[3] << 8,
-		v->pci->slot, v->group, v->msi_count, v->has_intx ? ", INTx" : "");
+	nx_info("vfio %s: %s (%04x:%04x) at PCI 00:%02x.0, group %s, %u MSI / %u MSI-X vector(s)%s",
+		c->name, v->bdf, v->pci->cfg[0] | v->pci->cfg[1] << 8,
+		v->pci->cfg[2] | v->pci->cfg[3] << 8, v->pci->slot, v->group, v->msi_count,
+		v->msix_count, v->has_intx ? ", INTx" : "");
 	return v;
 }
 
@@ -545,6 +595,15 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 
 		snprintf(id, sizeof(id), "%s.msi%u", v->name, i);
 		o = nx_pt_line_json(id, &v->msi[i], 0, -1);
+		json_object_object_add(o, "device", json_object_new_string(v->name));
+		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
+		json_object_array_add(arr, o);
+	}
+	for (unsigned i = 0; i < v->msix_count; i++) {
+		struct json_object *o;
+
+		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
+		o = nx_pt_line_json(id, &v->msix[i], 0, -1);
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);
