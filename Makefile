@@ -44,6 +44,8 @@ $(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
 # A static nexit for the nested L1 machine (its initramfs has no libc).
 $(BUILD)/nexit-static: $(BUILD)/core/main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
+$(BUILD)/nexit-devd-static: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
+	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
 
 # Fragments owned by their folders.
 include guest/probe/probe.mk
