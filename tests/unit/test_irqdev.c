@@ -4,6 +4,8 @@
  * protocol, without KVM: the shared register page, doorbell drains, raise
  * in MSI and INTx mode, factorial, and a real nexit-devd loop (devd.c) in a
  * thread driven over a socketpair with SCM_RIGHTS, as nexit drives it.
+ * With /dev/kvm (skipped without): an MSI vector's route and irqfd follow
+ * the guest's enable/address/data/mask (route.c rules).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include <linux/kvm.h>
 #include "passthrough/passthrough.h"
 
 #define NFDS (NX_DEVD_FD_RAISE0 + 2 * NX_IRQDEV_DOORBELLS)
@@ -288,6 +291,81 @@ static void test_backend_wrong_fd_count(void **state)
 	f->sv[0] = -1;
 }
 
+/* ---- route.c on a real KVM VM ---------------------------------------------- */
+static void test_msivec_follows_guest(void **state)
+{
+	struct nx_config *cfg = calloc(1, sizeof(*cfg));
+	struct nx_vm *vm = calloc(1, sizeof(*vm));
+	struct nx_msi_vec v;
+	struct nx_msi_msg m = { .addr = 0xfee00000, .data = 0x41, .masked = false };
+	uint64_t one = 1;
+
+	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		free(cfg);
+		free(vm);
+		skip();
+	}
+	nx_config_defaults(cfg);
+	cfg->mem_bytes = 2 << 20;
+	assert_int_equal(nx_vm_create(vm, cfg), 0);
+	assert_int_equal(nx_msivec_init(vm, &v, -1), 0);
+	assert_true(v.gsi >= NX_IOAPIC_PINS);		/* split irqchip: above the pins */
+	assert_int_equal(v.state, NX_MSIVEC_DISABLED);
+	assert_int_equal(vm->routes.r[v.gsi].type, 0);
+
+	/* Enabled, unmasked: the guest's message is the route; irqfd on. */
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSIVEC_ACTIVE);
+	assert_int_equal(vm->routes.r[v.gsi].type, KVM_IRQ_ROUTING_MSI);
+	assert_int_equal(vm->routes.r[v.gsi].addr, 0xfee00000);
+	assert_int_equal(vm->routes.r[v.gsi].data, 0x41);
+	assert_int_equal(v.route_updates, 1);
+	/* KVM's irqfd owns the eventfd now: it consumes every signal. */
+	assert_int_equal(write(v.efd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(nx_eventfd_count(v.efd), 0);
+	/* The same message again is no route update; a new destination is. */
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.route_updates, 1);
+	m.addr = 0xfee01000;				/* APIC id 1 */
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.route_updates, 2);
+	assert_int_equal(nx_msi_dest(vm->routes.r[v.gsi].addr), 1);
+
+	/* Masked: irqfd off, route kept; a signal now is pending. */
+	m.masked = true;
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSIVEC_MASKED);
+	assert_int_equal(v.masks, 1);
+	assert_int_equal(vm->routes.r[v.gsi].type, KVM_IRQ_ROUTING_MSI);
+	assert_false(nx_msivec_pending(&v));
+	assert_int_equal(write(v.efd, &one, sizeof(one)), sizeof(one));
+	assert_true(nx_msivec_pending(&v));
+	assert_int_equal(nx_eventfd_count(v.efd), 1);
+	/* Unmasked: irqfd back (KVM injects the pending signal at assign). */
+	m.masked = false;
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSIVEC_ACTIVE);
+	assert_false(nx_msivec_pending(&v));
+
+	/* Disabled: route cleared. */
+	assert_int_equal(nx_msivec_update(&v, false, &m), 0);
+	assert_int_equal(v.state, NX_MSIVEC_DISABLED);
+	assert_int_equal(vm->routes.r[v.gsi].type, 0);
+	/* Source gone: for good, whatever the guest does next. */
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	nx_msivec_gone(&v);
+	assert_int_equal(v.state, NX_MSIVEC_GONE);
+	assert_int_equal(vm->routes.r[v.gsi].type, 0);
+	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSIVEC_GONE);
+	assert_int_equal(vm->routes.r[v.gsi].type, 0);
+	assert_string_equal(nx_msivec_state_name(v.state), "source-gone");
+	close(v.efd);
+	nx_vm_destroy(vm);
+	free(vm);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_handshake_and_factorial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_refuses_bad_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_wrong_fd_count, setup, teardown),
+		cmocka_unit_test(test_msivec_follows_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
