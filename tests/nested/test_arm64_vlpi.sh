@@ -6,10 +6,12 @@
 # measures MSI -> LPI delivery from inside. Two L1 boots:
 #   v4on   kvm-arm.vgic_v4_enable=1: msi-latency (expect the LPI forwarded
 #          as a vLPI: vgic-state HW bit, 0 VMM exits per interrupt), plus
-#          the INTx fallback (intx-latency, eoi-gating) and the bad-input
-#          errors (wrong BDF, device not bound to vfio-pci);
+#          the INTx fallback (intx-latency, eoi-gating), priority (LPI vs
+#          the UART's SPI, PMR), affinity (MOVI to vCPU 1 and back) and the
+#          bad-input errors (wrong BDF, device not bound to vfio-pci);
 #   v4off  kvm-arm.vgic_v4_enable=0: msi-latency with software injection
-#          (irqfd -> vITS), still no VMM exits, the LPI not hardware-backed.
+#          (irqfd -> vITS), still no VMM exits, the LPI not hardware-backed;
+#          affinity.
 # The report puts the three paths side by side.
 source "$(dirname "$0")/lib.sh"
 source tests/nested/lib_arm64.sh
@@ -85,7 +87,9 @@ run msi --assign "$edu" --cmdline "scenario=msi-latency n=$N_MSI hold_ms=1500"
 if [ "$MODE" = v4on ]; then
 	run intx --assign "$edu" --cmdline "scenario=intx-latency n=$N_INTX"
 	run eoigate --assign "$edu" --cmdline "scenario=eoi-gating"
+	run prio --assign "$edu" --cmdline "scenario=priority"
 fi
+run affinity --assign "$edu" --cpus 2 --cmdline "scenario=affinity"
 exit 0
 L1
 }
@@ -151,6 +155,10 @@ for k in delivered p50_ns p99_ns vmm_exits_per_irq kvm_exits_per_irq; do
 	printf '%-28s %-14s %-14s %-14s\n' "$k" "$(jnum "$m_on" $k)" "$(jnum "$m_off" $k)" "$(jnum "$i_on" $k)"
 done
 echo "eoi-gating: $e_on"
+a_on=$(probe_of "$on" affinity) a_off=$(probe_of "$off" affinity) p_on=$(probe_of "$on" prio)
+echo "affinity (GICv4 on):  $a_on"
+echo "affinity (GICv4 off): $a_off"
+echo "priority: $p_on"
 
 [ "$(res "$m_on")" = pass ] || fail "msi-latency (GICv4 on) did not pass"
 [ "$(res "$m_off")" = pass ] || fail "msi-latency (GICv4 off) did not pass"
@@ -160,4 +168,7 @@ echo "eoi-gating: $e_on"
 [ "$hw_off" = 0 ] || fail "GICv4 off: LPI 8192 unexpectedly hardware-backed"
 [ "$(res "$i_on")" = pass ] || fail "intx-latency (fallback) did not pass"
 [ "$(res "$e_on")" = pass ] || fail "eoi-gating (fallback) did not pass"
+[ "$(res "$a_on")" = pass ] || fail "affinity (GICv4 on) did not pass"
+[ "$(res "$a_off")" = pass ] || fail "affinity (GICv4 off) did not pass"
+[ "$(res "$p_on")" = pass ] || fail "priority did not pass"
 echo "pass: MSIs of the assigned edu arrive as GICv4 vLPIs with 0 VMM exits; software injection and the INTx fallback pass"

@@ -23,6 +23,16 @@ _start:
 	bl	probe_main
 	b	.
 
+/* PSCI CPU_ON entry of a secondary: x0 = context ID = its stack top. */
+	.global secondary_entry
+secondary_entry:
+	mov	sp, x0
+	ldr	x1, =vectors
+	msr	vbar_el1, x1
+	isb
+	bl	secondary_main
+	b	.
+
 /* Save the caller-saved registers, call the C handler, return. */
 .macro	ENTRY_SAVE
 	sub	sp, sp, #192

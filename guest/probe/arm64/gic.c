@@ -33,9 +33,16 @@ void gic_init(void)
 	/* Distributor: affinity routing + Group 1 on. */
 	wr32(GICD_BASE + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_G1);
 	dist_wait();
-	/* Redistributor of CPU 0 awake (GICR_WAKER.ProcessorSleep = 0). */
-	wr32(GICR_BASE + GICR_WAKER, rd32(GICR_BASE + GICR_WAKER) & ~2u);
-	while (rd32(GICR_BASE + GICR_WAKER) & 4u)
+	gic_cpu_init(0);
+}
+
+void gic_cpu_init(unsigned cpu)
+{
+	u64 rd = GICR_BASE + cpu * 0x20000ull;	/* RD_base + SGI_base per CPU */
+
+	/* This CPU's redistributor awake (GICR_WAKER.ProcessorSleep = 0). */
+	wr32(rd + GICR_WAKER, rd32(rd + GICR_WAKER) & ~2u);
+	while (rd32(rd + GICR_WAKER) & 4u)
 		;
 	/* CPU interface: system registers (ICC_SRE_EL1.SRE), everything
 	 * unmasked by priority (PMR 0xff), no preemption groups split
@@ -81,6 +88,9 @@ void irq_handler(void)
 	t = now_ticks();
 	irqs.last_ticks = t;
 	irqs.last_intid = intid;
+	irqs.last_cpu = this_cpu();
+	if (irqs.norder < 8)
+		irqs.order[irqs.norder++] = intid;
 	irqs.count[irq_slot(intid)]++;
 	irqs.total++;
 	if (irqs.before_eoi)

@@ -23,8 +23,10 @@
 
 extern char __heap_start[];
 static u64 heap;
+static u32 last_devid, last_event;
 static u64 cmdq, cwriter, prop_table;
 static u32 target;		/* RDbase as MAPC wants it (GITS_TYPER.PTA) */
+static bool pta;
 static u32 itt_entry;
 
 static u64 alloc(u64 size, u64 align)
@@ -72,7 +74,8 @@ int its_init(void)
 
 	typer = rd64(ITS_BASE + GITS_TYPER);
 	itt_entry = ((typer >> 4) & 0xf) + 1;
-	target = (typer >> 19) & 1 ? (u32)(GICR_BASE >> 16) : (u32)((rtyper >> 8) & 0xffff);
+	pta = (typer >> 19) & 1;
+	target = pta ? (u32)(GICR_BASE >> 16) : (u32)((rtyper >> 8) & 0xffff);
 	/* Device and collection tables: one flat 64 KiB page each. */
 	for (int n = 0; n < 8; n++) {
 		u64 b = rd64(ITS_BASE + GITS_BASER(n));
@@ -103,6 +106,8 @@ int its_map(u32 devid, u32 event, u32 intid, u8 prio)
 	u8 *prop = (u8 *)prop_table;
 
 	prop[intid - LPI_BASE] = (prio & 0xfc) | 1;	/* priority, Enable */
+	last_devid = devid;
+	last_event = event;
 	dsb();
 	if (its_cmd(0x08 | (u64)devid << 32, 4 - 1, 1ull << 63 | (itt & 0xffffffffff00ull), 0) < 0 ||
 	    its_cmd(0x0a | (u64)devid << 32, event | (u64)intid << 32, 0, 0) < 0 ||
@@ -110,4 +115,50 @@ int its_map(u32 devid, u32 event, u32 intid, u8 prio)
 	    its_cmd(0x05, 0, (u64)target << 16, 0) < 0)
 		return -1;
 	return 0;
+}
+
+/* RDbase of a CPU's redistributor as MAPC/SYNC want it: its physical
+ * address >> 16 (GITS_TYPER.PTA = 1) or its processor number. */
+static u32 rdbase(unsigned cpu)
+{
+	u64 rd = GICR_BASE + cpu * 0x20000ull;
+
+	return pta ? (u32)(rd >> 16) : (u32)((rd64(rd + GICR_TYPER) >> 8) & 0xffff);
+}
+
+/* The LPI tables on another CPU's redistributor: the property table is
+ * shared, each CPU has its own pending table. */
+int its_lpis_on(unsigned cpu)
+{
+	u64 rd = GICR_BASE + cpu * 0x20000ull;
+
+	wr64(rd + GICR_PROPBASER, prop_table | (LPI_ID_BITS - 1));
+	wr64(rd + GICR_PENDBASER, alloc(0x10000, 0x10000) | (1ull << 62));
+	wr32(rd + GICR_CTLR, rd32(rd + GICR_CTLR) | 1);
+	return 0;
+}
+
+int its_mapc(u32 icid, unsigned cpu)
+{
+	if (its_cmd(0x09, 0, 1ull << 63 | (u64)rdbase(cpu) << 16 | icid, 0) < 0)
+		return -1;
+	return its_cmd(0x05, 0, (u64)rdbase(cpu) << 16, 0);
+}
+
+/* MOVI: the event's LPI to another collection (GICv3 5.3.15). */
+int its_movi(u32 devid, u32 event, u32 icid)
+{
+	if (its_cmd(0x01 | (u64)devid << 32, event, icid, 0) < 0)
+		return -1;
+	return its_cmd(0x05, 0, (u64)target << 16, 0);
+}
+
+/* Priority lives in the LPI property table; INV makes the ITS re-read it
+ * (KVM caches it; a GICv4 forwards it to the vLPI). */
+void lpi_set_prio(u32 intid, u8 prio)
+{
+	((u8 *)prop_table)[intid - LPI_BASE] = (prio & 0xfc) | 1;
+	dsb();
+	its_cmd(0x0c | (u64)last_devid << 32, last_event, 0, 0);
+	its_cmd(0x05, 0, (u64)target << 16, 0);
 }

@@ -14,6 +14,10 @@
  *                device before the EOI
  *  eoi-gating    INTx held asserted with the EOI deferred: no second
  *                delivery while the EOI is pending, exactly one after it
+ *  affinity      the guest moves its LPI to vCPU 1 and back (ITS MOVI); the
+ *                ISR runs where routed (nexit --cpus 2)
+ *  priority      LPI at 0x80 and the UART's SPI at 0xc0 raised while masked:
+ *                the LPI is taken first; ICC_PMR_EL1 0xa0 holds the SPI back
  */
 #include "probe.h"
 
@@ -169,7 +173,8 @@ static int latency(const char *name, u64 n, u32 intid, bool msi)
 	return end(got == n && c0.ok);
 }
 
-static int msi_latency(const char *name)
+/* edu MSI -> ITS: event 0 of the edu's device ID -> LPI 8192 on collection 0. */
+static int msi_setup(const char *name, u8 prio)
 {
 	int r;
 
@@ -181,11 +186,128 @@ static int msi_latency(const char *name)
 		return fail(name, "ITS command queue stalled (MAPC)");
 	/* Translation first (MAPD/MAPTI), then the device's MSI: the host can
 	 * only forward an LPI the guest's ITS already translates. */
-	if (its_map(edu.devid, 0, LPI_BASE, 0xa0) < 0)
+	if (its_map(edu.devid, 0, LPI_BASE, prio) < 0)
 		return fail(name, "ITS command queue stalled (MAPD/MAPTI)");
 	pci_msi_enable(&edu, GITS_TRANSLATER, 0);
+	return 0;
+}
+
+static int msi_latency(const char *name)
+{
+	int r;
+
+	if ((r = msi_setup(name, 0xa0)))
+		return r;
 	irq_on();
 	return latency(name, arg_u64(cmdline, "n", 1000), LPI_BASE, true);
+}
+
+/* The guest moves its LPI between vCPUs (ITS MOVI): the ISR must run on the
+ * vCPU the guest routed it to. Needs nexit --cpus 2. */
+static int affinity(const char *name)
+{
+	static const u32 want[3] = { 0, 1, 0 };
+	u32 got[3] = { 9, 9, 9 };
+	u64 hz = ticks_hz();
+	int r;
+
+	if ((r = msi_setup(name, 0xa0)))
+		return r;
+	if (cpu_on(1) < 0)
+		return fail(name, "PSCI CPU_ON of vCPU 1 failed (run nexit with --cpus 2)");
+	if (its_mapc(1, 1) < 0)
+		return fail(name, "ITS MAPC of collection 1 stalled");
+	irq_on();
+	for (int k = 0; k < 3; k++) {
+		u64 before = irqs.total;
+
+		if (k && its_movi(edu.devid, 0, want[k]) < 0)
+			return fail(name, "ITS MOVI stalled");
+		wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+		if (!wait_total(before + 1, hz * 2))
+			break;
+		got[k] = irqs.last_cpu;
+		edu_ack(0);
+	}
+	begin(name);
+	kv("cpu_routed0", got[0]);
+	kv("cpu_routed1", got[1]);
+	kv("cpu_routed0_again", got[2]);
+	return end(got[0] == 0 && got[1] == 1 && got[2] == 0);
+}
+
+#define UART_IER	(UART_BASE + 1)
+#define UART_MCR	(UART_BASE + 4)
+#define UART_INTID	33		/* SPI 1, nexit's 16550A (emulated: the fallback) */
+
+static void quiet_uart(u32 intid)
+{
+	if (intid == UART_INTID)
+		wr8(UART_IER, 0);	/* THRI off: the level line drops before EOI */
+}
+
+static void spin_ms(u64 ms)
+{
+	for (u64 t0 = now_ticks(), h = ms * ticks_hz() / 1000; now_ticks() - t0 < h;)
+		;
+}
+
+/*
+ * Two lines raised while the guest has interrupts off: the edu's LPI at
+ * priority 0x80 and the UART's SPI at 0xc0 (lower). Unmasked, the higher
+ * priority is taken first. Then with the priority mask at 0xa0 (ICC_PMR_EL1)
+ * only the LPI gets through; the SPI waits until the mask is lowered.
+ */
+static int priority(const char *name)
+{
+	u32 o1[2], o2_held, o2[2];
+	u64 n_held;
+	int r;
+
+	if ((r = msi_setup(name, 0x80)))
+		return r;
+	gic_spi_enable(UART_INTID, 0xc0, true);
+	irqs.before_eoi = quiet_uart;
+	wr8(UART_MCR, 0x08);			/* OUT2 gates the UART's line */
+
+	irq_off();
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr8(UART_IER, 0x02);			/* THR empty: asserted at once */
+	spin_ms(100);				/* let the MSI arrive (pending) */
+	irqs.norder = 0;
+	irq_on();
+	wait_total(2, ticks_hz());
+	irq_off();
+	o1[0] = irqs.order[0];
+	o1[1] = irqs.order[1];
+	edu_ack(0);
+
+	sysreg_write(icc_pmr_el1, 0xa0);	/* only priorities < 0xa0 */
+	isb();
+	irqs.norder = 0;
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr8(UART_IER, 0x02);
+	irq_on();
+	spin_ms(100);
+	n_held = irqs.norder;
+	o2_held = irqs.order[0];
+	sysreg_write(icc_pmr_el1, 0xff);
+	isb();
+	spin_ms(100);
+	irq_off();
+	o2[0] = irqs.order[0];
+	o2[1] = irqs.order[1];
+	edu_ack(0);
+	wr8(UART_IER, 0);
+
+	begin(name);
+	kv("first", o1[0]);
+	kv("second", o1[1]);
+	kv("pmr_a0_taken", n_held);
+	kv("pmr_a0_first", o2_held);
+	kv("pmr_ff_then", o2[1]);
+	return end(o1[0] == LPI_BASE && o1[1] == UART_INTID && n_held == 1 &&
+		   o2_held == LPI_BASE && o2[0] == LPI_BASE && o2[1] == UART_INTID);
 }
 
 static int intx_setup(const char *name, u32 *intid)
@@ -280,6 +402,10 @@ void probe_main(const void *fdt)
 		r = intx_latency(sc);
 	else if (!strncmp(sc, "eoi-gating", 11))
 		r = eoi_gating(sc);
+	else if (!strncmp(sc, "affinity", 9))
+		r = affinity(sc);
+	else if (!strncmp(sc, "priority", 9))
+		r = priority(sc);
 	else
 		r = fail(sc, "unknown scenario");
 	irq_off();

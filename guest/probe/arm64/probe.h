@@ -69,6 +69,9 @@ struct irq_state {
 	volatile u64 last_ticks;
 	volatile u32 last_intid;
 	volatile u64 total;
+	volatile u32 last_cpu;		/* MPIDR_EL1.Aff0 of the CPU that took it */
+	volatile u32 order[8];		/* first INTIDs taken, in order */
+	volatile u32 norder;
 	/* Called from the IRQ handler before EOI (e.g. to ack a level source). */
 	void (*before_eoi)(u32 intid);
 	volatile bool defer_eoi;	/* handler leaves the EOI to the scenario */
@@ -77,10 +80,19 @@ struct irq_state {
 extern struct irq_state irqs;
 static inline unsigned irq_slot(u32 intid) { return intid >= LPI_BASE ? 1024 + (intid - LPI_BASE) % 1024 : intid % 1024; }
 void gic_init(void);
+void gic_cpu_init(unsigned cpu);	/* redistributor + CPU interface of this CPU */
+static inline unsigned this_cpu(void) { return sysreg_read(mpidr_el1) & 0xff; }
 void gic_spi_enable(u32 intid, u8 prio, bool level);
 void gic_eoi(u32 intid);
 int  its_init(void);
 int  its_map(u32 devid, u32 event, u32 intid, u8 prio);
+int  its_lpis_on(unsigned cpu);		/* LPIs on another CPU's redistributor */
+int  its_mapc(u32 icid, unsigned cpu);
+int  its_movi(u32 devid, u32 event, u32 icid);
+void lpi_set_prio(u32 intid, u8 prio);	/* property table + INV */
+
+/* smp.c */
+int  cpu_on(unsigned cpu);		/* PSCI CPU_ON; waits until it is up */
 
 /* pci.c + edu */
 struct pci_dev { u32 devid; u64 cfg; u64 bar0; unsigned msi_cap; u8 pin; };
