@@ -8,6 +8,7 @@
  * holding it, nexit's next lock returns EOWNERDEAD and recovers it.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include "passthrough/passthrough.h"
@@ -62,13 +63,24 @@ static bool level(const struct nx_irqdev_page *p)
  */
 bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *acks)
 {
+	struct pollfd pf[2 * NX_IRQDEV_DOORBELLS];
 	bool was = level(p);
+	int n = 0;
 
-	for (int i = 0; acks && i < NX_IRQDEV_DOORBELLS; i++)
-		if (take(acks[i]))
+	/* One poll() finds the rung doorbells (usually none), then one read
+	 * each; acks (pf[0..7]) before raises (pf[8..15]). */
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		pf[n++] = (struct pollfd){ .fd = acks ? acks[i] : -1, .events = POLLIN };
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		pf[n++] = (struct pollfd){ .fd = raises ? raises[i] : -1, .events = POLLIN };
+	if (poll(pf, (nfds_t)n, 0) <= 0)
+		return false;
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
 			p->irq_status &= ~(1u << i);
-	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
-		if (take(raises[i]))
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		if ((pf[NX_IRQDEV_DOORBELLS + i].revents & POLLIN) &&
+		    take(pf[NX_IRQDEV_DOORBELLS + i].fd))
 			p->irq_status |= 1u << i;
 	return !was && level(p);
 }
