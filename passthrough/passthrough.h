@@ -221,6 +221,36 @@ void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr);
 /* The error checks alone, with sysfs rooted at root ("" = /): unit tests. */
 int nx_vfio_check_host(const char *root, const char *bdf, char *group, size_t glen);
 
+/* ---- vhost-user frontend (vhost_user.c) ---------------------------------- */
+#define NX_VHU_MAX_REGIONS	8
+#define NX_VHU_TIMEOUT_MS	5000
+struct nx_vhost_user {
+	int sock;
+	char path[108];
+	uint64_t sent;			/* messages sent */
+};
+/* Connects to a backend's socket, retrying for up to wait_ms. */
+int  nx_vhu_connect(struct nx_vhost_user *u, const char *path, int wait_ms);
+void nx_vhu_close(struct nx_vhost_user *u);
+int  nx_vhu_set_owner(struct nx_vhost_user *u);
+int  nx_vhu_get_features(struct nx_vhost_user *u, uint64_t *f);
+int  nx_vhu_set_features(struct nx_vhost_user *u, uint64_t f);
+int  nx_vhu_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem);
+int  nx_vhu_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num);
+int  nx_vhu_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base);
+int  nx_vhu_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
+			   const void *avail, const void *used);
+int  nx_vhu_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd);	/* fd -1: none */
+int  nx_vhu_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd);
+int  nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base);
+
+/* ---- virtio-net over vhost-user (virtio_net.c, docs/net.md) --------------- */
+struct nx_pt;
+struct nx_virtio_net;
+struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_device_cfg *c);
+void nx_virtio_net_lines_json(struct nx_virtio_net *n, struct json_object *arr);
+void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr);
+
 /* ---- the subsystem ------------------------------------------------------- */
 struct nx_pt {
 	struct nx_vm *vm;
@@ -230,6 +260,8 @@ struct nx_pt {
 	int nirqdev;
 	struct nx_vfio *vfio[NX_MAX_DEVICES];
 	int nvfio;
+	struct nx_virtio_net *vnet[NX_MAX_DEVICES];
+	int nvnet;
 	int control_fd;
 	char exe_dir[4096];		/* where nexit-devd is looked for */
 };

@@ -2,7 +2,8 @@
 /*
  * pt.c - nx_passthrough_init: the PCI bus (host bridge even with no
  * device), every [device] of type irqdev or vfio, the event thread, the
- * control socket and the stats hook. virtio-net devices belong to bench/.
+ * control socket and the stats hook. virtio-net devices are vhost-user
+ * frontends (virtio_net.c).
  */
 #include <libgen.h>
 #include <stdlib.h>
@@ -25,6 +26,10 @@ static void stats_hook(void *opaque, void *json)
 	for (int i = 0; i < pt->nvfio; i++) {
 		nx_vfio_lines_json(pt->vfio[i], lines);
 		nx_vfio_device_json(pt->vfio[i], devs);
+	}
+	for (int i = 0; i < pt->nvnet; i++) {
+		nx_virtio_net_lines_json(pt->vnet[i], lines);
+		nx_virtio_net_device_json(pt->vnet[i], devs);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	json_object_object_add(p, "devices", devs);
@@ -67,6 +72,13 @@ int nx_passthrough_init(struct nx_vm *vm)
 				return -1;
 			pthread_mutex_lock(&pt->lock);
 			pt->irqdev[pt->nirqdev++] = d;
+			pthread_mutex_unlock(&pt->lock);
+		} else if (!strcmp(c->type, "virtio-net")) {
+			struct nx_virtio_net *n = nx_virtio_net_create(pt, c);
+			if (!n)
+				return -1;
+			pthread_mutex_lock(&pt->lock);
+			pt->vnet[pt->nvnet++] = n;
 			pthread_mutex_unlock(&pt->lock);
 		} else if (!strcmp(c->type, "vfio") || c->assign[0]) {
 			struct nx_vfio *v;
