@@ -1,19 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kernel.c - irqchip=kernel glue: KVM emulates the IOAPIC and PIC
- * (KVM_CREATE_IRQCHIP), so the EOI never leaves the kernel. A gated line is
- * an irqfd on GSI = pin with KVM_IRQFD_FLAG_RESAMPLE: writing the irqfd
- * asserts the pin; on the guest's EOI KVM de-asserts it and signals the
- * resamplefd (Documentation/virt/kvm/api.rst, KVM_IRQFD). The irq thread
- * turns that signal into the gate's EOI: unmask the source, or deliver once
- * more if it is still asserted. The same rules as split.c, zero VMM exits.
+ * (KVM_CREATE_IRQCHIP), so the EOI never leaves the kernel. A gated pin gets
+ * an irqfd with KVM_IRQFD_FLAG_RESAMPLE on GSI = pin only for its
+ * resamplefd: on the guest's EOI of the pin's vector KVM signals it
+ * (Documentation/virt/kvm/api.rst, KVM_IRQFD), and the irq thread turns
+ * that into the gate's EOI: unmask the source, or deliver once more if it
+ * is still asserted. The same rules as split.c, zero VMM exits.
+ *
+ * Delivery is a level pulse on the pin (KVM_IRQ_LINE 1 then 0), not an
+ * irqfd write: an unmasked level RTE sends its message and holds Remote IRR
+ * until the EOI, while nothing stays latched in KVM's IOAPIC afterwards.
+ * An irqfd assertion stays latched until the next EOI, and a guest that
+ * masks the RTE and quiesces the device (shutdown) would get it replayed
+ * when it unmasks again (seen in the nested KVM-SVM machine).
  *
  * A source with its own resample_fd (VFIO INTx: its unmask eventfd) gets
  * KVM's resample wired straight to it and nexit stays off the path.
  *
- * The guest's RTEs live in KVM; the gate's view of them (mask until ready,
- * rule 3) is refreshed from KVM_GET_IRQCHIP every NX_KERNEL_POLL_MS while
- * a gated line exists.
+ * The guest's RTEs live in KVM: they are read with KVM_GET_IRQCHIP before
+ * each delivery and each resample, and every NX_KERNEL_POLL_MS while a gated
+ * line exists (mask until ready, rule 3; plus a safety net for deliveries
+ * refused by a masked RTE and for EOIs whose resample was lost).
  */
 #include <errno.h>
 #include <string.h>
@@ -24,18 +32,27 @@
 #include <linux/kvm.h>
 #include "fallback/fallback.h"
 
-/* Mirrors KVM's redirection table into fb->ioapic and the gate (fb->lock held). */
-static void refresh_rtes(struct nx_fallback *fb)
+/* KVM's redirection table now, into the fb->ioapic mirror (fb->lock held). */
+static bool read_rtes(struct nx_fallback *fb)
 {
 	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
 
 	if (ioctl(fb->vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return false;
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS && pin < KVM_IOAPIC_NUM_PINS; pin++)
+		fb->ioapic.rte[pin] = chip.chip.ioapic.redirtbl[pin].bits;
+	return true;
+}
+
+/* Mirror + the gate's view of every gated pin's RTE (fb->lock held). */
+static void refresh_rtes(struct nx_fallback *fb)
+{
+	if (!read_rtes(fb))
 		return;
-	for (unsigned pin = 0; pin < NX_IOAPIC_PINS && pin < KVM_IOAPIC_NUM_PINS; pin++) {
-		uint64_t e = chip.chip.ioapic.redirtbl[pin].bits;
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++) {
+		uint64_t e = fb->ioapic.rte[pin];
 		struct nx_gate_line *l = &fb->gate.lines[pin];
 
-		fb->ioapic.rte[pin] = e;
 		if (!l->src)
 			continue;
 		if (l->guest_masked != nx_rte_masked(e) || l->level != nx_rte_level(e) ||
@@ -54,6 +71,26 @@ static void on_poll(void *opaque, int fd, unsigned tag)
 		return;
 	pthread_mutex_lock(&fb->lock);
 	refresh_rtes(fb);
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++) {
+		struct nx_gate_line *l = &fb->gate.lines[pin];
+		struct nx_fb_pin *p = &fb->pins[pin];
+
+		if (!l->src)
+			continue;
+		if (!l->in_service) {
+			/* A delivery refused by an RTE the guest masked and
+			 * unmasked between two polls is retried here. */
+			nx_gate_resume(&fb->gate, pin, nx_now_ns());
+		} else if (fb->ioapic.rte[pin] & NX_RTE_REMOTE_IRR) {
+			p->idle_polls = 0;
+		} else if (++p->idle_polls >= 2) {
+			/* In service for two polls with KVM's Remote IRR clear:
+			 * the message never went out, or its resample was lost. */
+			fb->lost_eois++;
+			p->idle_polls = 0;
+			nx_gate_line_eoi(&fb->gate, pin, nx_now_ns());
+		}
+	}
 	pthread_mutex_unlock(&fb->lock);
 }
 
@@ -72,17 +109,24 @@ static int start_poll(struct nx_fallback *fb)
 	return nx_irqthread_add(&fb->thr, fb->poll_timerfd, on_poll, fb, 0);
 }
 
-/* gate op: assert the pin through its irqfd; KVM's IOAPIC delivers per RTE. */
+/* gate op: a level pulse on the pin; KVM's IOAPIC delivers per the RTE. */
 static bool deliver(void *opaque, struct nx_gate_line *l)
 {
 	struct nx_fallback *fb = opaque;
-	uint64_t one = 1;
+	struct kvm_irq_level up = { .irq = l->gsi, .level = 1 }, down = { .irq = l->gsi, .level = 0 };
 
-	if (fb->pins[l->gsi].irqfd < 0 ||
-	    write(fb->pins[l->gsi].irqfd, &one, sizeof(one)) != sizeof(one)) {
+	/* The guest may have masked the RTE since the last poll: a pulse on a
+	 * masked pin is dropped by KVM, so do not wait for its EOI. */
+	if (read_rtes(fb) && nx_rte_masked(fb->ioapic.rte[l->gsi])) {
+		fb->refused_masked++;
+		return false;
+	}
+	if (ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &up) < 0 ||
+	    ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &down) < 0) {
 		fb->deliver_errors++;
 		return false;
 	}
+	fb->pins[l->gsi].idle_polls = 0;
 	atomic_fetch_add(&fb->delivered, 1);
 	return true;
 }
@@ -96,6 +140,10 @@ static void on_resample(void *opaque, int fd, unsigned gsi)
 	if (read(fd, &n, sizeof(n)) < 0)
 		return;
 	pthread_mutex_lock(&fb->lock);
+	/* The guest may have masked its RTE just before this EOI (shutdown):
+	 * the gate must see that now, not at the next poll, or it re-asserts
+	 * a pin that KVM then holds pending and replays on the next unmask. */
+	refresh_rtes(fb);
 	nx_gate_line_eoi(&fb->gate, gsi, nx_now_ns());
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -135,6 +183,7 @@ static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_sour
 	struct nx_fb_pin *p = &fb->pins[gsi];
 
 	if (p->irqfd < 0) {
+		/* The irqfd is never written: it exists for its resamplefd. */
 		p->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		p->resamplefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (p->irqfd < 0 || p->resamplefd < 0)
