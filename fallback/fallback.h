@@ -130,6 +130,10 @@ int  nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now_ns);
 /* The guest EOIed this line's interrupt (irqchip=kernel resamplefd). */
 bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
 void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
+/* Re-evaluates an idle line (not in service, guest unmasked, no back-off):
+ * deliver once if it is asserted, else open the source. Idempotent; the
+ * irqchip=kernel poll uses it as a safety net for a refused delivery. */
+void nx_gate_resume(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
 /* Guest reset or shutdown: every line masked at the host, pending state
  * dropped, every RTE masked. */
 void nx_gate_reset(struct nx_gate *g);
@@ -263,6 +267,7 @@ struct nx_fallback {
 		/* kernel: our irqfd + resamplefd on GSI = pin, or the source's own */
 		int irqfd, resamplefd;
 		bool direct;		/* source's fds handed to KVM: off the path */
+		uint8_t idle_polls;	/* kernel: polls seeing in service without Remote IRR */
 		uint64_t setup_exits;	/* guest IOAPIC accesses to this pin's RTE */
 	} pins[NX_IOAPIC_PINS];
 	int poll_timerfd;		/* kernel: RTE mirror refresh, -1 if none */
@@ -273,6 +278,8 @@ struct nx_fallback {
 	uint64_t pic_exits;		/* 8259/ELCR port accesses */
 	uint64_t deliver_errors;
 	uint64_t line_sets;		/* kernel: KVM_IRQ_LINE for plain lines */
+	uint64_t refused_masked;	/* kernel: delivery found the RTE masked in KVM */
+	uint64_t lost_eois;		/* kernel: in service, Remote IRR gone, no resample */
 };
 
 /* init.c: shared pieces */

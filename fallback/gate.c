@@ -266,6 +266,14 @@ void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now)
 	resume(g, l, now);
 }
 
+void nx_gate_resume(struct nx_gate *g, unsigned gsi, uint64_t now)
+{
+	struct nx_gate_line *l = line(g, gsi);
+
+	if (l)
+		resume(g, l, now);
+}
+
 void nx_gate_reset(struct nx_gate *g)
 {
 	for (unsigned i = 0; i < g->nlines; i++) {

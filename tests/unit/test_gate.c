@@ -370,6 +370,23 @@ static void test_refused_delivery(void **state)
 	nx_gate_rte(&e->g, 5, true, true, 0x30, 10);
 	nx_gate_rte(&e->g, 5, false, true, 0x30, 20);
 	assert_int_equal(e->delivered[5], 1);
+
+	/* nx_gate_resume retries a refused delivery once, and is idempotent
+	 * while the line is in service or deasserted. */
+	e->a.asserted = false;
+	nx_gate_eoi(&e->g, 0x30, 30);
+	e->refuse = true;
+	fire(e, &e->a, 5, 40);
+	e->refuse = false;
+	nx_gate_resume(&e->g, 5, 50);
+	nx_gate_resume(&e->g, 5, 60);
+	assert_int_equal(e->delivered[5], 2);
+	assert_true(e->g.lines[5].in_service);
+	e->a.asserted = false;
+	nx_gate_eoi(&e->g, 0x30, 70);
+	nx_gate_resume(&e->g, 5, 80);
+	assert_int_equal(e->delivered[5], 2);
+	assert_false(e->a.masked);
 }
 
 static void test_storm_parse(void **state)
