@@ -236,6 +236,7 @@ struct nxb_case {
 };
 extern const struct nxb_case nxb_cases[];
 const struct nxb_case *nxb_case_find(const char *name);
+void nxb_case_net(const struct nxb_opts *o, struct nxb_results *r);	/* bench/net.c */
 
 /* ---- output ------------------------------------------------------------ */
 int nxb_write_json(const struct nxb_results *r, const char *path);

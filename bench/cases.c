@@ -631,21 +631,6 @@ static void case_rss(const struct nxb_opts *o, struct nxb_results *res)
 		 "nexit-devd (the stand-in for an assigned device); QEMU's edu is in-process");
 }
 
-static void case_net(const struct nxb_opts *o, struct nxb_results *res)
-{
-	static const char *const metric[] = { "pps", "irqs_per_s", "vmm_exits_per_1000_pkts" };
-	static const char *const unit[] = { "1/s", "1/s", "exits" };
-
-	for (unsigned i = 0; i < 3; i++) {
-		struct nxb_row *row = nxb_row_get(res, "net", "testpmd-txonly", metric[i], unit[i], i == 2);
-
-		nxb_row_fail(row, NXB_NEXIT, "not yet run: nexit has no vhost-user-net frontend and the "
-			     "probe guest no virtio-net driver yet (issue 5, net part pending)");
-		nxb_row_fail(row, NXB_QEMU, "not yet run: needs the probe guest's virtio-net driver "
-			     "(pending) to receive testpmd's traffic through QEMU's vhost-user-net");
-	}
-}
-
 const struct nxb_case nxb_cases[] = {
 	{ "msi", "MSI doorbell->ISR (raise) and device completion->ISR, exitless vs emulated edu", case_msi },
 	{ "intx", "level INTx round trip with EOI: split and kernel irqchip", case_intx },
@@ -653,7 +638,7 @@ const struct nxb_case nxb_cases[] = {
 	{ "exits", "VMM and kernel exits per interrupt, per path", case_exits },
 	{ "boot", "process start to first guest serial output", case_boot },
 	{ "rss", "VMM resident memory beyond guest RAM", case_rss },
-	{ "net", "DPDK testpmd traffic through vhost-user-net", case_net },
+	{ "net", "DPDK testpmd traffic through vhost-user-net", nxb_case_net },	/* bench/net.c */
 	{ NULL, NULL, NULL },
 };
 

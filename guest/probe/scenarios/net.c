@@ -104,6 +104,10 @@ static u64 net_loop(void *a)
 			if (!drain(r))
 				cpu_relax();
 	} else {
+		/* Buffers filled between the backlog drain and reading the
+		 * count raised their interrupt already: take them now, or the
+		 * backend (ring full, nothing to signal) and we wait forever. */
+		drain(r);
 		while (rdtsc() < end) {
 			u64 c = READ_ONCE(rec->count);
 			if (c == seen) {
