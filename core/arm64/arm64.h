@@ -32,10 +32,10 @@
 #define NX_A64_SPI_BASE		32
 #define NX_A64_UART_SPI		1		/* INTID 33                       */
 #define NX_A64_PCI_INTX_SPI	3		/* INTA..INTD -> SPI 3..6         */
-#define NX_A64_PPI_VTIMER	11		/* arch timer PPIs (INTIDs)       */
-#define NX_A64_PPI_PTIMER	14
-#define NX_A64_PPI_SPTIMER	13
-#define NX_A64_PPI_HTIMER	10
+#define NX_A64_PPI_VTIMER	27		/* arch timer PPIs (INTIDs; KVM's */
+#define NX_A64_PPI_PTIMER	30		/* defaults for vtimer/ptimer)    */
+#define NX_A64_PPI_SPTIMER	29
+#define NX_A64_PPI_HTIMER	26
 
 /* Boot data placement inside RAM (offsets from NX_A64_RAM). */
 #define NX_A64_FDT_MAX		0x10000
