@@ -107,3 +107,18 @@ nested_a64_boot() {
 	NESTED_BOOT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 	return $rc
 }
+
+# nested_a64_appliance OUT: the arm64 appliance initramfs (gzip newc):
+# busybox-static:arm64 and guest/appliance/init, which prints
+# NEXIT-APPLIANCE-READY and powers off (PSCI SYSTEM_OFF on arm64).
+nested_a64_appliance() {
+	local out=$1 st
+	st=$(mktemp -d "$NESTED_BUILD/app.XXXXXX")
+	mkdir -p "$st"/{bin,proc,sys,dev}
+	cp "$A64_BUILD/busybox/bin/busybox" "$st/bin/busybox"
+	install -m 0755 guest/appliance/init "$st/init"
+	( cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet ) | gzip -1 > "$out"
+	local rc=$?
+	rm -rf "$st"
+	return $rc
+}
