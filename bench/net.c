@@ -444,7 +444,7 @@ void nxb_case_net(const struct nxb_opts *o, struct nxb_results *res)
 	};
 	int nm = o->mode == NXB_SMOKE ? 1 : 2;
 	int rounds = o->mode == NXB_SMOKE ? 1 : o->mode == NXB_QUICK ? 2 :
-		     (o->rounds < 6 ? o->rounds : 6);
+		     (o->rounds < 8 ? o->rounds : 8);
 	int ms = o->mode == NXB_SMOKE ? 100 : o->mode == NXB_QUICK ? 300 : 1000;
 	struct net_env e = { .nr_orig = -1 };
 	bool dead[NXB_NVMM] = { false, false };
@@ -459,7 +459,8 @@ void nxb_case_net(const struct nxb_opts *o, struct nxb_results *res)
 	snprintf(modes[0].pps->note, sizeof(modes[0].pps->note),
 		 "dpdk-testpmd txonly (64-byte frames) -> vhost-user -> virtio-net (one rx queue, "
 		 "%d x 2 KiB buffers); guest receives with MSI-X interrupts in a %d ms ring-3 window; "
-		 "nexit: exitless kick/call; QEMU: q35 vhost-user-net", 256, ms);
+		 "nexit: exitless kick/call; QEMU: q35 vhost-user-net; VMMs pinned to CPU 0, "
+		 "testpmd's poller on CPU 1", 256, ms);
 	if (nm > 1)
 		snprintf(modes[1].pps->note, sizeof(modes[1].pps->note),
 			 "as testpmd-txonly, but the guest polls its used ring (no interrupts): the "
