@@ -4,7 +4,9 @@
  * (kernel Documentation/driver-api/vfio.rst: container, type1 IOMMU, group,
  * device fd, regions, VFIO_DEVICE_SET_IRQS).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -32,6 +34,20 @@ static int sysfs_link(const char *bdf, const char *what, char *out, size_t n)
 	return 0;
 }
 
+static bool host_has_iommu(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *e;
+	bool any = false;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			any = true;
+	if (d)
+		closedir(d);
+	return any;
+}
+
 /* The three ways an assignment goes wrong before any ioctl, one line each. */
 static int check_host(const char *bdf, int *group)
 {
@@ -40,6 +56,10 @@ static int check_host(const char *bdf, int *group)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
 	if (access(path, F_OK) < 0)
 		return nx_error("assign %s: no such PCI device on this host (see lspci -D)", bdf);
+	/* Without an IOMMU vfio-pci cannot even bind: say that, not "unbound". */
+	if (sysfs_link(bdf, "iommu_group", s, sizeof(s)) < 0 && !host_has_iommu())
+		return nx_error("assign %s: no IOMMU on this host (/sys/class/iommu is empty): "
+				"VFIO needs one (enable the SMMU/VT-d/AMD-Vi)", bdf);
 	if (sysfs_link(bdf, "driver", s, sizeof(s)) < 0 || strcmp(s, "vfio-pci"))
 		return nx_error("assign %s: device is not bound to vfio-pci (driver: %s); "
 				"echo vfio-pci > /sys/bus/pci/devices/%s/driver_override and re-probe",
@@ -49,6 +69,20 @@ static int check_host(const char *bdf, int *group)
 		return nx_error("assign %s: no IOMMU: the device has no IOMMU group "
 				"(enable the SMMU/IOMMU; VFIO needs one)", bdf);
 	*group = atoi(s);
+	/* VFIO's unsafe no-IOMMU mode gives a group without an IOMMU behind it. */
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/name", s);
+	{
+		FILE *f = fopen(path, "r");
+		char name[32] = "";
+		if (f) {
+			if (!fgets(name, sizeof(name), f))
+				name[0] = 0;
+			fclose(f);
+		}
+		if (!strncmp(name, "vfio-noiommu", 12))
+			return nx_error("assign %s: no IOMMU: group %s is VFIO's unsafe no-IOMMU "
+					"mode, which cannot isolate the device's DMA", bdf, s);
+	}
 	return 0;
 }
 

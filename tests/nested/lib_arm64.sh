@@ -11,7 +11,8 @@
 #   nested_a64_need_tools              # skip (77) without QEMU/cross tools/packages
 #   nested_a64_initramfs OUT SCRIPT [SRC=DST]...
 #   nested_a64_boot INITRD LOG TIMEOUT [QEMU ARGS...]
-# Knobs: NESTED_A64_APPEND (L1 cmdline additions), NESTED_MODULES,
+# Knobs: NESTED_A64_APPEND (L1 cmdline additions), NESTED_A64_IOMMU (QEMU
+# virt's iommu=, default smmuv3; empty = no IOMMU), NESTED_MODULES,
 # NESTED_TEST_TIMEOUT, NESTED_MEM, NESTED_SMP (as in lib.sh).
 
 A64_BUILD=build/arm64
@@ -96,8 +97,9 @@ nested_a64_initramfs() {
 nested_a64_boot() {
 	local initrd=$1 log=$2 limit=$3; shift 3
 	local t0=$(date +%s%N) rc
+	local iommu=${NESTED_A64_IOMMU-smmuv3}
 	timeout --kill-after=5 "$limit" "$QEMU_A64" -accel tcg \
-		-machine virt,virtualization=on,gic-version=4,iommu=smmuv3 \
+		-machine "virt,virtualization=on,gic-version=4${iommu:+,iommu=$iommu}" \
 		-cpu max -m "$NESTED_MEM" -smp "$NESTED_SMP" \
 		-nographic -no-reboot -monitor none -serial stdio \
 		-kernel "$NESTED_VMLINUZ" -initrd "$initrd" \

@@ -12,6 +12,8 @@
 #   v4off  kvm-arm.vgic_v4_enable=0: msi-latency with software injection
 #          (irqfd -> vITS), still no VMM exits, the LPI not hardware-backed;
 #          affinity.
+#   noiommu  the same machine without an IOMMU: --assign gives one clear
+#          "no IOMMU" error.
 # The report puts the three paths side by side.
 source "$(dirname "$0")/lib.sh"
 source tests/nested/lib_arm64.sh
@@ -69,6 +71,10 @@ for d in /sys/bus/pci/devices/*; do
 	[ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ] && edu=$(basename $d)
 done
 echo "L1-EDU $edu"
+if [ "$MODE" = noiommu ]; then	# a machine without an IOMMU: one clear error
+	run noiommu --cmdline "scenario=hello" --assign "$edu"
+	exit 0
+fi
 run hello --cmdline "scenario=hello"
 if [ "$MODE" = v4on ]; then
 	run badbdf --cmdline "scenario=hello" --assign 0000:00:1f.7
@@ -109,7 +115,7 @@ lpi_hw() {	# LOG CASE
 }
 
 declare -A LOGS
-for mode in v4on v4off; do
+for mode in v4on v4off noiommu; do
 	script=$NESTED_BUILD/arm64-$mode.sh
 	mkdir -p "$NESTED_BUILD"
 	make_script "$script" $mode
@@ -121,7 +127,9 @@ for mode in v4on v4off; do
 		build/arm64/guest/probe.elf=build/arm64/guest/probe.elf ||
 		fail "cannot build the arm64 L1 initramfs"
 	v4=1; [ $mode = v4off ] && v4=0
-	NESTED_A64_APPEND="kvm-arm.vgic_v4_enable=$v4" nested_a64_boot "$initrd" "$log" 230 -device edu
+	iommu=smmuv3; [ $mode = noiommu ] && iommu=
+	NESTED_A64_IOMMU=$iommu NESTED_A64_APPEND="kvm-arm.vgic_v4_enable=$v4" \
+		nested_a64_boot "$initrd" "$log" 230 -device edu
 	qrc=$?
 	echo "== $mode: L1 serial log $log (QEMU status $qrc, ${NESTED_BOOT_MS} ms)"
 	grep -a -E '^(NESTED-|KVMCHECK|L1-|NEXIT-ERR|NEXIT-RC|L2\[|VGIC-LPI\[)' "$log" | tr -d '\r' | tail -n 80
@@ -142,6 +150,12 @@ grep -aq '^NEXIT-ERR\[badbdf\]| nexit: error: assign 0000:00:1f.7: no such PCI d
 	fail "wrong BDF: not the expected error"
 grep -aq '^NEXIT-ERR\[notbound\]| nexit: error: .*not bound to vfio-pci' "$on" ||
 	fail "unbound device: not the expected error"
+noi=${LOGS[noiommu]}
+n=$(grep -a "^NEXIT-ERR\[noiommu\]| nexit: error:" "$noi" | wc -l)
+[ "$n" = 1 ] || fail "noiommu: expected one 'nexit: error:' line, got $n"
+grep -a "^NEXIT-ERR\[noiommu\]| nexit: error:" "$noi" | tr -d '\r'
+grep -aq '^NEXIT-ERR\[noiommu\]| nexit: error: .*no IOMMU' "$noi" ||
+	fail "missing IOMMU: not the expected error"
 
 res() { echo "$1" | sed -n 's/.*"result":"\([a-z]*\)".*/\1/p'; }
 m_on=$(probe_of "$on" msi) m_off=$(probe_of "$off" msi)
