@@ -259,7 +259,15 @@ static void set_status(struct nx_virtio_net *n, uint8_t v)
 	    ((n->drv_features & ~n->dev_features) || !(n->drv_features & F_VERSION_1)))
 		v &= (uint8_t)~ST_FEATURES_OK;
 	n->status = v | (old & ST_NEEDS_RESET);
-	if ((v & ST_DRIVER_OK) && !(old & ST_DRIVER_OK) && start(n) < 0) {
+	if (!(v & ST_DRIVER_OK) || (old & ST_DRIVER_OK))
+		return;
+	/* 3.1.1: DRIVER_OK only after FEATURES_OK was accepted. */
+	if (!(v & ST_FEATURES_OK)) {
+		nx_warn("virtio-net %s: driver set DRIVER_OK without FEATURES_OK: device needs reset",
+			n->name);
+		n->status |= ST_NEEDS_RESET;
+		n->generation++;
+	} else if (start(n) < 0) {
 		n->status |= ST_NEEDS_RESET;
 		n->generation++;
 	}
