@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_arm64_fdt - the arm64 device tree (core/arm64/fdt.c), built on the
+ * host and read back with libfdt: the nodes and cells Linux and the probe
+ * rely on (memory, cpus/PSCI, timer PPIs, GICv3 + ITS, UART, ECAM host with
+ * msi-map and the INTx interrupt-map that passthrough/arm64/pci.c follows).
+ * fdt.c is plain C + libfdt, so the x86 unit build includes it directly.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "core/arm64/fdt.c"
+
+static uint32_t cell(const void *p, int i) { return fdt32_to_cpu(((const fdt32_t *)p)[i]); }
+
+struct fx { struct nx_config cfg; struct nx_vm vm; struct nx_a64 a; char fdt[NX_A64_FDT_MAX]; };
+
+static struct fx *make(int cpus)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->cfg.cmdline, sizeof(f->cfg.cmdline), "scenario=hello n=5");
+	f->vm.cfg = &f->cfg;
+	f->vm.ncpus = cpus;
+	f->vm.mem.size = 256ull << 20;
+	f->a.initrd_gpa = 0x4f000000;
+	f->a.initrd_size = 0x1000;
+	assert_int_equal(build(f->fdt, sizeof(f->fdt), &f->vm, &f->a), 0);
+	assert_int_equal(fdt_check_header(f->fdt), 0);
+	return f;
+}
+
+static const void *prop(const void *fdt, const char *path, const char *name, int *len)
+{
+	int off = fdt_path_offset(fdt, path);
+	const void *p;
+
+	assert_true(off >= 0);
+	p = fdt_getprop(fdt, off, name, len);
+	assert_non_null(p);
+	return p;
+}
+
+static void test_chosen_memory(void **state)
+{
+	struct fx *f = make(1);
+	int len;
+	const void *p;
+
+	assert_string_equal(prop(f->fdt, "/chosen", "bootargs", &len), "scenario=hello n=5");
+	assert_string_equal(prop(f->fdt, "/chosen", "stdout-path", &len), "/uart@9000000");
+	p = prop(f->fdt, "/chosen", "linux,initrd-start", &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(fdt64_to_cpu(*(const fdt64_t *)p), 0x4f000000);
+	p = prop(f->fdt, "/memory@40000000", "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[0]), 0x40000000);
+	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[1]), 256ull << 20);
+	free(f);
+}
+
+static void test_cpus_psci(void **state)
+{
+	struct fx *f = make(2);
+	int len;
+
+	assert_string_equal(prop(f->fdt, "/cpus/cpu@1", "enable-method", &len), "psci");
+	assert_int_equal(cell(prop(f->fdt, "/cpus/cpu@1", "reg", &len), 0), 1);
+	assert_string_equal(prop(f->fdt, "/psci", "compatible", &len), "arm,psci-0.2");
+	assert_string_equal(prop(f->fdt, "/psci", "method", &len), "hvc");
+	free(f);
+}
+
+/* Timer PPIs are given as INTID - 16: secure 29, phys 30, virt 27, hyp 26. */
+static void test_timer_ppis(void **state)
+{
+	struct fx *f = make(1);
+	static const uint32_t want[4] = { 13, 14, 11, 10 };
+	int len;
+	const void *p = prop(f->fdt, "/timer", "interrupts", &len);
+
+	assert_int_equal(len, 12 * 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(cell(p, 3 * i), GIC_PPI);
+		assert_int_equal(cell(p, 3 * i + 1), want[i]);
+		assert_int_equal(cell(p, 3 * i + 2), IRQ_LEVEL_HIGH);
+	}
+	free(f);
+}
+
+static void test_gic_its(void **state)
+{
+	struct fx *f = make(2);
+	int len;
+	const void *p = prop(f->fdt, "/intc@8000000", "reg", &len);
+
+	assert_int_equal(len, 32);
+	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[0]), NX_A64_GICD);
+	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[2]), NX_A64_GICR);
+	assert_int_equal(fdt64_to_cpu(((const fdt64_t *)p)[3]), 2 * NX_A64_GICR_STRIDE);
+	assert_int_equal(cell(prop(f->fdt, "/intc@8000000", "#interrupt-cells", &len), 0), 3);
+	prop(f->fdt, "/intc@8000000/its@8080000", "msi-controller", &len);
+	assert_int_equal(cell(prop(f->fdt, "/intc@8000000/its@8080000", "phandle", &len), 0), PH_ITS);
+	free(f);
+}
+
+static void test_uart(void **state)
+{
+	struct fx *f = make(1);
+	int len;
+	const void *p = prop(f->fdt, "/uart@9000000", "interrupts", &len);
+
+	assert_string_equal(prop(f->fdt, "/uart@9000000", "compatible", &len), "ns16550a");
+	p = prop(f->fdt, "/uart@9000000", "interrupts", &len);
+	assert_int_equal(cell(p, 0), GIC_SPI);
+	assert_int_equal(cell(p, 1), NX_A64_UART_SPI);
+	free(f);
+}
+
+/* msi-map: RID r -> ITS device ID r; interrupt-map: slot s pin p -> SPI
+ * 3 + (s + p - 1) % 4, the rule passthrough/arm64/pci.c wires INTx by. */
+static void test_pci(void **state)
+{
+	struct fx *f = make(1);
+	int len;
+	const void *p = prop(f->fdt, "/pcie@3f000000", "msi-map", &len);
+
+	assert_int_equal(len, 16);
+	assert_int_equal(cell(p, 0), 0);
+	assert_int_equal(cell(p, 1), PH_ITS);
+	assert_int_equal(cell(p, 2), 0);
+	assert_int_equal(cell(p, 3), 0x10000);
+	assert_string_equal(prop(f->fdt, "/pcie@3f000000", "compatible", &len), "pci-host-ecam-generic");
+	p = prop(f->fdt, "/pcie@3f000000", "interrupt-map", &len);
+	assert_int_equal(len, 16 * 10 * 4);
+	for (int e = 0; e < 16; e++) {
+		uint32_t slot = cell(p, 10 * e) >> 11, pin = cell(p, 10 * e + 3);
+
+		assert_int_equal(cell(p, 10 * e + 4), PH_GIC);
+		assert_int_equal(cell(p, 10 * e + 7), GIC_SPI);
+		assert_int_equal(cell(p, 10 * e + 8), NX_A64_PCI_INTX_SPI + (slot + pin - 1) % 4);
+	}
+	/* The edu nexit puts at slot 1, pin A: SPI 4 = INTID 36. */
+	assert_int_equal(cell(p, 10 * 4 + 8), 4);
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chosen_memory),
+		cmocka_unit_test(test_cpus_psci),
+		cmocka_unit_test(test_timer_ppis),
+		cmocka_unit_test(test_gic_its),
+		cmocka_unit_test(test_uart),
+		cmocka_unit_test(test_pci),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
