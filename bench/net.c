@@ -172,7 +172,7 @@ static bool testpmd_start(const struct nxb_opts *o, struct net_env *e)
 		/* --stats-period keeps a non-interactive testpmd running (it
 		 * would otherwise exit at EOF on stdin). */
 		execl(e->testpmd, "dpdk-testpmd", "-l", "0-1", "--no-pci", "--huge-dir", e->huge_dir,
-		      "--file-prefix", prefix, "--huge-unlink", "-m", mem, "--vdev", vdev, "--",
+		      "--file-prefix", prefix, "--no-shconf", "--no-telemetry", "--huge-unlink", "-m", mem, "--vdev", vdev, "--",
 		      "--total-num-mbufs=8192", "--forward-mode=txonly", "--auto-start",
 		      "--stats-period", "3600", (char *)NULL);
 		_exit(127);
@@ -211,6 +211,12 @@ static void net_teardown(struct net_env *e)
 			usleep(100 * 1000);
 		}
 		e->pid = 0;
+	}
+	{
+		/* EAL's runtime directory (empty with --no-shconf). */
+		char run[96];
+		snprintf(run, sizeof(run), "/var/run/dpdk/nexit-bench-%d", (int)getpid());
+		rmdir(run);
 	}
 	if (e->mounted && umount2(e->huge_dir, MNT_DETACH) == 0)
 		rmdir(e->huge_dir);

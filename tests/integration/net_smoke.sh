@@ -19,6 +19,7 @@ TP=""
 cleanup() {
 	[ -n "$TP" ] && kill -INT "$TP" 2>/dev/null && { timeout 10 tail --pid="$TP" -f /dev/null; kill -KILL "$TP" 2>/dev/null; }
 	mountpoint -q "$T/huge" && umount "$T/huge"
+	rmdir "/var/run/dpdk/nexit-net-$$" 2>/dev/null
 	[ -n "$NR_ORIG" ] && echo "$NR_ORIG" > $NR
 	rm -rf "$T"
 }
@@ -42,7 +43,7 @@ SOCK=$T/vhost.sock
 start_testpmd() {
 	rm -f "$SOCK"
 	timeout 120 "$TESTPMD" -l 0-1 --no-pci --huge-dir "$T/huge" --file-prefix "nexit-net-$$" \
-		--huge-unlink -m 128 --vdev "net_vhost0,iface=$SOCK" -- --total-num-mbufs=8192 \
+		--no-shconf --no-telemetry --huge-unlink -m 128 --vdev "net_vhost0,iface=$SOCK" -- --total-num-mbufs=8192 \
 		--forward-mode=txonly --auto-start --stats-period 3600 >"$T/testpmd.log" 2>&1 </dev/null &
 	TP=$!
 	for _ in $(seq 300); do [ -S "$SOCK" ] && break; kill -0 $TP 2>/dev/null || break; sleep 0.1; done
