@@ -74,7 +74,9 @@ int  nx_a64_gic_create(struct nx_vm *vm, struct nx_a64 *a);
 /* Routes GSI n -> SPI n for the legacy lines, then commits (after CTRL_INIT,
  * which installs KVM's default routing table). */
 int  nx_a64_routes_init(struct nx_vm *vm);
+/* Default vm->irq (no fallback controller): SPIs straight to KVM_IRQ_LINE. */
 void nx_a64_irq_ops(struct nx_vm *vm, struct nx_a64 *a);
+void nx_a64_set_spi(struct nx_vm *vm, unsigned spi, bool level);
 
 /* fdt.c: the device tree at the top of the first 512 MiB of RAM. */
 int  nx_a64_fdt_build(struct nx_vm *vm, struct nx_a64 *a);

@@ -17,12 +17,12 @@ LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu 
             -linih -ljson-c -lpthread -lfdt
 
 ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
-                core/vcpu.c core/serial.c
+                core/vcpu.c core/serial.c fallback/gate.c fallback/storm.c fallback/irqthread.c
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
 LIB_SRCS := $(ARM64_SHARED) \
             $(filter-out %/main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := core/core.h $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
+HDRS     := core/core.h fallback/fallback.h $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
 
 .PHONY: all probe
 all: $(BUILD)/nexit probe

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "core/arm64/arm64.h"
 #include "passthrough/arm64/pci.h"
+#include "fallback/arm64/arm64_fb.h"
 
 #define NEXIT_VERSION "0.1"
 
@@ -103,9 +104,10 @@ static int cmd_run(int argc, char **argv)
 	struct nx_vm *vm = calloc(1, sizeof(*vm));
 	struct nx_a64 *a = calloc(1, sizeof(*a));
 	struct nx_a64_pci *pci = calloc(1, sizeof(*pci));
+	struct nx_a64_fb *fb = calloc(1, sizeof(*fb));
 	int status;
 
-	if (!cfg || !vm || !a || !pci)
+	if (!cfg || !vm || !a || !pci || !fb)
 		return nx_error("out of memory"), 1;
 	a->its_fd = a->gic_fd = -1;
 	nx_config_defaults(cfg);
@@ -117,7 +119,7 @@ static int cmd_run(int argc, char **argv)
 	    nx_vcpus_create(vm) < 0 || nx_a64_gic_create(vm, a) < 0)
 		return 1;
 	nx_a64_irq_ops(vm, a);
-	if (nx_a64_routes_init(vm) < 0 || nx_a64_pci_init(vm, a, pci) < 0 ||
+	if (nx_a64_fb_init(vm, a, fb) < 0 || nx_a64_routes_init(vm) < 0 || nx_a64_pci_init(vm, a, pci) < 0 ||
 	    nx_a64_boot_load(vm, a) < 0 || nx_a64_fdt_build(vm, a) < 0 ||
 	    nx_a64_vcpu_boot(&vm->vcpus[0], a) < 0)
 		return 1;

@@ -83,16 +83,22 @@ int nx_a64_routes_init(struct nx_vm *vm)
 }
 
 /* KVM_IRQ_LINE on arm64: irq = type << 24 | vcpu << 16 | INTID (SPIs: vcpu 0). */
-static void set_line(void *opaque, unsigned spi, bool level)
+void nx_a64_set_spi(struct nx_vm *vm, unsigned spi, bool level)
 {
-	struct nx_a64 *a = opaque;
 	struct kvm_irq_level l = {
 		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (NX_A64_SPI_BASE + spi),
 		.level = level,
 	};
 
-	if (ioctl(a->vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		nx_warn("KVM_IRQ_LINE SPI %u: %s", spi, strerror(errno));
+}
+
+static void set_line(void *opaque, unsigned spi, bool level)
+{
+	struct nx_a64 *a = opaque;
+
+	nx_a64_set_spi(a->vm, spi, level);
 }
 
 static uint64_t delivered(void *opaque)

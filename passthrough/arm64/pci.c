@@ -13,6 +13,7 @@
 
 #define PCI_COMMAND		0x04
 #define PCI_COMMAND_MEMORY	0x2
+#define PCI_COMMAND_INTX_DISABLE 0x400
 #define PCI_STATUS_CAP_LIST	0x10
 #define PCI_CAP_ID_MSI		0x05
 
@@ -236,13 +237,22 @@ int nx_a64_pci_init(struct nx_vm *vm, struct nx_a64 *a, struct nx_a64_pci *pci)
 		d = calloc(1, sizeof(*d));
 		if (!d)
 			return nx_error("out of memory");
-		if (nx_a64_vfio_open(vm, d, dc->assign, slot) < 0 || place_bars(d, &cursor) < 0)
+		if (nx_a64_vfio_open(vm, d, dc, slot) < 0 || place_bars(d, &cursor) < 0)
 			return -1;
 		find_msi(d);
 		/* INTx pin p of slot s -> SPI base + (s + p - 1) % 4 (the DT's interrupt-map). */
 		if (d->cfg[0x3d] >= 1 && d->cfg[0x3d] <= 4)
 			d->intx_spi = NX_A64_PCI_INTX_SPI + (slot + d->cfg[0x3d] - 1) % 4;
 		d->cfg[0x3c] = NX_A64_SPI_BASE + d->intx_spi;
+		/* Mask until ready: INTx Disable (PCI 3.0 6.2.2, Command bit 10)
+		 * set until the guest's driver clears it (Linux does in
+		 * pci_enable_device); vfio-pci masks INTx at the host meanwhile. */
+		{
+			uint16_t cmd = 0;
+			nx_a64_vfio_cfg_read(d, PCI_COMMAND, &cmd, 2);
+			cmd |= PCI_COMMAND_INTX_DISABLE;
+			nx_a64_vfio_cfg_write(d, PCI_COMMAND, &cmd, 2);
+		}
 		if (nx_a64_vfio_intx(d, true) < 0)
 			return -1;
 		pci->dev[slot++] = d;

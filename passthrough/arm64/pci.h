@@ -39,10 +39,15 @@ struct nx_a64_vfio_dev {
 	bool msi_on;
 	int msi_gsi, msi_fd;
 	uint64_t msi_irqs;	/* MSIs signalled while we watched (not on the fast path) */
-	/* INTx: VFIO trigger -> SPI irqfd, resample -> VFIO unmask */
-	bool intx_ok;
+	/* INTx. Gated (default): VFIO's automasked trigger is a source of the
+	 * fallback controller (vm->irq.attach_source), which delivers on the
+	 * SPI and unmasks after the guest's EOI. intx=kernel: the trigger is
+	 * the SPI's irqfd and KVM's resamplefd is VFIO's unmask eventfd. */
+	bool intx_ok, intx_kernel, intx_attached;
 	int intx_fd, unmask_fd;
 	unsigned intx_spi;
+	struct nx_irq_source intx_src;
+	char name[32];
 };
 
 struct nx_a64_pci {
@@ -55,7 +60,8 @@ struct nx_a64_pci {
 int nx_a64_pci_init(struct nx_vm *vm, struct nx_a64 *a, struct nx_a64_pci *pci);
 
 /* vfio.c */
-int  nx_a64_vfio_open(struct nx_vm *vm, struct nx_a64_vfio_dev *d, const char *bdf, unsigned slot);
+int  nx_a64_vfio_open(struct nx_vm *vm, struct nx_a64_vfio_dev *d, const struct nx_device_cfg *dc,
+		      unsigned slot);
 int  nx_a64_vfio_cfg_read(struct nx_a64_vfio_dev *d, unsigned off, void *buf, unsigned len);
 int  nx_a64_vfio_cfg_write(struct nx_a64_vfio_dev *d, unsigned off, const void *buf, unsigned len);
 int  nx_a64_vfio_bar_map(struct nx_a64_vfio_dev *d, int i, bool on);

@@ -133,8 +133,10 @@ static int probe_bars(struct nx_a64_vfio_dev *d)
 	return 0;
 }
 
-int nx_a64_vfio_open(struct nx_vm *vm, struct nx_a64_vfio_dev *d, const char *bdf, unsigned slot)
+int nx_a64_vfio_open(struct nx_vm *vm, struct nx_a64_vfio_dev *d, const struct nx_device_cfg *dc,
+		     unsigned slot)
 {
+	const char *bdf = dc->assign;
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_region_info ri;
 	struct vfio_iommu_type1_dma_map dma = { .argsz = sizeof(dma) };
@@ -147,6 +149,8 @@ int nx_a64_vfio_open(struct nx_vm *vm, struct nx_a64_vfio_dev *d, const char *bd
 	d->container = d->group = d->fd = d->msi_fd = d->intx_fd = d->unmask_fd = -1;
 	d->msi_gsi = -1;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
+	snprintf(d->name, sizeof(d->name), "%s", dc->name);
+	d->intx_kernel = strstr(dc->opts, "intx=kernel") != NULL;
 	if (check_host(bdf, &gnum) < 0)
 		return -1;
 
@@ -308,9 +312,35 @@ int nx_a64_vfio_msi(struct nx_a64_vfio_dev *d, bool on)
 	return 0;
 }
 
-/* INTx: VFIO masks the line when it fires (automask); KVM signals the
- * resamplefd on the guest's EOI of the SPI, which is VFIO's unmask
- * eventfd: unmasking waits for the EOI, entirely in the kernel. */
+/* The gate's view of VFIO INTx (fallback.h, struct nx_irq_source). */
+static void intx_mask(void *opaque)
+{
+	set_irqs(opaque, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, -1, 1);
+}
+
+static void intx_unmask(void *opaque)
+{
+	set_irqs(opaque, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, -1, 1);
+}
+
+/* VFIO cannot tell the line's level; its trigger is the edge. After an
+ * unmask VFIO signals the trigger again if the device still asserts the
+ * line, so "not asserted" lets the gate unmask and VFIO re-deliver. */
+static bool intx_asserted(void *opaque)
+{
+	(void)opaque;
+	return false;
+}
+
+/*
+ * INTx. VFIO masks the line when it fires (automask). Gated (default): the
+ * trigger eventfd goes to the fallback controller, which counts, delivers
+ * on the SPI, and unmasks (VFIO_IRQ_SET_ACTION_UNMASK) after the guest's
+ * EOI, or holds the line masked (mask until ready, storms, shutdown).
+ * intx=kernel: KVM signals the resamplefd on the guest's EOI of the SPI,
+ * and that is VFIO's unmask eventfd: unmasking waits for the EOI, entirely
+ * in the kernel, and nexit is not on the path (no counters).
+ */
 int nx_a64_vfio_intx(struct nx_a64_vfio_dev *d, bool on)
 {
 	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
@@ -319,10 +349,15 @@ int nx_a64_vfio_intx(struct nx_a64_vfio_dev *d, bool on)
 	if (!on) {
 		if (d->intx_fd < 0)
 			return 0;
+		if (d->intx_attached && vm->irq.detach_source)
+			vm->irq.detach_source(vm->irq.opaque, d->intx_spi);
+		d->intx_attached = false;
 		set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, -1, 0);
-		nx_irqfd_deassign(vm, d->intx_fd, d->intx_spi);
+		if (d->unmask_fd >= 0) {
+			nx_irqfd_deassign(vm, d->intx_fd, d->intx_spi);
+			close(d->unmask_fd);
+		}
 		close(d->intx_fd);
-		close(d->unmask_fd);
 		d->intx_fd = d->unmask_fd = -1;
 		return 0;
 	}
@@ -330,9 +365,23 @@ int nx_a64_vfio_intx(struct nx_a64_vfio_dev *d, bool on)
 		return 0;
 	if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0 || ii.count == 0 || !d->cfg[0x3d])
 		return 0;	/* no INTx pin */
-	d->intx_fd = eventfd(0, EFD_CLOEXEC);
+	d->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->intx_fd < 0)
+		return nx_error("eventfd: %s", strerror(errno));
+	if (!d->intx_kernel && vm->irq.attach_source) {
+		d->intx_src = (struct nx_irq_source){ .name = d->name, .opaque = d,
+			.trigger_fd = d->intx_fd, .resample_fd = -1, .mask = intx_mask,
+			.unmask = intx_unmask, .is_asserted = intx_asserted };
+		if (set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, d->intx_fd, 1) < 0)
+			return nx_error("assign %s: VFIO_DEVICE_SET_IRQS(INTx): %s", d->bdf, strerror(errno));
+		if (vm->irq.attach_source(vm->irq.opaque, d->intx_spi, &d->intx_src) < 0)
+			return -1;
+		d->intx_attached = true;
+		d->intx_ok = true;
+		return 0;
+	}
 	d->unmask_fd = eventfd(0, EFD_CLOEXEC);
-	if (d->intx_fd < 0 || d->unmask_fd < 0)
+	if (d->unmask_fd < 0)
 		return nx_error("eventfd: %s", strerror(errno));
 	/* GSI n routes to SPI n (nx_a64_routes_init). */
 	if (nx_irqfd_assign(vm, d->intx_fd, d->intx_spi, d->unmask_fd) < 0)

@@ -6,7 +6,9 @@
 # measures MSI -> LPI delivery from inside. Two L1 boots:
 #   v4on   kvm-arm.vgic_v4_enable=1: msi-latency (expect the LPI forwarded
 #          as a vLPI: vgic-state HW bit, 0 VMM exits per interrupt), plus
-#          the INTx fallback (intx-latency, eoi-gating), priority (LPI vs
+#          the INTx fallback (intx-latency gated by nexit and with
+#          intx=kernel, eoi-gating, mask-until-ready, storm, shutdown-mask),
+#          priority (LPI vs
 #          the UART's SPI, PMR), affinity (MOVI to vCPU 1 and back) and the
 #          bad-input errors (wrong BDF, device not bound to vfio-pci);
 #   v4off  kvm-arm.vgic_v4_enable=0: msi-latency with software injection
@@ -94,6 +96,13 @@ if [ "$MODE" = v4on ]; then
 	run intx --assign "$edu" --cmdline "scenario=intx-latency n=$N_INTX"
 	run eoigate --assign "$edu" --cmdline "scenario=eoi-gating"
 	run prio --assign "$edu" --cmdline "scenario=priority"
+	run mask --assign "$edu" --cmdline "scenario=mask-until-ready"
+	run shutdown --assign "$edu" --cmdline "scenario=shutdown-mask"
+	printf '[device "edu"]\nassign = %s\nstorm_budget = 5\nstorm_window_ms = 100\nstorm_backoff_ms = 200\n' \
+		"$edu" > /tmp/storm.ini
+	run storm --config /tmp/storm.ini --cmdline "scenario=storm n=20"
+	printf '[device "edu"]\nassign = %s\nintx = kernel\n' "$edu" > /tmp/kernel.ini
+	run intxk --config /tmp/kernel.ini --cmdline "scenario=intx-latency n=$N_INTX"
 fi
 run affinity --assign "$edu" --cpus 2 --cmdline "scenario=affinity"
 exit 0
@@ -162,11 +171,13 @@ m_on=$(probe_of "$on" msi) m_off=$(probe_of "$off" msi)
 i_on=$(probe_of "$on" intx) e_on=$(probe_of "$on" eoigate)
 hw_on=$(lpi_hw "$on" msi) hw_off=$(lpi_hw "$off" msi)
 
-printf '\n%-28s %-14s %-14s %-14s\n' "" "MSI GICv4 on" "MSI GICv4 off" "INTx fallback"
-printf '%-28s %-14s %-14s %-14s\n' "result" "$(res "$m_on")" "$(res "$m_off")" "$(res "$i_on")"
-printf '%-28s %-14s %-14s %-14s\n' "LPI 8192 hardware-backed" "${hw_on:-?}" "${hw_off:-?}" "n/a (SPI)"
-for k in delivered p50_ns p99_ns vmm_exits_per_irq kvm_exits_per_irq; do
-	printf '%-28s %-14s %-14s %-14s\n' "$k" "$(jnum "$m_on" $k)" "$(jnum "$m_off" $k)" "$(jnum "$i_on" $k)"
+k_on=$(probe_of "$on" intxk)
+printf '\n%-28s %-14s %-14s %-14s %-14s\n' "" "MSI GICv4 on" "MSI GICv4 off" "INTx gated" "INTx kernel"
+printf '%-28s %-14s %-14s %-14s %-14s\n' "result" "$(res "$m_on")" "$(res "$m_off")" "$(res "$i_on")" "$(res "$k_on")"
+printf '%-28s %-14s %-14s %-14s %-14s\n' "LPI 8192 hardware-backed" "${hw_on:-?}" "${hw_off:-?}" "n/a (SPI)" "n/a (SPI)"
+for k in delivered p50_ns p99_ns vmm_exits_per_irq kvm_exits_per_irq fallback_delivered; do
+	printf '%-28s %-14s %-14s %-14s %-14s\n' "$k" "$(jnum "$m_on" $k)" "$(jnum "$m_off" $k)" \
+		"$(jnum "$i_on" $k)" "$(jnum "$k_on" $k)"
 done
 echo "eoi-gating: $e_on"
 a_on=$(probe_of "$on" affinity) a_off=$(probe_of "$off" affinity) p_on=$(probe_of "$on" prio)
@@ -185,4 +196,19 @@ echo "priority: $p_on"
 [ "$(res "$a_on")" = pass ] || fail "affinity (GICv4 on) did not pass"
 [ "$(res "$a_off")" = pass ] || fail "affinity (GICv4 off) did not pass"
 [ "$(res "$p_on")" = pass ] || fail "priority did not pass"
+[ "$(res "$k_on")" = pass ] || fail "intx-latency (intx=kernel) did not pass"
+mu=$(probe_of "$on" mask) st=$(probe_of "$on" storm) sd=$(probe_of "$on" shutdown)
+echo "mask-until-ready: $mu"
+echo "storm: $st"
+echo "shutdown-mask: $sd"
+stats_of() { grep -a "^NEXIT-STATS\[$2\] " "$1" | tr -d '\r' | tail -n1; }
+echo "storm line stats: $(stats_of "$on" storm | grep -o '"lines":\[[^]]*' | head -c 400)"
+[ "$(res "$mu")" = pass ] || fail "mask-until-ready did not pass"
+[ "$(res "$st")" = pass ] || fail "storm: the other line was not served"
+stats_of "$on" storm | grep -q '"storms":[1-9]' || fail "storm: nexit reported no storm on the edu's line"
+[ "$(res "$sd")" = pass ] || fail "shutdown-mask did not pass"
+stats_of "$on" shutdown | grep -q '"host_masked":true' ||
+	fail "shutdown-mask: the line is not masked at the host after power-off"
+[ "$(jnum "$i_on" fallback_delivered)" -ge "$N_INTX" ] ||
+	fail "intx-latency (gated): nexit's fallback did not count the deliveries"
 echo "pass: MSIs of the assigned edu arrive as GICv4 vLPIs with 0 VMM exits; software injection and the INTx fallback pass"

@@ -18,6 +18,12 @@
  *                ISR runs where routed (nexit --cpus 2)
  *  priority      LPI at 0x80 and the UART's SPI at 0xc0 raised while masked:
  *                the LPI is taken first; ICC_PMR_EL1 0xa0 holds the SPI back
+ *  mask-until-ready  INTx asserted while the guest has INTx Disable set: nothing
+ *                delivered (host counter) until it clears it, then exactly once
+ *  storm         INTx never acked (re-asserted after each EOI) while another
+ *                line (the UART's SPI) is raised n times: it is always served
+ *  shutdown-mask power off with INTx in service; the host checks nexit's
+ *                stats JSON for the line masked at the host
  */
 #include "probe.h"
 
@@ -371,6 +377,133 @@ static int eoi_gating(const char *name)
 	return end(c_held == 1 && c_after == 2 && c_final == 2);
 }
 
+/* The guest's INTx readiness: the device's INTx Disable (Command bit 10). */
+static void intx_ready(bool ready)
+{
+	u16 cmd = rd16(edu.cfg + 4);
+
+	wr16(edu.cfg + 4, ready ? cmd & ~0x400 : cmd | 0x400);
+}
+
+/*
+ * mask-until-ready: the edu asserts INTx while the guest's driver is not
+ * ready (INTx Disable set, as nexit presents the device); the line stays
+ * masked at the host and nothing is delivered (counter page: fallback
+ * deliveries) until the guest clears the bit, then exactly one interrupt.
+ */
+static int mask_until_ready(const char *name)
+{
+	struct counters c0, c1, c2;
+	u64 hz = ticks_hz(), before_enable;
+	u32 intid;
+	int r;
+
+	if ((r = intx_setup(name, &intid)))
+		return r;
+	intx_ready(false);
+	irqs.before_eoi = edu_ack;
+	irq_on();
+	counters_read(&c0);
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);		/* asserted, guest not ready */
+	spin_ms(200);
+	counters_read(&c1);
+	before_enable = irqs.total;
+	intx_ready(true);
+	wait_total(1, hz * 2);
+	spin_ms(100);
+	counters_read(&c2);
+	begin(name);
+	kv("intid", intid);
+	kv("taken_before_ready", before_enable);
+	kv("host_delivered_before_ready", c1.fallback - c0.fallback);
+	kv("taken_after_ready", irqs.total);
+	kv("host_delivered_after_ready", c2.fallback - c1.fallback);
+	return end(before_enable == 0 && c1.fallback == c0.fallback && irqs.total == 1 &&
+		   c2.fallback - c1.fallback == 1);
+}
+
+/*
+ * storm: the edu's INTx is never acknowledged, so it is asserted again
+ * after every EOI; nexit's storm budget ([device] storm_budget...) holds it
+ * masked for back-offs. Meanwhile the UART's SPI (another line) is raised
+ * n times and must be served every time.
+ */
+static u32 uart_pending;
+static void storm_isr(u32 intid)
+{
+	if (intid == UART_INTID) {
+		wr8(UART_IER, 0);
+		uart_pending = 0;
+	}
+}
+
+static int storm(const char *name)
+{
+	u64 hz = ticks_hz(), n = arg_u64(cmdline, "n", 20), served = 0;
+	u64 win_ms = arg_u64(cmdline, "window_ms", 600), t0, storm_irqs, c_end;
+	struct counters c0, c1;
+	u32 intid;
+	int r;
+
+	if ((r = intx_setup(name, &intid)))
+		return r;
+	gic_spi_enable(UART_INTID, 0xa0, true);
+	wr8(UART_MCR, 0x08);
+	irqs.before_eoi = storm_isr;		/* the edu is never acked */
+	irq_on();
+	counters_read(&c0);
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	t0 = now_ticks();
+	for (u64 i = 0; i < n; i++) {
+		u64 t1;
+
+		uart_pending = 1;
+		wr8(UART_IER, 0x02);		/* raise the other line */
+		for (t1 = now_ticks(); uart_pending && now_ticks() - t1 < hz / 2;)
+			;
+		if (!uart_pending)
+			served++;
+		spin_ms(win_ms / n);
+	}
+	storm_irqs = irqs.count[irq_slot(intid)];
+	c_end = now_ticks() - t0;
+	edu_ack(0);				/* end of the storm */
+	spin_ms(50);
+	counters_read(&c1);
+	begin(name);
+	kv("intid", intid);
+	kv("storm_irqs", storm_irqs);
+	kv("window_ms", ticks_to_ns(c_end) / 1000000);
+	kv("other_line_raised", n);
+	kv("other_line_served", served);
+	kv("host_delivered", c1.fallback - c0.fallback);
+	return end(served == n && storm_irqs > 0);
+}
+
+/*
+ * shutdown-mask: the guest powers off while the edu's INTx is asserted and
+ * in service (never EOIed); nexit must mask it at the host on the way out.
+ * The host side checks that in nexit's stats JSON ("host_masked": true).
+ */
+static int shutdown_mask(const char *name)
+{
+	u32 intid;
+	int r;
+
+	if ((r = intx_setup(name, &intid)))
+		return r;
+	irqs.defer_eoi = true;
+	irq_on();
+	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wait_total(1, ticks_hz() * 2);
+	irq_off();
+	begin(name);
+	kv("intid", intid);
+	kv("taken", irqs.total);
+	puts_(",\"check\":\"host: stats irq.lines[].host_masked\"");
+	return end(irqs.total == 1);
+}
+
 static int hello(const char *name)
 {
 	struct counters c;
@@ -406,6 +539,12 @@ void probe_main(const void *fdt)
 		r = affinity(sc);
 	else if (!strncmp(sc, "priority", 9))
 		r = priority(sc);
+	else if (!strncmp(sc, "mask-until-ready", 17))
+		r = mask_until_ready(sc);
+	else if (!strncmp(sc, "storm", 6))
+		r = storm(sc);
+	else if (!strncmp(sc, "shutdown-mask", 14))
+		r = shutdown_mask(sc);
 	else
 		r = fail(sc, "unknown scenario");
 	irq_off();

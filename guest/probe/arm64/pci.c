@@ -27,8 +27,10 @@ bool pci_find(u16 vendor, u16 device, struct pci_dev *d)
 					d->msi_cap = p;
 					break;
 				}
-		/* Memory space + bus master (the device's MSI is a DMA write). */
-		wr16(cfg + 4, rd16(cfg + 4) | 0x6);
+		/* Memory space + bus master (the device's MSI is a DMA write),
+		 * INTx Disable cleared: the driver is ready for INTx (as Linux's
+		 * pci_enable_device does). */
+		wr16(cfg + 4, (rd16(cfg + 4) | 0x6) & ~0x400);
 		return true;
 	}
 	return false;
