@@ -30,8 +30,24 @@ for chip in $CHIPS; do
 	for scn in \$(echo "$SCNS"); do
 		unset IFS
 		echo "NESTED-T \$chip/\$scn start \$(cut -d' ' -f1 /proc/uptime)"
-		timeout 120 /bin/nexit run --irqchip \$chip --assign \$bdf --kernel build/guest/probe.elf \
-			--cmdline "scenario=\$scn" --stats-json /tmp/stats.json >/tmp/l2.out 2>/tmp/l2.err
+		/bin/nexit run --irqchip \$chip --assign \$bdf --kernel build/guest/probe.elf \
+			--cmdline "scenario=\$scn" --stats-json /tmp/stats.json --timeout 100 \
+			>/tmp/l2.out 2>/tmp/l2.err &
+		pid=\$!
+		# Watchdog: a nexit that does not end is shown (task states and
+		# kernel stacks) and killed, so L1 always finishes.
+		i=0
+		while [ \$i -lt 240 ] && ! grep -q 'State:.*Z' /proc/\$pid/status 2>/dev/null &&
+		      [ -d /proc/\$pid ]; do sleep 0.5; i=\$((i + 1)); done
+		if [ \$i -ge 240 ]; then
+			echo "NESTED-HUNG \$chip \$scn"
+			for t in /proc/\$pid/task/*; do
+				echo "NESTED-HUNG task \$(cat \$t/comm) \$(grep State \$t/status) wchan=\$(cat \$t/wchan)"
+				sed 's/^/NESTED-HUNG   /' \$t/stack 2>/dev/null
+			done
+			kill -9 \$pid
+		fi
+		wait \$pid
 		rc=\$?
 		sed 's/^/L2| /' /tmp/l2.out | grep -a 'PROBE'
 		sed 's/^/NEXIT-ERR| /' /tmp/l2.err
