@@ -40,7 +40,8 @@ $(BUILD)/nexit: $(BUILD)/core/arm64/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
 
 $(LIBFDT_A):
 	@mkdir -p $(BUILD)/debs $(SYSROOT)
-	cd $(BUILD)/debs && apt-get download -q libfdt-dev:arm64 >/dev/null
+	cd $(BUILD)/debs && apt-get download -q libfdt-dev:arm64 >/dev/null 2>&1 || \
+		{ echo "arm64: apt-get download libfdt-dev:arm64 failed (make deps; apt-get update)"; exit 1; }
 	dpkg-deb -x $$(ls $(BUILD)/debs/libfdt-dev_*_arm64.deb | tail -n1) $(SYSROOT)
 	@test -f $@
 
