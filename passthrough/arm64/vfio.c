@@ -296,8 +296,11 @@ int nx_a64_vfio_msi(struct nx_a64_vfio_dev *d, bool on)
 	if (d->msi_gsi < 0)
 		return -1;
 	if (nx_route_set_msi(vm, d->msi_gsi, addr, data, KVM_MSI_VALID_DEVID, d->slot << 3) < 0 ||
-	    nx_routes_commit(vm) < 0)
+	    nx_routes_commit(vm) < 0) {
+		nx_route_free(vm, d->msi_gsi);
+		d->msi_gsi = -1;
 		return -1;
+	}
 	d->msi_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->msi_fd < 0)
 		return nx_error("eventfd: %s", strerror(errno));
