@@ -24,7 +24,7 @@ nested_a64_need_tools
 make --no-print-directory -s ARCH=arm64 build/arm64/nexit build/arm64/guest/probe.elf >&2 ||
 	fail "make ARCH=arm64 failed"
 NESTED_MODULES="vfio-pci vfio_iommu_type1 vfio_virqfd"
-NESTED_TEST_TIMEOUT=200
+NESTED_TEST_TIMEOUT=260
 N_MSI=${N_MSI:-200}
 N_INTX=${N_INTX:-50}
 
@@ -138,7 +138,7 @@ for mode in v4on v4off noiommu; do
 	v4=1; [ $mode = v4off ] && v4=0
 	iommu=smmuv3; [ $mode = noiommu ] && iommu=
 	NESTED_A64_IOMMU=$iommu NESTED_A64_APPEND="kvm-arm.vgic_v4_enable=$v4" \
-		nested_a64_boot "$initrd" "$log" 230 -device edu
+		nested_a64_boot "$initrd" "$log" 290 -device edu
 	qrc=$?
 	echo "== $mode: L1 serial log $log (QEMU status $qrc, ${NESTED_BOOT_MS} ms)"
 	grep -a -E '^(NESTED-|KVMCHECK|L1-|NEXIT-ERR|NEXIT-RC|L2\[|VGIC-LPI\[)' "$log" | tr -d '\r' | tail -n 80
