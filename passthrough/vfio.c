@@ -518,6 +518,10 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 		return NULL;
 	}
 	v->cfg_off = ci.offset;
+	/* Start from a clean device, as a reset machine would (FLR, PM or bus
+	 * reset, whatever vfio-pci has for it; without one, as it is). */
+	if (di.flags & VFIO_DEVICE_FLAGS_RESET)
+		ioctl(v->dev, VFIO_DEVICE_RESET);
 	if (cfg_rw(v, 0, cfg, sizeof(cfg), false) < 0) {
 		nx_error("--assign %s: cannot read config space: %s", v->bdf, strerror(errno));
 		return NULL;
