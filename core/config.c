@@ -19,6 +19,7 @@ void nx_config_defaults(struct nx_config *c)
 	c->mem_bytes = 256ull << 20;
 	c->cpus = 1;
 	c->irqchip = NX_IRQCHIP_SPLIT;
+	c->defaults = true;
 }
 
 int nx_parse_size(const char *s, uint64_t *out)
@@ -111,10 +112,13 @@ static int set_vm(struct nx_config *c, const char *section, const char *key, con
 		if (parse_int(value, 0, 86400, &n) < 0)
 			return BAD("seconds from 0 (none) to 86400");
 		c->timeout_s = (int)n;
+	} else if (!strcmp(key, "defaults")) {
+		if (parse_bool(value, &c->defaults) < 0)
+			return BAD("on or off");
 	} else if (!strcmp(key, "profile")) {
 		return copy_str(c->profile, sizeof(c->profile), value, where, key);
 	} else {
-		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, profile");
+		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, defaults, profile");
 	}
 	return 0;
 }

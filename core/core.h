@@ -73,6 +73,7 @@ struct nx_config {
 	struct nx_device_cfg devices[NX_MAX_DEVICES];
 	int ndevices;
 	int timeout_s;		/* 0 = none; guest killed after this */
+	bool defaults;		/* default devices (one irqdev) when none is configured */
 };
 
 void nx_config_defaults(struct nx_config *c);

@@ -64,6 +64,11 @@ static void usage_run(FILE *o)
 "  --device TYPE[,k=v] add a device: irqdev, virtio-net             ([device \"name\"])\n"
 "  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
 "  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
+"  --no-defaults       no default device                            ([vm] defaults = off)\n"
+"\n"
+"Default devices: a VM with no [device] and no --device/--assign gets one irqdev\n"
+"(nexit's interrupt test device, QEMU edu layout, PCI 00:01.0), as QEMU adds a\n"
+"default NIC; --no-defaults or [vm] defaults = off leaves it out.\n"
 "\n"
 "Exit status: 0 when the guest powers off; (v<<1)|1 when it writes v to port\n"
 "0xf4 (isa-debug-exit); 1 on a fatal guest error or bad input; 124 on timeout.\n");
@@ -71,7 +76,7 @@ static void usage_run(FILE *o)
 
 enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_IRQCHIP,
        OPT_HUGE, OPT_SERIAL, OPT_STATS, OPT_CONTROL, OPT_PROFILE, OPT_CPUID, OPT_DEVICE,
-       OPT_ASSIGN, OPT_TIMEOUT, OPT_HELP };
+       OPT_ASSIGN, OPT_TIMEOUT, OPT_NODEFAULTS, OPT_HELP };
 
 static const struct option run_opts[] = {
 	{ "config", required_argument, 0, OPT_CONFIG },
@@ -91,6 +96,7 @@ static const struct option run_opts[] = {
 	{ "device", required_argument, 0, OPT_DEVICE },
 	{ "assign", required_argument, 0, OPT_ASSIGN },
 	{ "timeout", required_argument, 0, OPT_TIMEOUT },
+	{ "no-defaults", no_argument, 0, OPT_NODEFAULTS },
 	{ "help", no_argument, 0, OPT_HELP },
 	{ 0 }
 };
@@ -160,6 +166,7 @@ static int parse_run_args(struct nx_config *c, int argc, char **argv)
 		case OPT_PROFILE: r = nx_config_set(c, "vm", "profile", optarg, "--profile"); break;
 		case OPT_CPUID: r = nx_config_set(c, "cpuid", "hide", optarg, "--cpuid-hide"); break;
 		case OPT_TIMEOUT: r = nx_config_set(c, "vm", "timeout", optarg, "--timeout"); break;
+		case OPT_NODEFAULTS: r = nx_config_set(c, "vm", "defaults", "off", "--no-defaults"); break;
 		case OPT_DEVICE: r = cli_device(c, optarg, &ndev); break;
 		case OPT_ASSIGN:
 			snprintf(section, sizeof(section), "device \"assign%d\"", ndev++);
@@ -177,6 +184,10 @@ static int parse_run_args(struct nx_config *c, int argc, char **argv)
 		return nx_error("unexpected argument '%s' (see nexit run --help)", argv[optind]);
 	if (!c->kernel[0])
 		return nx_error("no kernel given: use --kernel FILE or [kernel] path in the config");
+	/* The default machine: one irqdev, unless devices were asked for. */
+	if (c->defaults && c->ndevices == 0 &&
+	    nx_config_set(c, "device \"irqdev0\"", "type", "irqdev", "defaults") < 0)
+		return -1;
 	return 0;
 }
 

@@ -64,6 +64,10 @@ static void test_defaults(void **st)
 	assert_int_equal(c.mem_bytes, 256ull << 20);
 	assert_int_equal(c.cpus, 1);
 	assert_int_equal(c.irqchip, NX_IRQCHIP_SPLIT);
+	assert_true(c.defaults);
+	assert_int_equal(load(&c, "[vm]\ndefaults = off\n"), 0);
+	assert_false(c.defaults);
+	assert_int_equal(load(&c, "[vm]\ndefaults = maybe\n"), -1);
 }
 
 static void test_errors(void **st)
