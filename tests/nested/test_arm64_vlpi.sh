@@ -44,10 +44,13 @@ dmesg | grep -aiE "GICv4|vgic|Hyp mode|smmu.*(ias|oas|probe)" | sed 's/^/L1-DMES
 P=build/arm64/guest/probe.elf
 run() {	# NAME ARGS...
 	name=$1; shift
-	/bin/nexit run --kernel $P --mem 64M --timeout 90 --stats-json /tmp/$name.json "$@" \
-		>/tmp/$name.out 2>/tmp/$name.err &
+	/bin/nexit run --kernel $P --mem 64M --timeout 90 --stats-json /tmp/$name.json \
+		--control /tmp/$name.sock "$@" >/tmp/$name.out 2>/tmp/$name.err &
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do
+		# Live counters while it runs (nexit stat), once.
+		[ -s /tmp/$name.live ] || { [ -S /tmp/$name.sock ] &&
+			/bin/nexit stat /tmp/$name.sock > /tmp/$name.live 2>/dev/null; }
 		for f in /sys/kernel/debug/kvm/*/vgic-state; do
 			[ -r "$f" ] || continue
 			cat "$f" > /tmp/$name.v 2>/dev/null || continue
@@ -65,6 +68,7 @@ run() {	# NAME ARGS...
 	[ -s /tmp/$name.vgic ] && grep -E 'TYPE|SPI +3[2-9] ' /tmp/$name.vgic | sed "s/^/VGIC[$name]| /"
 	[ -s /tmp/$name.lpis ] && sort /tmp/$name.lpis | uniq -c | sed "s/^/VGIC-LPI[$name]| /"
 	[ -s /tmp/$name.json ] && echo "NEXIT-STATS[$name] $(tr -d '\n' < /tmp/$name.json)"
+	[ -s /tmp/$name.live ] && echo "NEXIT-LIVE[$name] $(tr -d '\n' < /tmp/$name.live)"
 	echo "NEXIT-RC[$name]=$rc"
 }
 # The edu's BDF before it is bound: the "not bound to vfio-pci" case.
@@ -206,6 +210,8 @@ echo "storm line stats: $(stats_of "$on" storm | grep -o '"lines":\[[^]]*' | hea
 [ "$(res "$mu")" = pass ] || fail "mask-until-ready did not pass"
 [ "$(res "$st")" = pass ] || fail "storm: the other line was not served"
 stats_of "$on" storm | grep -q '"storms":[1-9]' || fail "storm: nexit reported no storm on the edu's line"
+grep -a "^NEXIT-LIVE\[storm\] " "$on" | grep -q '"lines"' ||
+	fail "nexit stat: no live interrupt-line counters while the storm case ran"
 [ "$(res "$sd")" = pass ] || fail "shutdown-mask did not pass"
 stats_of "$on" shutdown | grep -q '"host_masked":true' ||
 	fail "shutdown-mask: the line is not masked at the host after power-off"
