@@ -57,7 +57,7 @@
 #define NX_A64_CP_DEBUG_EXIT	0x20
 #define NX_A64_CP_KVM_MMIO	0x28
 
-/* The arm64 platform state, owned by the VM (vm->pci is free for PCI). */
+/* The arm64 platform state (main.c owns it; the VM points to none of it). */
 struct nx_a64 {
 	struct nx_vm *vm;
 	int gic_fd;		/* KVM_DEV_TYPE_ARM_VGIC_V3    */

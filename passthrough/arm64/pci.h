@@ -4,8 +4,10 @@
  * devices on it. Each MSI vector's VFIO eventfd is the KVM irqfd of an MSI
  * route to the ITS doorbell carrying the device's requester ID
  * (KVM_MSI_VALID_DEVID): the pairing KVM's irq bypass turns into a GICv4
- * vLPI. INTx is VFIO's automasked INTx on an SPI irqfd whose resamplefd is
- * VFIO's unmask eventfd: the line is unmasked only after the guest's EOI.
+ * vLPI. INTx is VFIO's automasked INTx handed to the fallback controller
+ * as a level source on the slot's SPI (vm->irq.attach_source), which
+ * unmasks it only after the guest's EOI; with intx=kernel the SPI's irqfd
+ * resamplefd is VFIO's unmask eventfd instead (all in the kernel).
  */
 #ifndef NEXIT_PASSTHROUGH_ARM64_PCI_H
 #define NEXIT_PASSTHROUGH_ARM64_PCI_H
