@@ -158,13 +158,23 @@ static int latency(const char *name, u64 n, u32 intid, bool msi)
 	kvm = c1.kvm_exits - c0.kvm_exits - COUNTERS_OVERHEAD;
 	begin(name);
 	kv("n", n);
+	kv("received", got);		/* the x86 probe's key (guest/probe/lib/latency.c) */
 	kv("delivered", got);
 	kv("intid", intid);
 	if (got) {
-		kv("p50_ns", ticks_to_ns(lat[got / 2]));
-		kv("p99_ns", ticks_to_ns(lat[got * 99 / 100]));
-		kv("max_ns", ticks_to_ns(lat[got - 1]));
-		kv("p50_ticks", lat[got / 2]);
+		/* Same keys as the x86 probe; "cycles" are counter-timer ticks. */
+		static const char *names[5] = { "min", "p50", "p99", "p999", "max" };
+		u64 v[5] = { lat[0], lat[got / 2], lat[got * 99 / 100], lat[got * 999 / 1000], lat[got - 1] };
+		char key[16];
+
+		for (int i = 0; i < 5; i++) {
+			size_t l = strlen(names[i]);
+			memcpy(key, names[i], l);
+			memcpy(key + l, "_cycles", 8);
+			kv(key, v[i]);
+			memcpy(key + l, "_ns", 4);
+			kv(key, ticks_to_ns(v[i]));
+		}
 	}
 	kv("cntfrq", hz);
 	kv("vmm_exits", vmm);
