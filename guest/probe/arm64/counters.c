@@ -6,8 +6,10 @@
  */
 #include "probe.h"
 
-/* Every read below is itself one exit (VMM and KVM): a window between two
- * counters_read() calls contains 3 of them (see the callers). */
+/* Every read below is itself one exit (VMM and KVM). Between the exits
+ * value of one call and the next call's, 4 of them happen (the first
+ * call's reads 2-4 and the next call's read 1), and likewise for the KVM
+ * value: callers subtract COUNTERS_OVERHEAD = 4. */
 void counters_read(struct counters *c)
 {
 	c->ok = rd32(COUNTERS_BASE) == COUNTER_MAGIC;
