@@ -1,7 +1,7 @@
 #!/bin/bash
 # Nested arm64 appliance test (issue 7): Debian's arm64 kernel boots as L2
-# under the arm64 nexit (device tree, Image boot protocol, PSCI, arch timer,
-# GICv3, the 16550A on MMIO), inside an L1 arm64 machine under
+# under the arm64 nexit with 2 vCPUs (device tree, Image boot protocol,
+# PSCI CPU_ON and SYSTEM_OFF, arch timer, GICv3 + ITS, the 16550A on MMIO), inside an L1 arm64 machine under
 # qemu-system-aarch64 TCG. Passes when NEXIT-APPLIANCE-READY comes out of
 # nexit's console and nexit exits 0 (the appliance powers off: PSCI
 # SYSTEM_OFF).
@@ -16,7 +16,7 @@ nested_a64_appliance "$NESTED_BUILD/appliance.cpio.gz" || fail "cannot build the
 script=$NESTED_BUILD/appliance-test.sh
 cat > "$script" <<'L1'
 echo "NESTED-T nexit-start $(cut -d' ' -f1 /proc/uptime)"
-timeout 150 /bin/nexit run --kernel vmlinuz --initrd appliance.cpio.gz --mem 256M \
+timeout 150 /bin/nexit run --kernel vmlinuz --initrd appliance.cpio.gz --mem 256M --cpus 2 \
 	--cmdline "console=ttyS0 earlycon=uart8250,mmio,0x09000000 panic=-1" \
 	--stats-json /tmp/stats.json >/tmp/l2.out 2>/tmp/l2.err
 rc=$?
@@ -46,5 +46,8 @@ rc=$(nested_rc "$log")
 [ -n "$rc" ] || fail "L1 never finished its test script"
 grep -aq '^L2| .*NEXIT-APPLIANCE-READY' "$log" ||
 	fail "no NEXIT-APPLIANCE-READY from the L2 appliance (nexit status $rc)"
+# Two vCPUs: the second comes up through PSCI CPU_ON (DT enable-method psci).
+grep -aq '^L2| .*NEXIT-APPLIANCE-READY .*cpus=2' "$log" ||
+	fail "the appliance did not bring up its second vCPU (PSCI CPU_ON)"
 [ "$rc" = 0 ] || fail "L2 printed the marker but nexit exited $rc"
 echo "pass: arm64 nexit booted Debian's arm64 kernel as L2 and it powered off (L1 run ${NESTED_BOOT_MS} ms)"
