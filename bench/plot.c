@@ -62,9 +62,12 @@ static int bars_data(const struct nxb_results *r, const char *dir, const char *f
 	return n;
 }
 
-static void bars_script(FILE *f, const char *data, const char *title, const char *ylabel, bool logy)
+static void bars_script(FILE *f, const char *data, const char *title, const char *ylabel, bool logy,
+			const char *label_fn)
 {
 	fprintf(f, "set title '%s'\nset ylabel '%s'\n", title, ylabel);
+	/* The bar labels: e.g. sprintf('%%.3g', x), or gprintf's 4.24M, 13.9k. */
+	fprintf(f, "lbl(x) = %s\n", label_fn);
 	fprintf(f, "set style data histogram\nset style histogram clustered gap 1\n"
 		   "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
 		   "set datafile missing '?'\nset key top left\nset grid ytics\n"
@@ -73,8 +76,12 @@ static void bars_script(FILE *f, const char *data, const char *title, const char
 		fprintf(f, "set logscale y\nset yrange [*:*]\n");
 	fprintf(f, "plot '%s' using 2:xtic(1) title 'nexit' lc rgb '#1b9e77', "
 		   "'' using 3 title 'QEMU/KVM' lc rgb '#d95f02', "
-		   "'' using 0:($2 == $2 ? $2 : 0):(sprintf('%%.3g', $2)) with labels offset -1.5,0.6 notitle, "
-		   "'' using 0:($3 == $3 ? $3 : 0):(sprintf('%%.3g', $3)) with labels offset 1.5,0.6 notitle\n",
+		   /* Value labels over each bar: clustered pairs with gap 1 put the
+		    * bars at x -+ 1/6. */
+		   "'' using ($0 - 1.0/6):($2 == $2 ? $2 : 0):($2 == $2 ? lbl($2) : '') "
+		   "with labels offset 0,0.6 font ',9' notitle, "
+		   "'' using ($0 + 1.0/6):($3 == $3 ? $3 : 0):($3 == $3 ? lbl($3) : '') "
+		   "with labels offset 0,0.6 font ',9' notitle\n",
 		data);
 }
 
@@ -173,15 +180,17 @@ int nxb_plots(const struct nxb_results *r, const char *out, char *note, size_t s
 			render(dir, "latency_cdf", png) ? failed++ : made++;
 	}
 	{
-		static const struct { const char *base, *kase, *metric, *title, *ylabel; bool logy; } B[] = {
+		static const struct { const char *base, *kase, *metric, *title, *ylabel; bool logy;
+				      const char *lbl; } B[] = {
 			{ "exits", "exits", "vmm_exits_per_irq",
-			  "VMM (userspace) exits per interrupt", "exits per interrupt", false },
+			  "VMM (userspace) exits per interrupt", "exits per interrupt", false,
+			  "sprintf('%.3g', x)" },
 			{ "rate", "rate", "irqs_per_s", "Sustained interrupts into one vCPU",
-			  "interrupts per second", false },
+			  "interrupts per second", false, "gprintf('%.2s%c', x)" },
 			{ "net", "net", "pps", "testpmd txonly through vhost-user-net", "packets per second",
-			  false },
+			  false, "gprintf('%.2s%c', x)" },
 			{ "boot", "boot", "first_line_ms", "Process start to first guest serial line",
-			  "ms", false },
+			  "ms", false, "sprintf('%.1f', x)" },
 		};
 		for (unsigned i = 0; i < sizeof(B) / sizeof(B[0]); i++) {
 			char data[64], script[64];
@@ -198,7 +207,7 @@ int nxb_plots(const struct nxb_results *r, const char *out, char *note, size_t s
 			gp = open_in(dir, script);
 			if (!gp)
 				continue;
-			bars_script(gp, data, B[i].title, B[i].ylabel, B[i].logy);
+			bars_script(gp, data, B[i].title, B[i].ylabel, B[i].logy, B[i].lbl);
 			fclose(gp);
 			render(dir, B[i].base, png) ? failed++ : made++;
 		}
