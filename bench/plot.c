@@ -202,8 +202,13 @@ int nxb_plots(const struct nxb_results *r, const char *out, char *note, size_t s
 			/* The exits plot falls back to the msi case's rows. */
 			if (n <= 0 && !strcmp(B[i].base, "exits"))
 				n = bars_data(r, dir, data, "msi", "vmm_exits_per_irq");
-			if (n <= 0)
+			if (n <= 0) {
+				char dat[4600];
+
+				snprintf(dat, sizeof(dat), "%s/%s", dir, data);
+				unlink(dat);	/* nothing to plot: no empty data file */
 				continue;
+			}
 			gp = open_in(dir, script);
 			if (!gp)
 				continue;
