@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,9 @@ int nx_cmd_bench(int argc, char **argv)
 		return nx_error("out of memory"), 1;
 	if (parse(o, argc, argv) < 0)
 		return 2;
+	/* A VMM or QMP peer that goes away mid-write is a failed run, not the
+	 * end of the benchmark. */
+	signal(SIGPIPE, SIG_IGN);
 	if (snprintf(o->tmp, sizeof(o->tmp), "%s/runs", o->out) >= (int)sizeof(o->tmp))
 		return nx_error("--out: path too long"), 2;
 	if (mkdir_p(o->tmp) < 0)

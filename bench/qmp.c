@@ -62,7 +62,9 @@ static struct json_object *qmp_cmd(struct qmp *q, const char *cmd)
 {
 	struct json_object *o, *x;
 
-	if (write(q->fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) || write(q->fd, "\n", 1) != 1)
+	/* MSG_NOSIGNAL: a QEMU that already went away must not SIGPIPE us. */
+	if (send(q->fd, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd) ||
+	    send(q->fd, "\n", 1, MSG_NOSIGNAL) != 1)
 		return NULL;
 	while ((o = qmp_line(q, 3000))) {
 		if (json_object_object_get_ex(o, "return", &x) || json_object_object_get_ex(o, "error", &x))

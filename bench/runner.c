@@ -49,8 +49,10 @@ static void child_exec(struct nxb_argv *a, int outfd, int errfd, int execfd)
 	int devnull = open("/dev/null", O_RDONLY);
 
 	/* Own process group: a timeout kills the VMM and anything it started
-	 * (perf's child, nexit-devd). */
+	 * (perf's child, nexit-devd). The harness ignores SIGPIPE; the VMM
+	 * gets the default back (an ignored signal stays ignored across exec). */
 	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
 	if (devnull >= 0)
 		dup2(devnull, 0);
 	dup2(outfd, 1);
