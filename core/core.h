@@ -287,6 +287,7 @@ struct nx_vm {
 	struct { nx_stats_hook fn; void *opaque; } stats_hooks[NX_MAX_STATS_HOOKS];
 	int nstats_hooks;
 	void *pci;			/* struct nx_pci, core/pci.c */
+	void *arch;			/* per-arch platform state (nx_arch_vm_init), or NULL */
 	/* Called by each vCPU thread before its first KVM_RUN (pinning, FIFO). */
 	void (*vcpu_start)(void *opaque, struct nx_vcpu *vcpu);
 	void *vcpu_start_opaque;
@@ -321,6 +322,38 @@ int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
+
+/* ---- arch hooks (core/x86/arch.c, core/arm64/arch.c) ------------------- */
+/*
+ * Where the architectures differ, the shared VM (vm.c, mem.c, vcpu.c) and
+ * the one composition root (main.c) call these; every arch folder
+ * implements all of them. In nexit run's order:
+ *   nx_vm_create: nx_arch_check_caps, nx_arch_vm_init, nx_arch_mem_layout,
+ *                 memory slots, nx_arch_irqchip_create (KVM: before vCPUs)
+ *   nx_arch_platform_init (serial port, platform devices)
+ *   nx_vcpus_create: nx_arch_vcpu_init per vCPU
+ *   nx_arch_irqchip_init (KVM: after every vCPU exists)
+ *   fallback/ and passthrough/ init, nx_arch_boot.
+ */
+struct nx_arch_info {
+	const char *build;		/* "" (x86_64) or "arm64": version and usage say so */
+	const char *kvm_hint;		/* what to do when /dev/kvm does not exist */
+	uint64_t min_mem;		/* smallest guest RAM that boots */
+	const char *default_device;	/* device type of a VM with none, NULL = none */
+	const char *const *run_flags;	/* nexit run long options this arch has, NULL-ended */
+	void (*usage_run)(FILE *o);	/* nexit run --help */
+};
+extern const struct nx_arch_info nx_arch_info;
+
+int  nx_arch_config(struct nx_config *cfg);		/* after parsing: arch-fixed settings */
+int  nx_arch_check_caps(struct nx_vm *vm);		/* KVM capabilities beyond core's */
+int  nx_arch_vm_init(struct nx_vm *vm);		/* right after KVM_CREATE_VM */
+void nx_arch_mem_layout(struct nx_mem *m);		/* RAM -> guest physical regions */
+int  nx_arch_irqchip_create(struct nx_vm *vm);		/* before the vCPUs */
+int  nx_arch_platform_init(struct nx_vm *vm);		/* serial port, platform devices */
+int  nx_arch_vcpu_init(struct nx_vcpu *vcpu);		/* after KVM_CREATE_VCPU */
+int  nx_arch_irqchip_init(struct nx_vm *vm);		/* after every vCPU exists */
+int  nx_arch_boot(struct nx_vm *vm);			/* kernel, boot tables, vCPU 0 */
 
 /* ---- x86 platform (core/x86) ------------------------------------------- */
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */

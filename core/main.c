@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c - the nexit command: `nexit run`, plus the subcommands of the
- * other subsystems. This is the composition root: the only file that
- * knows every subsystem and wires them into one VM.
+ * other subsystems. This is the composition root of both architectures:
+ * the only file that knows every subsystem and wires them into one VM;
+ * where x86 and arm64 differ it calls the nx_arch_* hooks (core.h). A
+ * build leaves a subsystem out with -DNX_WITHOUT_<NAME> (arm64 has no
+ * tune/ and bench/ yet).
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/core.h"
+#if __has_include("tune/tune.h") && !defined(NX_WITHOUT_TUNE)
 #include "tune/tune.h"
+#define HAVE_TUNE 1
+#endif
 #if __has_include("fallback/fallback.h")
 #include "fallback/fallback.h"
 #define HAVE_FALLBACK 1
@@ -18,7 +24,7 @@
 #include "passthrough/passthrough.h"
 #define HAVE_PASSTHROUGH 1
 #endif
-#if __has_include("bench/bench.h")
+#if __has_include("bench/bench.h") && !defined(NX_WITHOUT_BENCH)
 #include "bench/bench.h"
 #define HAVE_BENCH 1
 #endif
@@ -28,50 +34,26 @@
 static void usage_main(FILE *o)
 {
 	fprintf(o,
-"usage: nexit <command> [options]\n"
+"usage: nexit <command> [options]%s%s%s\n"
 "\n"
 "A low-latency KVM hypervisor for appliances: exitless MSI delivery for assigned\n"
 "and out-of-process devices, EOI-gated fallback for legacy level lines.\n"
 "\n"
 "commands:\n"
-"  run     boot a guest (nexit run --help)\n"
-"  check   audit this host's interrupt paths (nexit check --help)\n"
-"  tune    apply or undo a tuning profile (nexit tune --help)\n"
-"  bench   benchmark nexit against QEMU/KVM (nexit bench --help)\n"
-"  stat    print a running VM's live counters: nexit stat SOCKET\n"
-"  version print the version\n");
-}
-
-static void usage_run(FILE *o)
-{
+"  run     boot a guest (nexit run --help)\n",
+		nx_arch_info.build[0] ? "     (" : "", nx_arch_info.build, nx_arch_info.build[0] ? " build)" : "");
+#ifdef HAVE_TUNE
 	fprintf(o,
-"usage: nexit run [--config FILE] [options]\n"
-"\n"
-"Boots a guest from one INI config file; every flag overrides the file.\n"
-"  --config FILE       INI file: [vm] [kernel] [serial] [stats] [control] [cpuid] [device \"name\"]\n"
-"  --kernel FILE       bzImage, multiboot ELF, or ELF64            ([kernel] path)\n"
-"  --initrd FILE       initrd / multiboot module(s), comma list     ([kernel] initrd)\n"
-"  --cmdline STR       kernel command line                          ([kernel] cmdline)\n"
-"  --mem SIZE          guest RAM, e.g. 256M, 2G (default 256M)      ([vm] memory)\n"
-"  --cpus N            vCPUs (default 1)                            ([vm] cpus)\n"
-"  --irqchip MODE      split (default) or kernel                    ([vm] irqchip)\n"
-"  --hugepages         back guest RAM with 2 MiB hugepages          ([vm] hugepages)\n"
-"  --serial OUT        stdio (default) or a file path               ([serial] output)\n"
-"  --stats-json FILE   write exit and interrupt counters on exit    ([stats] json)\n"
-"  --control SOCKET    serve live counters for `nexit stat`         ([control] socket)\n"
-"  --profile NAME      apply a tuning profile's VM settings         ([vm] profile)\n"
-"  --cpuid-hide LIST   hide CPUID features, e.g. cx16,xsave         ([cpuid] hide)\n"
-"  --device TYPE[,k=v] add a device: irqdev, virtio-net             ([device \"name\"])\n"
-"  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
-"  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
-"  --no-defaults       no default device                            ([vm] defaults = off)\n"
-"\n"
-"Default devices: a VM with no [device] and no --device/--assign gets one irqdev\n"
-"(nexit's interrupt test device, QEMU edu layout, PCI 00:01.0), as QEMU adds a\n"
-"default NIC; --no-defaults or [vm] defaults = off leaves it out.\n"
-"\n"
-"Exit status: 0 when the guest powers off; (v<<1)|1 when it writes v to port\n"
-"0xf4 (isa-debug-exit); 1 on a fatal guest error or bad input; 124 on timeout.\n");
+"  check   audit this host's interrupt paths (nexit check --help)\n"
+"  tune    apply or undo a tuning profile (nexit tune --help)\n");
+#endif
+#ifdef HAVE_BENCH
+	fprintf(o, "  bench   benchmark nexit against QEMU/KVM (nexit bench --help)\n");
+#endif
+#ifdef HAVE_PASSTHROUGH
+	fprintf(o, "  stat    print a running VM's live counters: nexit stat SOCKET\n");
+#endif
+	fprintf(o, "  version print the version\n");
 }
 
 enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_IRQCHIP,
@@ -130,17 +112,34 @@ static int cli_device(struct nx_config *c, const char *arg, int *ndev)
 	return 0;
 }
 
+/* run_opts less the flags this arch has not: getopt then treats those as unknown. */
+static void arch_run_opts(struct option *out)
+{
+	int n = 0;
+
+	for (const struct option *o = run_opts; o->name; o++)
+		for (const char *const *f = nx_arch_info.run_flags; *f; f++)
+			if (!strcmp(*f, o->name)) {
+				out[n++] = *o;
+				break;
+			}
+	out[n] = (struct option){ 0 };
+}
+
 static int parse_run_args(struct nx_config *c, int argc, char **argv)
 {
+	struct option opts[sizeof(run_opts) / sizeof(run_opts[0])];
 	int opt, ndev = 0;
 	char section[64];
+
+	arch_run_opts(opts);
 
 	/* Pass 1: the config file, so that every flag can override it. */
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == OPT_HELP) {
-			usage_run(stdout);
+			nx_arch_info.usage_run(stdout);
 			exit(0);
 		}
 		if (opt == OPT_CONFIG && nx_config_load(c, optarg) < 0)
@@ -148,7 +147,7 @@ static int parse_run_args(struct nx_config *c, int argc, char **argv)
 	}
 	/* Pass 2: the flags. */
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		int r = 0;
 
 		switch (opt) {
@@ -184,18 +183,19 @@ static int parse_run_args(struct nx_config *c, int argc, char **argv)
 		return nx_error("unexpected argument '%s' (see nexit run --help)", argv[optind]);
 	if (!c->kernel[0])
 		return nx_error("no kernel given: use --kernel FILE or [kernel] path in the config");
-	/* The default machine: one irqdev, unless devices were asked for. */
-	if (c->defaults && c->ndevices == 0 &&
-	    nx_config_set(c, "device \"irqdev0\"", "type", "irqdev", "defaults") < 0)
-		return -1;
-	return 0;
+	/* The default machine (x86: one irqdev), unless devices were asked for. */
+	if (c->defaults && c->ndevices == 0 && nx_arch_info.default_device) {
+		snprintf(section, sizeof(section), "device \"%s0\"", nx_arch_info.default_device);
+		if (nx_config_set(c, section, "type", nx_arch_info.default_device, "defaults") < 0)
+			return -1;
+	}
+	return nx_arch_config(c);
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	struct nx_config *cfg = malloc(sizeof(*cfg));
-	struct nx_vm *vm = malloc(sizeof(*vm));
-	struct nx_boot boot;
+	struct nx_config *cfg = calloc(1, sizeof(*cfg));
+	struct nx_vm *vm = calloc(1, sizeof(*vm));
 	int status = 1;
 
 	if (!cfg || !vm)
@@ -203,29 +203,31 @@ static int cmd_run(int argc, char **argv)
 	nx_config_defaults(cfg);
 	if (parse_run_args(cfg, argc, argv) < 0)
 		return 1;
+#ifdef HAVE_TUNE
 	/* A profile's memory settings (hugepages) must be known before RAM exists. */
 	if (cfg->profile[0] && nx_profile_apply_config(cfg, cfg->profile) < 0)
 		return 1;
-	if (nx_vm_create(vm, cfg) < 0)
-		goto out;
-	if (nx_platform_init(vm) < 0)
+#endif
+	/* Order (KVM): the interrupt controller's KVM_CREATE_IRQCHIP / split
+	 * mode before the vCPUs (in nx_vm_create); arm64's vGIC CTRL_INIT after
+	 * every vCPU (nx_arch_irqchip_init); the controllers' routes and lines
+	 * (fallback/) before the devices that use them (passthrough/). */
+	if (nx_vm_create(vm, cfg) < 0 || nx_arch_platform_init(vm) < 0 ||
+	    nx_vcpus_create(vm) < 0 || nx_arch_irqchip_init(vm) < 0)
 		goto out;
 #ifdef HAVE_FALLBACK
 	if (nx_fallback_init(vm) < 0)
 		goto out;
 #endif
-	vm->serial = nx_serial_create(vm, NX_COM1_PORT, NX_COM1_IRQ, cfg->serial_out);
-	if (!vm->serial)
-		goto out;
 #ifdef HAVE_PASSTHROUGH
 	if (nx_passthrough_init(vm) < 0)
 		goto out;
 #endif
+#ifdef HAVE_TUNE
 	if (cfg->profile[0] && nx_profile_apply_vm(vm, cfg->profile) < 0)
 		goto out;
-	if (nx_vcpus_create(vm) < 0 || nx_boot_load(vm, &boot) < 0 ||
-	    nx_mptable_build(vm) < 0 || nx_acpi_build(vm) < 0 ||
-	    nx_boot_setup_vcpu(&vm->vcpus[0], &boot) < 0)
+#endif
+	if (nx_arch_boot(vm) < 0)
 		goto out;
 	status = nx_vm_run(vm);
 	if (status != 0 && status != 1 && !(status & 1))
@@ -250,15 +252,18 @@ int main(int argc, char **argv)
 		return cmd ? 0 : 2;
 	}
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-		printf("nexit %s\n", NEXIT_VERSION);
+		printf("nexit %s%s%s%s\n", NEXIT_VERSION, nx_arch_info.build[0] ? " (" : "", nx_arch_info.build,
+		       nx_arch_info.build[0] ? ")" : "");
 		return 0;
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+#ifdef HAVE_TUNE
 	if (!strcmp(cmd, "check"))
 		return nx_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "tune"))
 		return nx_cmd_tune(argc - 1, argv + 1);
+#endif
 #ifdef HAVE_BENCH
 	if (!strcmp(cmd, "bench"))
 		return nx_cmd_bench(argc - 1, argv + 1);

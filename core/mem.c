@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mem.c - guest RAM: one memfd, mapped once, handed to KVM as two memory
- * slots around the 32-bit PCI/MMIO hole (like real PC chipsets: RAM below
- * 3 GiB, the rest above 4 GiB).
+ * mem.c - guest RAM: one memfd, mapped once, handed to KVM as one memory
+ * slot per region; where the regions lie in guest physical memory is the
+ * arch's (nx_arch_mem_layout: x86 splits RAM around the 32-bit PCI/MMIO
+ * hole, arm64 puts it at 0x40000000).
  */
 #include <errno.h>
 #include <string.h>
@@ -18,7 +19,6 @@
 int nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages)
 {
 	unsigned flags = MFD_CLOEXEC;
-	uint64_t low;
 
 	memset(m, 0, sizeof(*m));
 	m->memfd = -1;
@@ -52,15 +52,7 @@ int nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages)
 	/* Guest RAM is not host code's business: keep it out of core dumps. */
 	madvise(m->base, size, MADV_DONTDUMP);
 	m->size = size;
-
-	low = size < NX_MMIO_HOLE ? size : NX_MMIO_HOLE;
-	m->regions[0] = (struct nx_mem_region){ .gpa = 0, .size = low, .hva = m->base, .slot = 0 };
-	m->nregions = 1;
-	if (size > low) {
-		m->regions[1] = (struct nx_mem_region){ .gpa = NX_HIGH_RAM, .size = size - low,
-							.hva = m->base + low, .slot = 1 };
-		m->nregions = 2;
-	}
+	nx_arch_mem_layout(m);
 	return 0;
 }
 
@@ -83,27 +75,4 @@ void *nx_gpa(const struct nx_mem *m, uint64_t gpa, uint64_t len)
 			return r->hva + (gpa - r->gpa);
 	}
 	return NULL;
-}
-
-/*
- * The guest's memory map. Below 1 MiB the PC convention: RAM to 0x9fc00,
- * then the EBDA/MP table, VGA hole and the BIOS area (where the RSDP must
- * live, ACPI spec 5.2.5.1) reserved.
- */
-int nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max)
-{
-	int n = 0;
-	uint64_t low = m->regions[0].size;
-
-	if (max < 5)
-		return -1;
-	e[n++] = (struct nx_e820_entry){ 0, NX_MPTABLE, NX_E820_RAM };
-	e[n++] = (struct nx_e820_entry){ NX_MPTABLE, 0x100000 - NX_MPTABLE, NX_E820_RESERVED };
-	if (low > 0x100000)
-		e[n++] = (struct nx_e820_entry){ 0x100000, low - 0x100000, NX_E820_RAM };
-	/* ECAM, IOAPIC, counter page, LAPIC: the top of the hole is not RAM. */
-	e[n++] = (struct nx_e820_entry){ NX_PCI_ECAM, 0x10000000, NX_E820_RESERVED };
-	if (m->nregions > 1)
-		e[n++] = (struct nx_e820_entry){ m->regions[1].gpa, m->regions[1].size, NX_E820_RAM };
-	return n;
 }

@@ -179,7 +179,7 @@ int nx_vcpus_create(struct nx_vm *vm)
 		v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED)
 			return nx_error("mmap of vCPU %d kvm_run: %s", i, strerror(errno));
-		if (nx_cpuid_setup(v) < 0)
+		if (nx_arch_vcpu_init(v) < 0)
 			return -1;
 #ifdef KVM_GET_STATS_FD
 		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);

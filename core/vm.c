@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vm.c - the KVM VM: /dev/kvm checks, capabilities, guest memory slots and
- * the interrupt controller mode (KVM_CAP_SPLIT_IRQCHIP or KVM_CREATE_IRQCHIP).
+ * vm.c - the KVM VM: /dev/kvm checks, capabilities, guest memory slots.
+ * What differs per architecture (more capabilities, the interrupt
+ * controller, the RAM layout) is behind the nx_arch_* hooks (core.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static int open_kvm(struct nx_vm *vm)
 	if (vm->kvm_fd < 0) {
 		if (errno == ENOENT)
 			return nx_error("/dev/kvm does not exist: KVM is not available on this host "
-					"(load kvm_intel/kvm_amd, or enable virtualization)");
+					"(%s)", nx_arch_info.kvm_hint);
 		if (errno == EACCES || errno == EPERM)
 			return nx_error("permission denied opening /dev/kvm (run as root or join the kvm group)");
 		return nx_error("cannot open /dev/kvm: %s", strerror(errno));
@@ -42,7 +43,8 @@ static int open_kvm(struct nx_vm *vm)
 	return 0;
 }
 
-/* Capabilities without which nexit cannot deliver interrupts the way it promises. */
+/* Capabilities without which nexit cannot deliver interrupts the way it
+ * promises, on every arch; nx_arch_check_caps adds the arch's own. */
 static int check_caps(struct nx_vm *vm)
 {
 	static const struct { int cap; const char *name; } need[] = {
@@ -51,17 +53,11 @@ static int check_caps(struct nx_vm *vm)
 		{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
 		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 		{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
-		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (nx_vm_check_cap(vm, need[i].cap, need[i].name) < 0)
 			return -1;
-	if (vm->cfg->irqchip == NX_IRQCHIP_SPLIT)
-		return nx_vm_check_cap(vm, KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP (irqchip=split)") < 0 ? -1 : 0;
-	if (nx_vm_check_cap(vm, KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (irqchip=kernel)") < 0 ||
-	    nx_vm_check_cap(vm, KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE (irqchip=kernel)") < 0)
-		return -1;
-	return 0;
+	return nx_arch_check_caps(vm);
 }
 
 static int check_cpus(struct nx_vm *vm)
@@ -86,9 +82,10 @@ static int check_mem(struct nx_vm *vm)
 	struct sysinfo si;
 	uint64_t host;
 
-	if (vm->cfg->mem_bytes < (1ull << 20))
-		return nx_error("memory = %llu bytes is too small: give at least 1M",
-				(unsigned long long)vm->cfg->mem_bytes);
+	if (vm->cfg->mem_bytes < nx_arch_info.min_mem)
+		return nx_error("memory = %llu bytes is too small: give at least %lluM",
+				(unsigned long long)vm->cfg->mem_bytes,
+				(unsigned long long)(nx_arch_info.min_mem >> 20));
 	if (sysinfo(&si) == 0) {
 		host = (uint64_t)si.totalram * si.mem_unit;
 		if (vm->cfg->mem_bytes > host)
@@ -108,24 +105,9 @@ static int set_memslots(struct nx_vm *vm)
 			.memory_size = r->size, .userspace_addr = (uintptr_t)r->hva,
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0)
-			return nx_error("KVM_SET_USER_MEMORY_REGION slot %u: %s", r->slot, strerror(errno));
+			return nx_error("KVM_SET_USER_MEMORY_REGION slot %u (RAM at 0x%llx): %s", r->slot,
+					(unsigned long long)r->gpa, strerror(errno));
 	}
-	return 0;
-}
-
-static int create_irqchip(struct nx_vm *vm)
-{
-	if (vm->cfg->irqchip == NX_IRQCHIP_SPLIT) {
-		/* LAPICs in KVM; IOAPIC and PIC in nexit. GSIs below args[0] are
-		 * reserved for IOAPIC pins and EOIs of level vectors exit to us. */
-		struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP,
-					      .args = { NX_IOAPIC_PINS } };
-		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
-			return nx_error("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): %s", strerror(errno));
-		return 0;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return nx_error("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	return 0;
 }
 
@@ -149,11 +131,11 @@ int nx_vm_create(struct nx_vm *vm, struct nx_config *cfg)
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size <= 0)
 		return nx_error("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	/* Intel VMX needs a TSS region below 4 GiB; harmless elsewhere. */
-	ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+	if (nx_arch_vm_init(vm) < 0)
+		return -1;
 	if (nx_mem_init(&vm->mem, cfg->mem_bytes, cfg->hugepages) < 0 || set_memslots(vm) < 0)
 		return -1;
-	if (create_irqchip(vm) < 0)
+	if (nx_arch_irqchip_create(vm) < 0)
 		return -1;
 #ifdef KVM_GET_STATS_FD
 	vm->stats_fd_vm = ioctl(vm->vm_fd, KVM_GET_STATS_FD, NULL);

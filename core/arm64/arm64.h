@@ -57,7 +57,7 @@
 #define NX_A64_CP_DEBUG_EXIT	0x20
 #define NX_A64_CP_KVM_MMIO	0x28
 
-/* The arm64 platform state (main.c owns it; the VM points to none of it). */
+/* The arm64 platform state (vm->arch, made by nx_arch_vm_init). */
 struct nx_a64 {
 	struct nx_vm *vm;
 	int gic_fd;		/* KVM_DEV_TYPE_ARM_VGIC_V3    */
@@ -86,9 +86,8 @@ int  nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a);
 /* platform.c: the UART on MMIO and the counter page. */
 int  nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a);
 
-/* control.c: --control SOCKET and `nexit stat SOCKET` (live stats JSON). */
+/* control.c: --control SOCKET (live stats JSON; nx_cmd_stat reads it). */
 int  nx_a64_control_start(struct nx_vm *vm, const char *path);
-int  nx_a64_cmd_stat(int argc, char **argv);
 
 /* one_reg helpers (KVM_{GET,SET}_ONE_REG on core registers). */
 int  nx_a64_set_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t val);

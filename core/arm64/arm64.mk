@@ -4,8 +4,9 @@
 # (/usr/lib/aarch64-linux-gnu), a static build/arm64/nexit (the nested L1
 # initramfs has no libc) and the arm64 probe guest build/arm64/guest/probe.elf.
 #
-# The arch-neutral core files are shared with x86; vm.c/mem.c/main.c are x86
-# (RAM at 0, split irqchip, ACPI) and have arm64 counterparts in core/arm64.
+# The arch-neutral core files, the VM, guest memory and the composition root
+# (core/main.c) are shared with x86; the arch hooks they call (core.h) are in
+# core/arm64. tune/ and bench/ are x86 only so far: main.c leaves them out.
 CC       := aarch64-linux-gnu-gcc
 BUILD    := build/arm64
 # Debian multiarch puts the arm64 libraries where the cross linker does not
@@ -17,12 +18,13 @@ LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu 
             -linih -ljson-c -lpthread -lfdt
 
 ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
-                core/vcpu.c core/serial.c fallback/gate.c fallback/storm.c fallback/irqthread.c
+                core/vcpu.c core/serial.c core/vm.c core/mem.c \
+                fallback/gate.c fallback/storm.c fallback/irqthread.c
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
-LIB_SRCS := $(ARM64_SHARED) \
-            $(filter-out %/main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
+LIB_SRCS := $(ARM64_SHARED) $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := core/core.h fallback/fallback.h $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
+HDRS     := core/core.h fallback/fallback.h passthrough/passthrough.h \
+            $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
 
 .PHONY: all probe
 all: $(BUILD)/nexit probe
@@ -35,7 +37,9 @@ $(BUILD)/libnexit.a: $(LIB_OBJS)
 	@rm -f $@
 	aarch64-linux-gnu-ar rcs $@ $^
 
-$(BUILD)/nexit: $(BUILD)/core/arm64/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
+$(BUILD)/core/main.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH
+
+$(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
 	$(CC) $(ALL_CFLAGS) -static -o $@ $(filter %.o %/libnexit.a,$^) $(LIBS)
 
 $(LIBFDT_A):

@@ -94,7 +94,7 @@ int nx_a64_control_start(struct nx_vm *vm, const char *path)
 	return 0;
 }
 
-int nx_a64_cmd_stat(int argc, char **argv)
+int nx_cmd_stat(int argc, char **argv)
 {
 	struct sockaddr_un a;
 	char buf[4096];

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vcpu_init.c - arm64 per-vCPU set-up. The shared run loop (core/vcpu.c)
- * calls nx_cpuid_setup() once per vCPU right after KVM_CREATE_VCPU as its
- * per-arch hook; on arm64 that is KVM_ARM_VCPU_INIT (there is no CPUID).
+ * vcpu_init.c - arm64 per-vCPU set-up. The shared nx_vcpus_create
+ * (core/vcpu.c) calls the arch hook nx_arch_vcpu_init() once per vCPU right
+ * after KVM_CREATE_VCPU; on arm64 that is KVM_ARM_VCPU_INIT.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -35,7 +35,7 @@ int nx_a64_get_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t *val)
  * vCPU but 0 starts powered off and waits for PSCI CPU_ON (arm64
  * booting.rst, "enable-method = psci").
  */
-int nx_cpuid_setup(struct nx_vcpu *vcpu)
+int nx_arch_vcpu_init(struct nx_vcpu *vcpu)
 {
 	struct kvm_vcpu_init init;
 

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch.c - the arm64 arch hooks of the shared VM and composition root
+ * (core.h, "arch hooks"): the capabilities the vGICv3 interrupt paths need,
+ * the platform state (struct nx_a64 in vm->arch), the vGICv3 + ITS after
+ * the vCPUs, and the boot (kernel, device tree, vCPU 0). The vCPU hook,
+ * KVM_ARM_VCPU_INIT, is in vcpu_init.c; the RAM layout in memmap.c.
+ */
+#include <stdlib.h>
+#include <linux/kvm.h>
+#include "core/arm64/arm64.h"
+
+static void usage_run(FILE *o)
+{
+	fprintf(o,
+"usage: nexit run [--config FILE] [options]     (arm64 build)\n"
+"  --config FILE       INI file: [vm] [kernel] [serial] [stats] [device \"name\"]\n"
+"  --kernel FILE       arm64 Image or AArch64 ELF                   ([kernel] path)\n"
+"  --initrd FILE       initrd                                       ([kernel] initrd)\n"
+"  --cmdline STR       kernel command line (DT /chosen/bootargs)    ([kernel] cmdline)\n"
+"  --mem SIZE          guest RAM at 0x40000000 (default 256M)       ([vm] memory)\n"
+"  --cpus N            vCPUs (default 1)                            ([vm] cpus)\n"
+"  --serial OUT        stdio (default) or a file path               ([serial] output)\n"
+"  --stats-json FILE   write exit and interrupt counters on exit    ([stats] json)\n"
+"  --control SOCKET    serve live counters for `nexit stat`         ([control] socket)\n"
+"  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
+"  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
+"Exit status: 0 on PSCI SYSTEM_OFF; (v<<1)|1 when the guest writes v to the\n"
+"counter page's debug-exit register; 1 on a fatal error; 124 on timeout.\n");
+}
+
+/* The flags of nexit run that mean something on arm64 (x86's irqchip
+ * modes, hugepages, profiles, CPUID and emulated devices are not here). */
+static const char *const run_flags[] = {
+	"config", "kernel", "initrd", "cmdline", "mem", "memory", "cpus", "serial", "stats-json",
+	"assign", "timeout", "control", "help", NULL
+};
+
+const struct nx_arch_info nx_arch_info = {
+	.build = "arm64",
+	.kvm_hint = "boot the kernel at EL2, e.g. kvm-arm.mode=nvhe",
+	.min_mem = 16ull << 20,
+	.default_device = NULL,
+	.run_flags = run_flags,
+	.usage_run = usage_run,
+};
+
+/* The vGIC is in the kernel: stats say "kernel", not x86's default "split". */
+int nx_arch_config(struct nx_config *cfg)
+{
+	cfg->irqchip = NX_IRQCHIP_KERNEL;
+	return 0;
+}
+
+/* vGICv3 with an ITS is what makes MSIs (and GICv4 vLPIs) possible; PSCI
+ * 0.2 brings up secondary vCPUs and powers off. */
+int nx_arch_check_caps(struct nx_vm *vm)
+{
+	static const struct { int cap; const char *name; } need[] = {
+		{ KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE" },
+		{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+		{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+	};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (nx_vm_check_cap(vm, need[i].cap, need[i].name) < 0)
+			return -1;
+	return 0;
+}
+
+/* KVM_CREATE_VM type 0: the default 40-bit IPA space (KVM_CAP_ARM_VM_IPA_SIZE). */
+int nx_arch_vm_init(struct nx_vm *vm)
+{
+	struct nx_a64 *a = calloc(1, sizeof(*a));	/* lives as long as the process */
+
+	if (!a)
+		return nx_error("out of memory");
+	a->vm = vm;
+	a->gic_fd = a->its_fd = -1;
+	vm->arch = a;
+	return 0;
+}
+
+/* The vGIC comes after the vCPUs (nx_arch_irqchip_init). */
+int nx_arch_irqchip_create(struct nx_vm *vm)
+{
+	return 0;
+}
+
+int nx_arch_platform_init(struct nx_vm *vm)
+{
+	return nx_a64_platform_init(vm, vm->arch);
+}
+
+/* vCPUs before the vGIC's CTRL_INIT; routes after it (CTRL_INIT installs
+ * KVM's default table); fallback/ and the devices after the routes. */
+int nx_arch_irqchip_init(struct nx_vm *vm)
+{
+	if (nx_a64_gic_create(vm, vm->arch) < 0)
+		return -1;
+	nx_a64_irq_ops(vm, vm->arch);
+	return nx_a64_routes_init(vm);
+}
+
+int nx_arch_boot(struct nx_vm *vm)
+{
+	struct nx_a64 *a = vm->arch;
+
+	if (nx_a64_boot_load(vm, a) < 0 || nx_a64_fdt_build(vm, a) < 0 ||
+	    nx_a64_vcpu_boot(&vm->vcpus[0], a) < 0)
+		return -1;
+	return 0;
+}
