@@ -114,9 +114,9 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 	if (b.ep < 0 || epoll_ctl(b.ep, EPOLL_CTL_ADD, sock, &hup) < 0 ||
 	    add(b.ep, b.fds[NX_DEVD_FD_KICK]) < 0)
 		return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		if (add(b.ep, b.raise[i]) < 0)
-			return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
+	/* INTx raise doorbells are nexit's (its event thread asserts the line
+	 * into the fallback controller directly); drain() still applies any it
+	 * finds, so both orders are correct. */
 	for (;;) {
 		struct epoll_event ev[8];
 		int timeout = -1, n;
