@@ -24,6 +24,9 @@ probe_cases() {
 	"scenario=storm n=100 expect_throttle=1 a_max_per_s=20000|j['b_received'] == 100 and j['a_throttled'] and not j['a_capped']|"
 	"scenario=affinity n=10|j['to_cpu1_ran_on_cpu1'] == 10 and j['to_cpu0_ran_on_cpu0'] == 10|"
 	"scenario=priority|j['first_taken'] == j['high_vector'] and j['tpr8_low_delivered'] == 0|"
+	"scenario=msi-latency n=500 trigger=fact|j['trigger'] == 'fact' and j['received'] == 500|"
+	"scenario=msi-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits_per_irq'] == 0|"
+	"scenario=intx-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits_per_irq'] <= 2|"
 	)
 }
 

@@ -15,6 +15,10 @@ static u64 measure(void *a)
 	u64 bar = r->d->bar0;
 	bool started = false;
 
+	/* edu: status bit 0x80 = raise interrupt 0x1 when a factorial is done. */
+	if (r->fact)
+		mmio_write32(bar + EDU_STATUS, EDU_STATUS_IRQFACT);
+
 	for (u64 i = 0; i < r->warmup + r->n; i++) {
 		u64 c0, t0;
 		if (i == r->warmup && r->have_exits) {
@@ -23,7 +27,10 @@ static u64 measure(void *a)
 		}
 		c0 = READ_ONCE(rec->count);
 		t0 = rdtsc();
-		mmio_write32(bar + EDU_IRQ_RAISE, r->raise_val);
+		if (r->fact)
+			mmio_write32(bar + EDU_FACT, 5);	/* the device computes 5! */
+		else
+			mmio_write32(bar + EDU_IRQ_RAISE, r->raise_val);
 		while (READ_ONCE(rec->count) == c0) {
 			if (rdtsc() - t0 > r->timeout_cycles)
 				goto out;
@@ -51,8 +58,8 @@ void lat_measure(struct platform *p, struct lat_run *r)
 	r->exits = 0;
 	if (!r->timeout_cycles)
 		r->timeout_cycles = tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "timeout_ms", 1000));
-	if (!r->raise_val)
-		r->raise_val = 1;
+	if (!r->raise_val || r->fact)
+		r->raise_val = 1;	/* edu's factorial interrupt is 0x1 */
 	user_call(measure, r);
 }
 

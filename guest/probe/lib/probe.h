@@ -330,6 +330,8 @@ struct lat_run {
 	u64 timeout_cycles;		/* per interrupt; 0 = cmdline timeout_ms (1000) */
 	u32 raise_val;			/* value written to 0x60 and 0x64; 0 = 1 */
 	bool ack_in_loop;		/* ring 3 writes 0x64 after each delivery */
+	bool fact;			/* trigger=fact: start edu's factorial with
+					 * "raise when done" instead of 0x60 */
 	/* results */
 	u64 received;
 	u64 exits;			/* VMM exits in the measured window */
@@ -379,6 +381,7 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_RAISE	0x60
 #define EDU_IRQ_ACK	0x64
+#define EDU_STATUS_IRQFACT 0x80	/* raise interrupt 0x1 when the factorial is done */
 /* Finds edu devices, enables memory + bus master; returns count. */
 int edu_find(struct pci_dev *out, int max);
 /* IOAPIC pin of the device's INTx (cmdline intx_gsi=, MP table, interrupt line). */
