@@ -126,7 +126,8 @@ static int extract(const struct pair *pr, struct nxb_vmrun *vr, double *val, boo
 	}
 	if (pr->kind == K_PROBE) {
 		double n;
-		if (nxb_json_num(vr->probe, "received", &n) || nxb_json_num(vr->probe, "n", &n))
+		if (nxb_json_num(vr->probe, "received", &n) || nxb_json_num(vr->probe, "interrupts", &n) ||
+		    nxb_json_num(vr->probe, "n", &n))
 			*samples = n;
 	} else if (pr->kind == K_RSS) {
 		*samples = p->rss_samples;
