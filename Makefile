@@ -9,8 +9,13 @@ BUILD    ?= build
 
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
                -Wno-unused-parameter -Wno-missing-field-initializers
-LIBS     := -linih -ljson-c -lpthread -lfdt
+LIBS     := -linih -ljson-c -lpthread -lfdt -lm
 CFLAGS   ?=
+# nexit and nexit-devd are linked statically (as Firecracker is): no
+# dynamic loader at start-up and no shared-library pages in the VMM's RSS
+# (measured: 2.2 MiB dynamic, 1.4 MiB static, beyond guest RAM). The
+# sanitizer build links dynamically (ASan does not support -static).
+STATIC   ?= -static
 ALL_CFLAGS = $(CFLAGS_BASE) $(EXTRA_CFLAGS) $(CFLAGS)
 
 # make ARCH=arm64: the cross build (static nexit and the arm64 probe guest in
@@ -36,12 +41,12 @@ $(BUILD)/libnexit.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
 
 $(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
 
-# A static nexit for the nested L1 machine (its initramfs has no libc).
+# Always-static copies for the nested L1 machine (its initramfs has no libc).
 $(BUILD)/nexit-static: $(BUILD)/core/main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
 $(BUILD)/nexit-devd-static: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a

@@ -7,77 +7,12 @@
  * so they are averaged as logs: the reported interval is the geometric mean
  * of the per-round ratios with a two-sided 95% Student-t interval on the
  * mean of their logarithms, exp(mean(log r) +- t(0.975, k-1) * sd / sqrt(k)).
- *
- * nexit links without libm, so the three elementary functions needed here
- * are computed below (series to double precision on a reduced range).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
 #include "bench/bench.h"
-
-#define LN2 0.69314718055994530942
-
-/* ln x = k ln 2 + 2 atanh((m-1)/(m+1)), m in [1, 2): the series in
- * y <= 1/3 gains a decimal digit per term. */
-static double nxb_log(double x)
-{
-	double y, y2, term, sum = 0;
-	int k = 0;
-
-	if (!(x > 0))
-		return NAN;
-	while (x >= 2) { x /= 2; k++; }
-	while (x < 1) { x *= 2; k--; }
-	y = (x - 1) / (x + 1);
-	y2 = y * y;
-	term = y;
-	for (int i = 1; i < 60; i += 2) {
-		sum += term / i;
-		term *= y2;
-	}
-	return k * LN2 + 2 * sum;
-}
-
-/* e^x = 2^k e^r, |r| <= ln2/2: Taylor series for e^r. */
-static double nxb_exp(double x)
-{
-	double r, term = 1, sum = 1;
-	int k;
-
-	if (x != x)
-		return NAN;
-	if (x > 700)
-		return INFINITY;
-	if (x < -700)
-		return 0;
-	k = (int)(x / LN2 + (x >= 0 ? 0.5 : -0.5));
-	r = x - k * LN2;
-	for (int i = 1; i < 25; i++) {
-		term *= r / i;
-		sum += term;
-	}
-	for (; k > 0; k--)
-		sum *= 2;
-	for (; k < 0; k++)
-		sum /= 2;
-	return sum;
-}
-
-/* Newton's iteration from a power-of-two start. */
-static double nxb_sqrt(double x)
-{
-	double g = 1;
-
-	if (!(x > 0))
-		return x == 0 ? 0 : NAN;
-	while (g * g < x)
-		g *= 2;
-	for (int i = 0; i < 100; i++)
-		g = 0.5 * (g + x / g);
-	return g;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -135,21 +70,21 @@ void nxb_ratio_ci(const double *ratios, int n, struct nxb_ci *ci)
 	for (int i = 0; i < n; i++) {
 		if (!(ratios[i] > 0) || !isfinite(ratios[i]))
 			continue;
-		sum += nxb_log(ratios[i]);
+		sum += log(ratios[i]);
 		k++;
 	}
 	ci->n = k;
 	if (!k)
 		return;
 	m = sum / k;
-	ci->mean = nxb_exp(m);
+	ci->mean = exp(m);
 	if (k < 2)
 		return;		/* one round: no interval */
 	for (int i = 0; i < n; i++)
 		if (ratios[i] > 0 && isfinite(ratios[i]))
-			ss += (nxb_log(ratios[i]) - m) * (nxb_log(ratios[i]) - m);
-	sd = nxb_sqrt(ss / (k - 1));
-	half = nxb_t95(k - 1) * sd / nxb_sqrt(k);
-	ci->lo = nxb_exp(m - half);
-	ci->hi = nxb_exp(m + half);
+			ss += (log(ratios[i]) - m) * (log(ratios[i]) - m);
+	sd = sqrt(ss / (k - 1));
+	half = nxb_t95(k - 1) * sd / sqrt(k);
+	ci->lo = exp(m - half);
+	ci->hi = exp(m + half);
 }

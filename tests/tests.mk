@@ -12,5 +12,5 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnexit.a $(HDRS)
 # Everything once more under AddressSanitizer + UBSan, in its own build tree.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan-bins:
-	$(MAKE) --no-print-directory BUILD=build/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
+	$(MAKE) --no-print-directory BUILD=build/asan STATIC= EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		build/asan/nexit build/asan/nexit-devd unit-bins
