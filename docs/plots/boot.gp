@@ -1,6 +1,6 @@
 set title 'Process start to first guest serial line'
-lbl(x) = sprintf('%.1f', x)
 set ylabel 'ms'
+lbl(x) = sprintf('%.1f', x)
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

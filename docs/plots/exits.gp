@@ -1,6 +1,6 @@
 set title 'VMM (userspace) exits per interrupt'
-lbl(x) = sprintf('%.3g', x)
 set ylabel 'exits per interrupt'
+lbl(x) = sprintf('%.3g', x)
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

@@ -1,6 +1,6 @@
 set title 'testpmd txonly through vhost-user-net'
-lbl(x) = gprintf('%.2s%c', x)
 set ylabel 'packets per second'
+lbl(x) = gprintf('%.2s%c', x)
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
