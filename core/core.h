@@ -320,6 +320,9 @@ struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
 int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
+/* Control socket (core/control.c): serves nx_stats_json to `nexit stat SOCKET`. */
+int  nx_control_start(struct nx_vm *vm, const char *path);
+int  nx_cmd_stat(int argc, char **argv);
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
 

@@ -50,9 +50,7 @@ static void usage_main(FILE *o)
 #ifdef HAVE_BENCH
 	fprintf(o, "  bench   benchmark nexit against QEMU/KVM (nexit bench --help)\n");
 #endif
-#ifdef HAVE_PASSTHROUGH
 	fprintf(o, "  stat    print a running VM's live counters: nexit stat SOCKET\n");
-#endif
 	fprintf(o, "  version print the version\n");
 }
 
@@ -223,6 +221,8 @@ static int cmd_run(int argc, char **argv)
 	if (nx_passthrough_init(vm) < 0)
 		goto out;
 #endif
+	if (cfg->control[0] && nx_control_start(vm, cfg->control) < 0)
+		goto out;
 #ifdef HAVE_TUNE
 	if (cfg->profile[0] && nx_profile_apply_vm(vm, cfg->profile) < 0)
 		goto out;
@@ -268,10 +268,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "bench"))
 		return nx_cmd_bench(argc - 1, argv + 1);
 #endif
-#ifdef HAVE_PASSTHROUGH
 	if (!strcmp(cmd, "stat"))
 		return nx_cmd_stat(argc - 1, argv + 1);
-#endif
 	nx_error("unknown command '%s' (see nexit --help)", cmd);
 	return 2;
 }

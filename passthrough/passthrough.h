@@ -20,10 +20,8 @@ struct json_object;
 
 /* ---- entry points (core/main.c) ------------------------------------------ */
 /* Creates the PCI bus and every [device] of vm->cfg, their backends, the
- * event thread, the control socket and the stats hook. */
+ * event thread and the stats hook. (The control socket is core's.) */
 int nx_passthrough_init(struct nx_vm *vm);
-/* `nexit stat SOCKET`: prints a running VM's live stats JSON. */
-int nx_cmd_stat(int argc, char **argv);
 
 /* ---- event thread (event.c) ---------------------------------------------- */
 typedef void (*nx_pt_event_fn)(void *opaque, int fd, uint32_t events);
@@ -262,9 +260,6 @@ struct nx_pt {
 	int nvfio;
 	struct nx_virtio_net *vnet[NX_MAX_DEVICES];
 	int nvnet;
-	int control_fd;
 	char exe_dir[4096];		/* where nexit-devd is looked for */
 };
-int nx_control_start(struct nx_pt *pt, const char *path);
-
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pt.c - nx_passthrough_init: the PCI bus (host bridge even with no
- * device), every [device] of type irqdev or vfio, the event thread, the
- * control socket and the stats hook. virtio-net devices are vhost-user
+ * device), every [device] of type irqdev or vfio, the event thread and
+ * the stats hook. virtio-net devices are vhost-user
  * frontends (virtio_net.c).
  */
 #include <libgen.h>
@@ -57,7 +57,6 @@ int nx_passthrough_init(struct nx_vm *vm)
 	if (!pt)
 		return nx_error("out of memory");
 	pt->vm = vm;
-	pt->control_fd = -1;
 	pthread_mutex_init(&pt->lock, NULL);
 	find_exe_dir(pt);
 	/* Guests always see a sane bus 0, devices or not. */
@@ -96,8 +95,6 @@ int nx_passthrough_init(struct nx_vm *vm)
 		}
 	}
 	if (nx_stats_add_hook(vm, stats_hook, pt) < 0)
-		return -1;
-	if (cfg->control[0] && nx_control_start(pt, cfg->control) < 0)
 		return -1;
 	return 0;
 }

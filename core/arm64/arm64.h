@@ -86,9 +86,6 @@ int  nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a);
 /* platform.c: the UART on MMIO and the counter page. */
 int  nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a);
 
-/* control.c: --control SOCKET (live stats JSON; nx_cmd_stat reads it). */
-int  nx_a64_control_start(struct nx_vm *vm, const char *path);
-
 /* one_reg helpers (KVM_{GET,SET}_ONE_REG on core registers). */
 int  nx_a64_set_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t val);
 int  nx_a64_get_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t *val);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * init.c - nx_passthrough_init on arm64: the ECAM PCI host with the
- * VFIO-assigned devices (pci.c, vfio.c), then the control socket. The
- * composition root (core/main.c) calls it as on x86.
+ * VFIO-assigned devices (pci.c, vfio.c). The composition root
+ * (core/main.c) calls it as on x86.
  */
 #include <stdlib.h>
 #include "passthrough/arm64/pci.h"
@@ -13,9 +13,5 @@ int nx_passthrough_init(struct nx_vm *vm)
 
 	if (!pci)
 		return nx_error("out of memory");
-	if (nx_a64_pci_init(vm, vm->arch, pci) < 0)
-		return -1;
-	if (vm->cfg->control[0] && nx_a64_control_start(vm, vm->cfg->control) < 0)
-		return -1;
-	return 0;
+	return nx_a64_pci_init(vm, vm->arch, pci);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * control.c - `--control SOCKET` and `nexit stat SOCKET` on arm64: connect,
- * read the live stats JSON (what --stats-json would write now, including the
- * fallback's "irq" lines) until EOF. Served by one thread of its own; the
- * x86 build serves it from passthrough's event loop (passthrough/control.c),
- * the protocol is the same.
+ * control.c - the control socket (--control SOCKET) and `nexit stat SOCKET`,
+ * the same on every arch. Protocol: connect, read the live stats JSON (what
+ * --stats-json would write now, with every subsystem's stats hook, e.g. the
+ * fallback's and passthrough's "irq" lines) until EOF. One thread of its
+ * own serves it, with every signal blocked; nothing is written on an
+ * interrupt's path.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,9 +16,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "core/arm64/arm64.h"
+#include "core/core.h"
 
-struct ctl { struct nx_vm *vm; int fd; };
+struct nx_control { struct nx_vm *vm; int fd; };
 
 static int addr_of(const char *path, struct sockaddr_un *a)
 {
@@ -30,50 +31,67 @@ static int addr_of(const char *path, struct sockaddr_un *a)
 	return 0;
 }
 
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
 static void *serve(void *arg)
 {
-	struct ctl *c = arg;
+	struct nx_control *c = arg;
 
 	for (;;) {
 		int s = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-		json_object *root;
+		struct json_object *root;
 		const char *txt;
-		size_t n;
 
 		if (s < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return NULL;
 		}
 		root = nx_stats_json(c->vm);
 		txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-		for (n = strlen(txt); n;) {
-			ssize_t w = send(s, txt, n, MSG_NOSIGNAL);
-			if (w <= 0)
-				break;
-			txt += w;
-			n -= (size_t)w;
-		}
-		send(s, "\n", 1, MSG_NOSIGNAL);
+		write_all(s, txt, strlen(txt));
+		write_all(s, "\n", 1);
 		json_object_put(root);
 		close(s);
 	}
 }
 
-int nx_a64_control_start(struct nx_vm *vm, const char *path)
+int nx_control_start(struct nx_vm *vm, const char *path)
 {
-	struct ctl *c;		/* lives as long as the process */
+	struct nx_control *c;	/* lives as long as the process */
 	struct sockaddr_un a;
 	struct stat st;
 	pthread_t t;
 	sigset_t all, old;
+	int e;
 
 	if (addr_of(path, &a) < 0)
 		return -1;
 	if (stat(path, &st) == 0) {
+		int probe;
+
 		if (!S_ISSOCK(st.st_mode))
 			return nx_error("control socket %s exists and is not a socket", path);
-		unlink(path);	/* a stale socket of an earlier run */
+		/* A live VM answers: refuse to steal its socket; a stale one goes. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(probe);
+			return nx_error("control socket %s is in use by a running nexit", path);
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -85,11 +103,10 @@ int nx_a64_control_start(struct nx_vm *vm, const char *path)
 	/* Signals belong to the main thread (nx_vm_run waits for them). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, serve, c) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		return nx_error("cannot start the control socket thread");
-	}
+	e = pthread_create(&t, NULL, serve, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e)
+		return nx_error("cannot start the control socket thread: %s", strerror(e));
 	pthread_detach(t);
 	return 0;
 }
@@ -101,6 +118,11 @@ int nx_cmd_stat(int argc, char **argv)
 	ssize_t n;
 	int s;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: nexit stat SOCKET\n\nPrints the live counters (exits, interrupt lines) "
+		       "of the nexit started with --control SOCKET, as JSON.\n");
+		return 0;
+	}
 	if (argc != 2) {
 		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
 		return 2;
