@@ -231,6 +231,16 @@ int nx_cmd_bench(int argc, char **argv)
 		return nx_error("--out: path too long"), 2;
 	if (mkdir_p(o->tmp) < 0)
 		return nx_error("cannot create %s: %s", o->tmp, strerror(errno)), 1;
+	/* Absolute from here on: DPDK matches --huge-dir against the absolute
+	 * mount points in /proc/mounts, so a relative --out made testpmd find
+	 * "no mounted hugetlbfs". */
+	{
+		char abs[PATH_MAX];
+
+		if (!realpath(o->tmp, abs) || strlen(abs) >= sizeof(o->tmp))
+			return nx_error("--out %s: cannot resolve %s", o->out, o->tmp), 1;
+		strcpy(o->tmp, abs);
+	}
 	r->opts = o;
 	nxb_host_probe(&r->host, o, argc, argv);
 	availability(o, r);
