@@ -49,6 +49,12 @@ struct nxb_argv {
 };
 void nxb_argv_init(struct nxb_argv *a);
 int  nxb_argv_add(struct nxb_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The QEMU command line's shared parts (vmm.c): perf wrapper + QEMU/KVM/CPU, then
+ * RAM/vCPUs/no defaults/serial on stdout. Non-zero if an argument did not fit. */
+struct nxb_opts;
+int  nxb_qemu_argv_head(const struct nxb_opts *o, const char *perf_out, const char *events,
+			struct nxb_argv *a);
+int  nxb_qemu_argv_common(int cpus, struct nxb_argv *a);
 
 struct nxb_proc {
 	/* in */

@@ -251,39 +251,13 @@ static int net_argv(const struct nxb_opts *o, const struct net_env *e, enum nxb_
 		r |= nxb_argv_add(a, "%d", o->timeout_s > 2 ? o->timeout_s - 1 : o->timeout_s);
 		return r ? -1 : 0;
 	}
-	if (perf_out) {
-		r |= nxb_argv_add(a, "perf");
-		r |= nxb_argv_add(a, "stat");
-		r |= nxb_argv_add(a, "-x,");
-		r |= nxb_argv_add(a, "-o");
-		r |= nxb_argv_add(a, "%s", perf_out);
-		r |= nxb_argv_add(a, "-e");
-		r |= nxb_argv_add(a, "kvm:kvm_userspace_exit");
-		r |= nxb_argv_add(a, "--");
-	}
-	r |= nxb_argv_add(a, "%s", o->qemu);
-	r |= nxb_argv_add(a, "-accel");
-	r |= nxb_argv_add(a, "kvm");
-	r |= nxb_argv_add(a, "-cpu");
-	r |= nxb_argv_add(a, "host,-arch-capabilities");
+	r |= nxb_qemu_argv_head(o, perf_out, "kvm:kvm_userspace_exit", a);
 	/* vhost-user needs guest RAM the backend can map: a shared memfd. */
 	r |= nxb_argv_add(a, "-machine");
 	r |= nxb_argv_add(a, "q35,kernel-irqchip=split,memory-backend=mem");
 	r |= nxb_argv_add(a, "-object");
 	r |= nxb_argv_add(a, "memory-backend-memfd,id=mem,size=%lluM,share=on", NXB_GUEST_RAM >> 20);
-	r |= nxb_argv_add(a, "-m");
-	r |= nxb_argv_add(a, "%llu", NXB_GUEST_RAM >> 20);
-	r |= nxb_argv_add(a, "-smp");
-	r |= nxb_argv_add(a, "1");
-	r |= nxb_argv_add(a, "-nodefaults");
-	r |= nxb_argv_add(a, "-no-user-config");
-	r |= nxb_argv_add(a, "-display");
-	r |= nxb_argv_add(a, "none");
-	r |= nxb_argv_add(a, "-monitor");
-	r |= nxb_argv_add(a, "none");
-	r |= nxb_argv_add(a, "-serial");
-	r |= nxb_argv_add(a, "stdio");
-	r |= nxb_argv_add(a, "-no-reboot");
+	r |= nxb_qemu_argv_common(1, a);
 	r |= nxb_argv_add(a, "-device");
 	r |= nxb_argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=4");
 	r |= nxb_argv_add(a, "-chardev");

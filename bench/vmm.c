@@ -55,12 +55,14 @@ static int nexit_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 	return r ? -1 : 0;
 }
 
-static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
-		     const char *perf_out, struct nxb_argv *a)
+/* perf stat (when events are asked for) + QEMU with KVM and a CPU model
+ * that starts here (plain -cpu host aborts on MSR 0x10a under kvm_pvm). */
+int nxb_qemu_argv_head(const struct nxb_opts *o, const char *perf_out, const char *events,
+		       struct nxb_argv *a)
 {
 	int r = 0;
 
-	if (c->perf_events) {
+	if (perf_out && events) {
 		/* perf stat forks QEMU and counts every thread it starts; it exits
 		 * with QEMU's status. CSV into perf_out. */
 		r |= nxb_argv_add(a, "perf");
@@ -69,7 +71,7 @@ static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 		r |= nxb_argv_add(a, "-o");
 		r |= nxb_argv_add(a, "%s", perf_out);
 		r |= nxb_argv_add(a, "-e");
-		r |= nxb_argv_add(a, "%s", c->perf_events);
+		r |= nxb_argv_add(a, "%s", events);
 		r |= nxb_argv_add(a, "--");
 	}
 	r |= nxb_argv_add(a, "%s", o->qemu);
@@ -77,17 +79,18 @@ static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 	r |= nxb_argv_add(a, "kvm");
 	r |= nxb_argv_add(a, "-cpu");
 	r |= nxb_argv_add(a, "host,-arch-capabilities");
-	r |= nxb_argv_add(a, "-machine");
-	if (c->fast_boot)
-		/* microvm: qboot instead of SeaBIOS, no PCI, no ACPI tables
-		 * to build; it loads multiboot kernels like pc does. */
-		r |= nxb_argv_add(a, "microvm");
-	else
-		r |= nxb_argv_add(a, "q35,kernel-irqchip=%s", c->irqchip ? c->irqchip : "split");
+	return r;
+}
+
+/* Guest RAM, vCPUs, no default devices, no display/monitor, serial on stdout. */
+int nxb_qemu_argv_common(int cpus, struct nxb_argv *a)
+{
+	int r = 0;
+
 	r |= nxb_argv_add(a, "-m");
 	r |= nxb_argv_add(a, "%llu", NXB_GUEST_RAM >> 20);
 	r |= nxb_argv_add(a, "-smp");
-	r |= nxb_argv_add(a, "%d", c->cpus ? c->cpus : 1);
+	r |= nxb_argv_add(a, "%d", cpus);
 	r |= nxb_argv_add(a, "-nodefaults");
 	r |= nxb_argv_add(a, "-no-user-config");
 	r |= nxb_argv_add(a, "-display");
@@ -97,6 +100,23 @@ static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 	r |= nxb_argv_add(a, "-serial");
 	r |= nxb_argv_add(a, "stdio");
 	r |= nxb_argv_add(a, "-no-reboot");
+	return r;
+}
+
+static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
+		     const char *perf_out, struct nxb_argv *a)
+{
+	int r = 0;
+
+	r |= nxb_qemu_argv_head(o, c->perf_events ? perf_out : NULL, c->perf_events, a);
+	r |= nxb_argv_add(a, "-machine");
+	if (c->fast_boot)
+		/* microvm: qboot instead of SeaBIOS, no PCI, no ACPI tables
+		 * to build; it loads multiboot kernels like pc does. */
+		r |= nxb_argv_add(a, "microvm");
+	else
+		r |= nxb_argv_add(a, "q35,kernel-irqchip=%s", c->irqchip ? c->irqchip : "split");
+	r |= nxb_qemu_argv_common(c->cpus ? c->cpus : 1, a);
 	if (c->qmp) {
 		/* The probe falls back to ACPI S5 when 0xf4 is not there; with
 		 * -no-shutdown QEMU then stops the VM and waits for QMP "quit". */
