@@ -1,21 +1,14 @@
 #!/bin/bash
-# irqdev's INTx (MSI disabled): raise and ack are doorbell ioeventfds, the
-# backend asserts the level line, the fallback controller gates it on the
-# guest's EOI. At most 2 VMM exits per interrupt (the EOI exit under split,
+# irqdev's INTx (MSI disabled): raise and ack are doorbell ioeventfds,
+# nexit's passthrough event thread asserts the level line on a raise, the
+# fallback controller gates it on the guest's EOI. At most 2 VMM exits per interrupt (the EOI exit under split,
 # none under kernel), under both irqchips.
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for chip in split kernel; do
-	timeout 120 "$NEXIT" run --irqchip $chip --kernel "$PROBE" --device irqdev \
-		--cmdline "scenario=intx-latency n=2000" --stats-json "$T/s.json" --timeout 100 \
-		>"$T/out" 2>"$T/err"
-	rc=$?
-	j=$(probe_json "$T/out")
-	echo "$chip: $j"
-	[ $rc -eq 0 ] || fail "$chip: nexit exited $rc: $(tail -n3 "$T/err")"
-	echo "$j" | grep -q '"result":"pass"' || fail "$chip: scenario did not pass"
+	probe_irqdev_pass $chip "scenario=intx-latency n=2000" "$T"
 	per=$(echo "$j" | grep -o '"vmm_exits_per_irq":[0-9.]*' | cut -d: -f2)
 	[ -n "$per" ] || fail "$chip: no vmm_exits_per_irq"
 	awk -v p="$per" 'BEGIN { exit !(p <= 2) }' || fail "$chip: $per VMM exits per interrupt (> 2)"
@@ -28,4 +21,4 @@ assert dev["intx_state"] == "attached" and dev["intx_raised"] > 0, dev
 assert dev["intx_doorbell_exits"] == 0, dev	# every raise/ack went through a doorbell
 PY
 done
-echo "pass: INTx through the backend, <= 2 VMM exits per interrupt"
+echo "pass: INTx through the fallback controller, <= 2 VMM exits per interrupt"

@@ -8,14 +8,7 @@ need_kvm
 [ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for chip in split kernel; do
-	timeout 120 "$NEXIT" run --irqchip $chip --kernel "$PROBE" --device irqdev \
-		--cmdline "scenario=msi-latency n=10000" --stats-json "$T/s.json" --timeout 100 \
-		>"$T/out" 2>"$T/err"
-	rc=$?
-	j=$(probe_json "$T/out")
-	echo "$chip: $j"
-	[ $rc -eq 0 ] || fail "$chip: nexit exited $rc: $(tail -n3 "$T/err")"
-	echo "$j" | grep -q '"result":"pass"' || fail "$chip: scenario did not pass"
+	probe_irqdev_pass $chip "scenario=msi-latency n=10000" "$T"
 	echo "$j" | grep -q '"received":10000' || fail "$chip: not all 10000 interrupts arrived"
 	echo "$j" | grep -Eq '"vmm_exits_per_irq":0[,}]' || fail "$chip: VMM exits on the exitless path"
 	python3 - "$T/s.json" <<'PY' || fail "$chip: stats JSON"
