@@ -288,6 +288,7 @@ struct nx_fallback {
 /* init.c: shared pieces */
 void nx_fb_arm_backoff(void *opaque, struct nx_gate_line *l, uint64_t deadline_ns);
 void nx_fb_report(void *opaque, struct nx_gate_line *l, const char *what);
+uint64_t nx_fb_delivered(void *opaque);	/* vm->irq.delivered: counter page 0x10 */
 void nx_fb_on_trigger(void *opaque, int fd, unsigned gsi);
 int  nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src);
 /* split.c / kernel.c */

@@ -19,6 +19,12 @@ static struct nx_fallback *fb_of(struct nx_vm *vm)
 	return fb && fb->magic == NX_FALLBACK_MAGIC ? fb : NULL;
 }
 
+/* Interrupts either controller delivered (nexit's counter page, 0x10). */
+uint64_t nx_fb_delivered(void *opaque)
+{
+	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
+}
+
 void nx_fb_report(void *opaque, struct nx_gate_line *l, const char *what)
 {
 	nx_warn("irq line %u (%s): %s", l->gsi, l->src_name[0] ? l->src_name : "no source", what);

@@ -248,11 +248,6 @@ static void detach_source(void *opaque, unsigned gsi)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-static uint64_t delivered(void *opaque)
-{
-	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
-}
-
 static void shutdown(void *opaque)
 {
 	struct nx_fallback *fb = opaque;
@@ -278,6 +273,6 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 		return -1;
 	fb->vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = delivered, .shutdown = shutdown };
+		.delivered = nx_fb_delivered, .shutdown = shutdown };
 	return 0;
 }

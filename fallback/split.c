@@ -150,11 +150,6 @@ static void eoi(void *opaque, unsigned vector)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-static uint64_t delivered(void *opaque)
-{
-	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
-}
-
 /* Power-off or reset: every line masked at the host, pending dropped,
  * the IOAPIC back to its reset state (all RTEs masked), EOI routes gone. */
 static void shutdown(void *opaque)
@@ -232,6 +227,6 @@ int nx_fb_split_init(struct nx_fallback *fb)
 		return -1;
 	vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = delivered, .eoi = eoi, .shutdown = shutdown };
+		.delivered = nx_fb_delivered, .eoi = eoi, .shutdown = shutdown };
 	return 0;
 }
