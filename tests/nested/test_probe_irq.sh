@@ -58,7 +58,8 @@ if [ $qrc -eq 124 ]; then
 	qrc=$?
 fi
 echo "L1 serial log: $log (QEMU status $qrc, ${NESTED_BOOT_MS} ms)"
-[ $qrc -eq 124 ] && fail "L1 machine timed out twice"
+# Two stalls of the TCG machine itself are no verdict on nexit: say so and skip.
+[ $qrc -eq 124 ] && skip "the TCG L1 machine stalled twice (logs: $log.hung, $log)"
 grep -aq '^NESTED-KVM-OK' "$log" || fail "L1 has no /dev/kvm (kvm-amd did not load)"
 
 # Judge each case from L0, with nothing excused.
