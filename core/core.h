@@ -158,6 +158,8 @@ const char *nx_exit_reason_name(unsigned reason);
 #define NX_PORT_DEBUG_EXIT	0xf4	/* isa-debug-exit: write v -> exit (v<<1)|1  */
 #define NX_PORT_PM1A_EVT	0x600	/* ACPI PM1a_EVT_BLK (4 bytes)                */
 #define NX_PORT_PM1A_CNT	0x604	/* ACPI PM1a_CNT_BLK (2 bytes): SLP_EN|SLP_TYP */
+#define NX_PORT_PM_TMR		0x608	/* ACPI PM_TMR_BLK (4 bytes): 24-bit 3.579545 MHz */
+#define NX_PM_TMR_HZ		3579545
 #define NX_ACPI_SLP_TYP_S5	5	/* DSDT \_S5 package value; 0x604 <- (5<<10)|(1<<13) */
 #define NX_ACPI_SCI_IRQ		9
 #define NX_PORT_RESET		0xcf9	/* FADT RESET_REG, RESET_VALUE 0x06           */
@@ -362,6 +364,10 @@ int  nx_arch_boot(struct nx_vm *vm);			/* kernel, boot tables, vCPU 0 */
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
 int nx_cpuid_setup(struct nx_vcpu *vcpu);
 int nx_cpuid_hide_valid(const char *feature);	/* 0 if known */
+/* Leaf 0xD made consistent with the features offered; returns the XCR0 bits
+ * offered (0 = no XSAVE). */
+struct kvm_cpuid_entry2;
+uint64_t nx_cpuid_xsave_fixup(struct kvm_cpuid_entry2 *e, unsigned n);
 const char *nx_cpuid_feature_list(void);
 
 /* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
@@ -370,6 +376,8 @@ int nx_mptable_build(struct nx_vm *vm);
 /* PCI INTx -> IOAPIC pin (GSI): 16 + ((slot + pin) % 8), pin 0 = INTA#.
  * The MP table, PCI and fallback code all follow this (core/x86/intx.c). */
 unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin);
+/* The 64-bit PCI MMIO window above guest RAM (the DSDT's _CRS, BAR checks). */
+void nx_pci_mmio64_window(const struct nx_mem *m, uint64_t *base, uint64_t *size);
 
 /* Boot: loads cfg->kernel (bzImage, multiboot ELF, ELF64) and sets vCPU 0. */
 enum nx_kernel_kind { NX_KERNEL_BZIMAGE, NX_KERNEL_MULTIBOOT, NX_KERNEL_ELF64 };

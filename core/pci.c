@@ -127,12 +127,12 @@ static uint64_t bar_addr(const struct nx_pci_dev *d, int i)
 }
 
 /* May the BAR be decoded at a? Not while it holds the sizing pattern, and
- * only inside the PCI hole (or above all RAM for 64-bit BARs), so that a
+ * only inside the host bridge's windows (the DSDT's _CRS), so that a
  * half-written or probing BAR never shadows RAM, ECAM, IOAPIC or LAPIC. */
 static bool bar_addr_ok(const struct nx_pci_dev *d, int i, uint64_t a)
 {
 	const struct nx_pci_bar *b = &d->bar[i];
-	uint64_t high_end = NX_HIGH_RAM;
+	uint64_t base64, size64;
 
 	if (!a)
 		return false;
@@ -140,9 +140,9 @@ static bool bar_addr_ok(const struct nx_pci_dev *d, int i, uint64_t a)
 		return a >= 0x1000 && a + b->size <= 0x10000;
 	if (a >= NX_MMIO_HOLE && a + b->size <= NX_PCI_ECAM)
 		return true;
-	if (d->vm->mem.nregions > 1)
-		high_end = d->vm->mem.regions[1].gpa + d->vm->mem.regions[1].size;
-	return (b->flags & NX_PCI_BAR_MEM64) && a >= high_end && a + b->size <= (1ull << 46);
+	/* The DSDT's 64-bit host bridge window (nx_pci_mmio64_window). */
+	nx_pci_mmio64_window(&d->vm->mem, &base64, &size64);
+	return (b->flags & NX_PCI_BAR_MEM64) && a >= base64 && a - base64 + b->size <= size64;
 }
 
 static void msix_io(struct nx_pci_dev *d, uint64_t off, uint8_t *data, uint32_t len,

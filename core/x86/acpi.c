@@ -5,7 +5,7 @@
  *
  *   RSDP (v2, NX_ACPI_BASE, 16-byte aligned in 0xe0000-0xfffff, 5.2.5.1)
  *     -> XSDT (and an RSDT for ACPI 1.0 parsers) -> FADT, MADT, MCFG
- *   FADT -> DSDT (AML: just \_S5), FACS
+ *   FADT -> DSDT (AML, dsdt.c: \_S5 and the PCI host bridge), FACS
  *
  * Power-off: OSPM writes SLP_TYPa (from \_S5) | SLP_EN to PM1a_CNT; reset:
  * the FADT RESET_REG (I/O 0xcf9 <- 0x06). Both ports are core's.
@@ -56,30 +56,19 @@ static void seal(struct acpi_header *h)
 	h->checksum = nx_fw_checksum(h, h->length);
 }
 
-/*
- * DSDT body, hand-encoded AML (ACPI 6.4 chapter 20):
- *   Name (_S5, Package (4) { 5, 5, 0, 0 })
- * NameOp 0x08, NameSeg "_S5_", PackageOp 0x12, PkgLength (1 byte: covers
- * itself and the rest = 8), NumElements 4, BytePrefix 0x0a 5, BytePrefix
- * 0x0a 5, ZeroOp, ZeroOp. The first two are SLP_TYPa/SLP_TYPb for S5.
- */
-static const uint8_t dsdt_aml[] = {
-	0x08, '_', 'S', '5', '_',
-	0x12, 0x08, 0x04,
-	0x0a, NX_ACPI_SLP_TYP_S5,
-	0x0a, NX_ACPI_SLP_TYP_S5,
-	0x00, 0x00,
-};
-
-static void *build_dsdt(struct acpi_area *a, uint64_t *gpa)
+static void *build_dsdt(struct acpi_area *a, const struct nx_mem *m, uint64_t *gpa)
 {
-	uint32_t len = sizeof(struct acpi_header) + sizeof(dsdt_aml);
-	struct acpi_header *h = area_alloc(a, len, 16, gpa);
+	uint8_t aml[NX_DSDT_MAX];
+	struct acpi_header *h;
+	size_t n;
 
+	if (nx_dsdt_aml(m, aml, sizeof(aml), &n) < 0)
+		return NULL;
+	h = area_alloc(a, sizeof(*h) + n, 16, gpa);
 	if (!h)
 		return NULL;
-	header(h, "DSDT", len, 2);	/* revision 2: 64-bit AML integers */
-	memcpy(h + 1, dsdt_aml, sizeof(dsdt_aml));
+	header(h, "DSDT", sizeof(*h) + n, 2);	/* revision 2: 64-bit AML integers */
+	memcpy(h + 1, aml, n);
 	seal(h);
 	return h;
 }
@@ -126,8 +115,12 @@ static void *build_fadt(struct acpi_area *a, uint64_t dsdt, uint64_t facs, uint6
 	f->pm1a_cnt_blk = NX_PORT_PM1A_CNT;
 	f->pm1_cnt_len = 2;
 	f->x_pm1a_cnt_blk = io_gas(NX_PORT_PM1A_CNT, 2, ACPI_ACCESS_WORD);
-	/* No PM timer, no GPE blocks. C2/C3 latencies above 100/1000 us say
-	 * "not supported" (5.2.9). */
+	/* PM timer (4.8.3.3): 24-bit, 3.579545 MHz, TMR_VAL_EXT clear. */
+	f->pm_tmr_blk = NX_PORT_PM_TMR;
+	f->pm_tmr_len = 4;
+	f->x_pm_tmr_blk = io_gas(NX_PORT_PM_TMR, 4, ACPI_ACCESS_DWORD);
+	/* No GPE blocks. C2/C3 latencies above 100/1000 us say "not
+	 * supported" (5.2.9). */
 	f->p_lvl2_lat = 101;
 	f->p_lvl3_lat = 1001;
 
@@ -224,7 +217,7 @@ int nx_acpi_build(struct nx_vm *vm)
 	rsdp = area_alloc(&a, sizeof(*rsdp), 16, &rsdp_gpa);
 	if (!rsdp || rsdp_gpa != NX_ACPI_BASE + ACPI_OFF_RSDP ||
 	    !build_facs(&a, &facs) || facs != NX_ACPI_BASE + ACPI_OFF_FACS ||
-	    !build_dsdt(&a, &dsdt) || !build_fadt(&a, dsdt, facs, &fadt) ||
+	    !build_dsdt(&a, &vm->mem, &dsdt) || !build_fadt(&a, dsdt, facs, &fadt) ||
 	    !build_madt(&a, vm->ncpus, &madt) || !build_mcfg(&a, &mcfg))
 		return nx_error("ACPI tables do not fit in %u bytes", NX_ACPI_SIZE);
 

@@ -61,6 +61,7 @@ struct acpi_gas {
 #define ACPI_GAS_IO		1
 #define ACPI_ACCESS_BYTE	1
 #define ACPI_ACCESS_WORD	2
+#define ACPI_ACCESS_DWORD	3
 
 /* 5.2.9 Fixed ACPI Description Table, revision 6 (276 bytes). */
 struct acpi_fadt {
@@ -186,6 +187,11 @@ struct mcfg_alloc {
 	uint8_t start_bus, end_bus;
 	uint32_t reserved;
 } NX_PACKED;
+
+/* The DSDT's AML (dsdt.c): \_S5 and \_SB.PCI0 for guest memory m. */
+#define NX_DSDT_MAX		8192
+struct nx_mem;
+int nx_dsdt_aml(const struct nx_mem *m, uint8_t *buf, size_t cap, size_t *len);
 
 /* Where nx_acpi_build puts the tables, relative to NX_ACPI_BASE. */
 #define ACPI_OFF_RSDP		0x000	/* 16-byte aligned (5.2.5.1) */

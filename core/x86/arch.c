@@ -99,10 +99,12 @@ int nx_arch_irqchip_create(struct nx_vm *vm)
 	return 0;
 }
 
-/* Debug-exit, ACPI PM1a, reset ports, the counter page and the 16550A on COM1. */
+/* Debug-exit, ACPI PM1a and PM timer, reset ports, the counter page, the
+ * 16550A on COM1 and PCI bus 0 with its host bridge (the DSDT's PCI0 is
+ * there even when no device is). */
 int nx_arch_platform_init(struct nx_vm *vm)
 {
-	if (nx_platform_init(vm) < 0)
+	if (nx_platform_init(vm) < 0 || nx_pci_init(vm) < 0)
 		return -1;
 	vm->serial = nx_serial_create(vm, NX_COM1_PORT, NX_COM1_IRQ, vm->cfg->serial_out);
 	return vm->serial ? 0 : -1;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpuid.c - the guest's CPUID: what KVM supports (KVM_GET_SUPPORTED_CPUID),
- * with this vCPU's APIC id filled in and the features the config hides
- * removed ([cpuid] hide = cx16,xsave).
+ * with this vCPU's APIC id filled in, the features the config hides
+ * removed ([cpuid] hide = cx16,xsave) and the XSAVE leaf made to agree
+ * with what is left.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,10 +62,105 @@ static uint32_t *reg_of(struct kvm_cpuid_entry2 *e, enum reg r)
 	}
 }
 
+static struct kvm_cpuid_entry2 *find(struct kvm_cpuid_entry2 *e, unsigned n, uint32_t leaf,
+				     uint32_t index)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].function == leaf && e[i].index == index)
+			return &e[i];
+	return NULL;
+}
+
+/* XSAVE user state components (Intel SDM vol. 1, 13.1) beyond x87 and SSE,
+ * and the CPUID feature bit that offers each. */
+static const struct {
+	unsigned component;
+	uint32_t leaf;
+	enum reg reg;
+	unsigned bit;
+} xsave_components[] = {
+	{ 2, 1, ECX, 28 },		/* YMM_Hi128: AVX        */
+	{ 3, 7, EBX, 14 },		/* BNDREGS: MPX          */
+	{ 4, 7, EBX, 14 },		/* BNDCSR: MPX           */
+	{ 5, 7, EBX, 16 },		/* opmask: AVX-512F      */
+	{ 6, 7, EBX, 16 },		/* ZMM_Hi256: AVX-512F   */
+	{ 7, 7, EBX, 16 },		/* Hi16_ZMM: AVX-512F    */
+	{ 9, 7, ECX, 3 },		/* PKRU: PKU             */
+	{ 17, 7, EDX, 24 },		/* XTILECFG: AMX-TILE    */
+	{ 18, 7, EDX, 24 },		/* XTILEDATA: AMX-TILE   */
+};
+
+/*
+ * Makes leaf 0xD agree with the rest of the CPUID (Intel SDM vol. 2,
+ * CPUID leaf 0DH): sub-leaf 0 EDX:EAX (the XCR0 bits the guest may set)
+ * lists only components whose feature is offered (a hidden AVX takes
+ * YMM with it) and whose sub-leaf gives a size; the sub-leaves of the
+ * others are zeroed; ECX is the XSAVE area size for all of them (the
+ * largest offset + size), and EBX, the size for the XCR0 in use, starts
+ * equal to it. Returns the XCR0 offered, 0 if XSAVE is not.
+ */
+uint64_t nx_cpuid_xsave_fixup(struct kvm_cpuid_entry2 *e, unsigned n)
+{
+	struct kvm_cpuid_entry2 *l1 = find(e, n, 1, 0), *d0 = find(e, n, 0xd, 0);
+	uint64_t xcr0;
+	uint32_t size = 512 + 64;	/* legacy area + XSAVE header */
+
+	if (!l1 || !(l1->ecx & (1u << 26)) || !d0)
+		return 0;
+	xcr0 = d0->eax | (uint64_t)d0->edx << 32;
+	for (size_t i = 0; i < sizeof(xsave_components) / sizeof(xsave_components[0]); i++) {
+		struct kvm_cpuid_entry2 *f = find(e, n, xsave_components[i].leaf, 0);
+
+		if (!f || !(*reg_of(f, xsave_components[i].reg) & (1u << xsave_components[i].bit)))
+			xcr0 &= ~(1ull << xsave_components[i].component);
+	}
+	for (unsigned c = 2; c < 64; c++) {
+		struct kvm_cpuid_entry2 *s = find(e, n, 0xd, c);
+
+		if (!(xcr0 >> c & 1) || !s || !s->eax) {
+			xcr0 &= ~(1ull << c);
+			if (s)
+				s->eax = s->ebx = s->ecx = s->edx = 0;
+			continue;
+		}
+		if (s->ebx + s->eax > size)
+			size = s->ebx + s->eax;
+	}
+	d0->eax = (uint32_t)xcr0;
+	d0->edx = (uint32_t)(xcr0 >> 32);
+	d0->ecx = size;
+	d0->ebx = size;
+	return xcr0;
+}
+
+/*
+ * The vCPU starts with every offered XSAVE component enabled in XCR0
+ * (instead of the reset value 1, x87 only). KVM recomputes CPUID 0xD.0
+ * EBX from the vCPU's XCR0 when XCR0 changes through XSETBV exits; this
+ * makes it describe from the start what the guest will enable. It also
+ * keeps nested SVM under QEMU TCG right: TCG does not intercept the
+ * guest's XSETBV, so KVM never learns the guest's XCR0 and reloads its
+ * own copy on every entry (seen as Linux's "XSAVE consistency problem"
+ * warning, and AVX state lost). KVM checks the value against the CPUID
+ * just set, so this comes after KVM_SET_CPUID2.
+ */
+static int set_xcr0(struct nx_vcpu *vcpu, uint64_t xcr0)
+{
+	struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = xcr0 } } };
+
+	if (!xcr0 || ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		return 0;
+	if (ioctl(vcpu->fd, KVM_SET_XCRS, &x) < 0)
+		return nx_error("KVM_SET_XCRS (XCR0 = 0x%llx) on vCPU %d: %s",
+				(unsigned long long)xcr0, vcpu->id, strerror(errno));
+	return 0;
+}
+
 int nx_cpuid_setup(struct nx_vcpu *vcpu)
 {
 	struct nx_vm *vm = vcpu->vm;
 	struct kvm_cpuid2 *c;
+	uint64_t xcr0;
 	int n = 128, ret;
 
 	/* KVM_GET_SUPPORTED_CPUID returns E2BIG until the buffer is big enough. */
@@ -117,9 +213,10 @@ int nx_cpuid_setup(struct nx_vcpu *vcpu)
 				    features[f].leaf == e->function && features[f].index == e->index)
 					*reg_of(e, features[f].reg) &= ~(1u << features[f].bit);
 	}
+	xcr0 = nx_cpuid_xsave_fixup(c->entries, c->nent);
 	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, c);
 	free(c);
 	if (ret < 0)
 		return nx_error("KVM_SET_CPUID2 on vCPU %d: %s", vcpu->id, strerror(errno));
-	return 0;
+	return set_xcr0(vcpu, xcr0);
 }

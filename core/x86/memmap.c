@@ -41,3 +41,19 @@ int nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max)
 		e[n++] = (struct nx_e820_entry){ m->regions[1].gpa, m->regions[1].size, NX_E820_RAM };
 	return n;
 }
+
+/*
+ * The 64-bit PCI window: from the first 1 GiB boundary above RAM (and
+ * above 4 GiB), 32 GiB long. x86 CPUs have at least 36 physical address
+ * bits (64 GiB), so the window stays addressable for any guest of up to
+ * ~28 GiB RAM on the smallest, and far beyond on current ones (40+ bits).
+ */
+void nx_pci_mmio64_window(const struct nx_mem *m, uint64_t *base, uint64_t *size)
+{
+	uint64_t top = NX_HIGH_RAM;
+
+	if (m->nregions > 1)
+		top = m->regions[1].gpa + m->regions[1].size;
+	*base = (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+	*size = 32ull << 30;
+}

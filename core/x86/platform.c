@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * platform.c - the small fixed-function pieces of a PC nexit emulates:
- * isa-debug-exit (0xf4), ACPI PM1a event/control (power-off), the reset
+ * isa-debug-exit (0xf4), ACPI PM1a event/control (power-off), the ACPI
+ * PM timer, the reset
  * control register (0xcf9), the i8042 reset line, the POST port, and the
  * nexit counter page at NX_COUNTER_PAGE.
  */
@@ -75,6 +76,20 @@ static void pm1(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
 	}
 }
 
+/*
+ * ACPI PM timer (ACPI 6.4 4.8.3.3): a free-running 24-bit counter at
+ * 3.579545 MHz (the FADT leaves TMR_VAL_EXT clear), read-only, counted
+ * from nexit's monotonic clock so that it advances while vCPUs are halted.
+ */
+static void pm_timer(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
+		     struct nx_vcpu *vcpu)
+{
+	unsigned __int128 ticks = (unsigned __int128)nx_now_ns() * NX_PM_TMR_HZ / 1000000000u;
+
+	if (!w)
+		wr(d, len, ((uint32_t)ticks & 0xffffff) >> (8 * off));
+}
+
 /* Reset Control Register (0xcf9): bit 2 (RST_CPU) set requests a reset. */
 static void reset_port(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
 		       struct nx_vcpu *vcpu)
@@ -144,6 +159,7 @@ int nx_platform_init(struct nx_vm *vm)
 	p->vm = vm;
 	if (nx_bus_register(&vm->pio, NX_PORT_DEBUG_EXIT, 4, debug_exit, p, "isa-debug-exit") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PORT_PM1A_EVT, 6, pm1, p, "acpi-pm1a") < 0 ||
+	    nx_bus_register(&vm->pio, NX_PORT_PM_TMR, 4, pm_timer, p, "acpi-pm-timer") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PORT_RESET, 1, reset_port, p, "reset") < 0 ||
 	    nx_bus_register(&vm->pio, 0x60, 5, i8042, p, "i8042") < 0 ||
 	    nx_bus_register(&vm->pio, 0x80, 1, sink, p, "post") < 0 ||

@@ -13,6 +13,7 @@
 #   nested_initramfs OUT SCRIPT [SRC=DST]... # build L1's initramfs
 #   nested_boot INITRD LOG TIMEOUT [QEMU ARGS...]  # boot L1, serial -> LOG
 #   nested_rc LOG                            # test.sh's exit status in L1
+#   nested_kernel_clean LOG                  # fail on a kernel WARNING/BUG/Oops
 #
 # Knobs (environment): NESTED_MODULES (module names, dependencies are added;
 # default "kvm-amd"), NESTED_APPEND (extra L1 kernel cmdline), NESTED_MACHINE
@@ -176,4 +177,13 @@ nested_nexit() {
 	fi
 	make --no-print-directory -s build/nexit-static >&2 || return 1
 	echo build/nexit-static
+}
+
+# nested_kernel_clean LOG: fails the test when a kernel in LOG (L1's own
+# console, or an L2 guest's lines echoed into it) logged a "WARNING: CPU",
+# "BUG:" or "Oops" - a Linux boot test passes only on a clean kernel log.
+nested_kernel_clean() {
+	local bad
+	bad=$(grep -aE 'WARNING: CPU|BUG:|Oops' "$1" | tr -d '\r' | head -n 5)
+	[ -z "$bad" ] || fail "kernel warning in $1: $bad"
 }

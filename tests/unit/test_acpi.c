@@ -155,14 +155,24 @@ static void test_fadt(void **st)
 	assert_int_equal(fa->x_pm1a_cnt_blk.bit_width, 16);
 	assert_int_equal(fa->smi_cmd, 0);
 
-	/* X_DSDT at offset 140 -> the DSDT, and \_S5 = {5, 5, 0, 0}. */
+	/* PM_TMR_BLK (offset 76) and PM_TMR_LEN (91): port I/O, 4 bytes; the
+	 * counter is 24 bits (Flags bit 8 TMR_VAL_EXT clear). */
+	memcpy(&u16, raw + 76, 2);
+	assert_int_equal(u16, NX_PORT_PM_TMR);
+	assert_int_equal(raw[91], 4);
+	assert_false(fa->flags & (1u << 8));
+	assert_int_equal(fa->x_pm_tmr_blk.space_id, ACPI_GAS_IO);
+	assert_int_equal(fa->x_pm_tmr_blk.address, NX_PORT_PM_TMR);
+	assert_int_equal(fa->x_pm_tmr_blk.bit_width, 32);
+
+	/* X_DSDT at offset 140 -> the DSDT, which starts with \_S5 = {5, 5, 0, 0}. */
 	memcpy(&u64, raw + 140, 8);
 	assert_int_equal(u64, fa->dsdt);
 	const struct acpi_header *d = table(f, u64, "DSDT");
 	const uint8_t *aml = (const void *)(d + 1);
 	const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 			       0x0a, NX_ACPI_SLP_TYP_S5, 0x0a, NX_ACPI_SLP_TYP_S5, 0x00, 0x00 };
-	assert_int_equal(d->length - sizeof(*d), sizeof(s5));
+	assert_true(d->length - sizeof(*d) > sizeof(s5));
 	assert_memory_equal(aml, s5, sizeof(s5));
 	/* The value core's PM1a_CNT handler decodes as S5. */
 	assert_int_equal(((NX_ACPI_SLP_TYP_S5 << 10) | (1 << 13)) >> 10 & 7, 5);
@@ -319,6 +329,80 @@ static int iasl_dump(const struct acpi_header *h, const char *dir, char *out, si
 	return pclose(fp);
 }
 
+/* Copy of iasl's output without whitespace and comments (its layout and
+ * annotations are not the point). */
+static void squeeze(const char *s, char *out, size_t n)
+{
+	size_t j = 0;
+
+	while (*s && j + 1 < n) {
+		if (s[0] == '/' && s[1] == '/') {
+			s += strcspn(s, "\n");
+		} else if (s[0] == '/' && s[1] == '*') {
+			const char *e = strstr(s + 2, "*/");
+
+			s = e ? e + 2 : s + strlen(s);
+		} else {
+			if (*s != ' ' && *s != '\n' && *s != '\r' && *s != '\t')
+				out[j++] = *s;
+			s++;
+		}
+	}
+	out[j] = 0;
+}
+
+static bool has(const char *flat, const char *text)
+{
+	char want[512];
+
+	squeeze(text, want, sizeof(want));
+	return strstr(flat, want) != NULL;
+}
+
+/*
+ * The DSDT as iasl reads it: \_S5, the host bridge with its windows (the
+ * 64-bit one at base64), every slot's INTA#-INTD# routed to the GSI the MP
+ * table and nexit's PCI bus use, and an _OSC. Then the disassembly must
+ * compile again without errors (iasl's own round trip).
+ */
+static void check_dsdt(const char *dsl, const char *dir, uint64_t base64)
+{
+	static char flat[65536];
+	static const char *const pin[] = { "Zero", "One", "0x02", "0x03" };
+	char want[256], cmd[512];
+
+	squeeze(dsl, flat, sizeof(flat));
+	assert_true(has(flat, "Name (_S5, Package (0x04) { 0x05, 0x05, Zero, Zero })"));
+	assert_true(has(flat, "Scope (\\_SB) { Device (PCI0) {"));
+	assert_true(has(flat, "Name (_HID, EisaId (\"PNP0A08\")"));
+	assert_true(has(flat, "Name (_CID, EisaId (\"PNP0A03\")"));
+	assert_true(has(flat, "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,"
+			      " 0x0000, 0x0000, 0x0000, 0x0000, 0x0001"));
+	assert_true(has(flat, "IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08"));
+	assert_true(has(flat, "0x0000, 0x0000, 0x0CF7, 0x0000, 0x0CF8"));
+	assert_true(has(flat, "0x0000, 0x0D00, 0xFFFF, 0x0000, 0xF300"));
+	assert_true(has(flat, "DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,"
+			      " NonCacheable, ReadWrite, 0x00000000, 0xC0000000, 0xDFFFFFFF"));
+	snprintf(want, sizeof(want), "QWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,"
+		 " Cacheable, ReadWrite, 0x0000000000000000, 0x%016llX, 0x%016llX",
+		 (unsigned long long)base64, (unsigned long long)(base64 + (32ull << 30) - 1));
+	assert_true(has(flat, want));
+	assert_true(has(flat, "Name (_PRT, Package (0x7C)"));
+	for (unsigned slot = 1; slot < 32; slot++)
+		for (unsigned p = 0; p < 4; p++) {
+			snprintf(want, sizeof(want), "Package (0x04) { 0x%04XFFFF, %s, Zero, 0x%02X }",
+				 slot, pin[p], nx_pci_intx_gsi(slot, p));
+			if (!has(flat, want))
+				fail_msg("_PRT lacks %s", want);
+		}
+	assert_true(has(flat, "Method (_OSC, 4, NotSerialized)"));
+	assert_true(has(flat, "ToUUID (\"33db4d5b-1ff7-401c-9657-7441c03dd766\")"));
+	assert_true(has(flat, "Return (Arg3)"));
+
+	snprintf(cmd, sizeof(cmd), "cd %s && iasl -p DSDT.recompiled DSDT.dsl >DSDT.asl.log 2>&1", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_iasl_disassembles(void **st)
 {
 	char dir[] = "/tmp/nexit-acpi-XXXXXX", cmd[300];
@@ -333,10 +417,14 @@ static void test_iasl_disassembles(void **st)
 	assert_non_null(mkdtemp(dir));
 
 	const struct acpi_fadt *fa = (const void *)find(f, "FACP");
+
 	assert_int_equal(iasl_dump(table(f, fa->x_dsdt, "DSDT"), dir, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "Name (_S5, Package (0x04)"));
+	check_dsdt(out, dir, 0x100000000ull);
 	assert_int_equal(iasl_dump(find(f, "FACP"), dir, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "Reset Register Supported (V2) : 1"));
+	assert_non_null(strstr(out, "PM Timer Block Address : 00000608"));
+	assert_non_null(strstr(out, "PM Timer Block Length : 04"));
+	assert_non_null(strstr(out, "32-bit PM Timer (V1) : 0"));
 	assert_non_null(strstr(out, "SCI Interrupt : 0009"));
 	assert_null(strstr(out, "**** "));	/* iasl's marker for a malformed field */
 	assert_int_equal(iasl_dump(find(f, "APIC"), dir, out, sizeof(out)), 0);
@@ -344,6 +432,13 @@ static void test_iasl_disassembles(void **st)
 	assert_null(strstr(out, "**** "));
 	assert_int_equal(iasl_dump(find(f, "MCFG"), dir, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "Base Address : 00000000E0000000"));
+	vm_free(f);
+
+	/* 4.5 GiB of RAM: 1.5 GiB above 4 GiB, so the 64-bit window starts at 6 GiB. */
+	f = vm_with(1, 4608ull << 20);
+	fa = (const void *)find(f, "FACP");
+	assert_int_equal(iasl_dump(table(f, fa->x_dsdt, "DSDT"), dir, out, sizeof(out)), 0);
+	check_dsdt(out, dir, 6ull << 30);
 	if (getenv("NEXIT_KEEP_ACPI"))
 		print_message("tables kept in %s\n", dir);
 	else {
