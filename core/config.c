@@ -146,7 +146,7 @@ static int set_cpuid_hide(struct nx_config *c, const char *section, const char *
 /* [device "name"]: the device keys every device type understands. */
 static const char *const device_opts[] = {
 	"slot", "msi", "intx", "wait", "storm_budget", "storm_window_ms", "storm_backoff_ms",
-	"queues", "mac", NULL
+	"queues", "mac", "tap", "path", "readonly", "serial", NULL
 };
 
 static struct nx_device_cfg *device(struct nx_config *c, const char *name, const char *where)
@@ -175,8 +175,9 @@ static int set_device(struct nx_config *c, const char *section, const char *name
 	if (!d)
 		return -1;
 	if (!strcmp(key, "type")) {
-		if (strcmp(value, "irqdev") && strcmp(value, "virtio-net") && strcmp(value, "vfio"))
-			return BAD("irqdev, virtio-net or vfio");
+		if (strcmp(value, "irqdev") && strcmp(value, "virtio-net") &&
+		    strcmp(value, "virtio-blk") && strcmp(value, "vfio"))
+			return BAD("irqdev, virtio-net, virtio-blk or vfio");
 		return copy_str(d->type, sizeof(d->type), value, where, key);
 	}
 	if (!strcmp(key, "assign")) {
@@ -201,7 +202,7 @@ static int set_device(struct nx_config *c, const char *section, const char *name
 		return 0;
 	}
 	return UNKNOWN("type, assign, backend, slot, msi, intx, wait, storm_budget, "
-		       "storm_window_ms, storm_backoff_ms, queues, mac");
+		       "storm_window_ms, storm_backoff_ms, queues, mac, tap, path, readonly, serial");
 }
 
 int nx_config_set(struct nx_config *c, const char *section, const char *key,

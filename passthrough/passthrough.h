@@ -242,7 +242,44 @@ int  nx_vhu_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd);	/* fd
 int  nx_vhu_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd);
 int  nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base);
 
-/* ---- virtio-net over vhost-user (virtio_net.c, docs/net.md) --------------- */
+/* ---- vhost backends: the same vring hand-over over two transports -------- */
+/*
+ * virtio-net hands its rings to a vhost backend at DRIVER_OK; vhost-user
+ * (above) and the kernel's vhost-net (vhost_net.c) take the same calls.
+ * enable: vhost-net attaches (on) or detaches (off) the tap of a ring; NULL
+ * for vhost-user, where a ring runs once it has a kick fd.
+ */
+struct nx_vhost_ops {
+	const char *kind;		/* "vhost-user", "vhost-net" */
+	int (*set_features)(void *be, uint64_t f);
+	int (*set_mem_table)(void *be, const struct nx_mem *mem);
+	int (*set_vring_num)(void *be, unsigned idx, unsigned num);
+	int (*set_vring_base)(void *be, unsigned idx, unsigned base);
+	int (*set_vring_addr)(void *be, unsigned idx, const void *desc, const void *avail,
+			      const void *used);
+	int (*set_vring_kick)(void *be, unsigned idx, int fd);
+	int (*set_vring_call)(void *be, unsigned idx, int fd);
+	int (*get_vring_base)(void *be, unsigned idx, unsigned *base);
+	int (*enable)(void *be, unsigned idx, bool on);
+};
+extern const struct nx_vhost_ops nx_vhost_user_ops, nx_vhost_net_ops;
+
+/* The kernel's vhost-net over a tap device (vhost_net.c, tap.c). */
+struct nx_vhost_net {
+	int fd;				/* /dev/vhost-net */
+	int tap_fd;
+	char ifname[16];
+	bool created;			/* nexit created the tap (gone at exit) */
+	uint64_t ioctls;
+};
+/* Opens (creating if absent) tap NAME and /dev/vhost-net, SET_OWNER. */
+int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev);
+int nx_vhost_net_get_features(struct nx_vhost_net *v, uint64_t *f);
+/* A tap with a 12-byte virtio_net_hdr (virtio 1.1 5.1.6), no offloads;
+ * created (and brought up) if absent. Returns the fd, -1 on error. */
+int nx_tap_open(const char *name, char *ifname, bool *created);
+
+/* ---- virtio-net over vhost-user or vhost-net (virtio_net.c, docs/net.md) -- */
 struct nx_pt;
 struct nx_virtio_net;
 struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_device_cfg *c);

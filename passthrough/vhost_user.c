@@ -283,3 +283,23 @@ int nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base)
 	*base = m.p.state.num;
 	return 0;
 }
+
+/* ---- the vhost backend interface of virtio-net (passthrough.h) ---------- */
+static int vu_features(void *b, uint64_t f) { return nx_vhu_set_features(b, f); }
+static int vu_mem(void *b, const struct nx_mem *m) { return nx_vhu_set_mem_table(b, m); }
+static int vu_num(void *b, unsigned i, unsigned n) { return nx_vhu_set_vring_num(b, i, n); }
+static int vu_base(void *b, unsigned i, unsigned n) { return nx_vhu_set_vring_base(b, i, n); }
+static int vu_addr(void *b, unsigned i, const void *d, const void *a, const void *u)
+{
+	return nx_vhu_set_vring_addr(b, i, d, a, u);
+}
+static int vu_kick(void *b, unsigned i, int fd) { return nx_vhu_set_vring_kick(b, i, fd); }
+static int vu_call(void *b, unsigned i, int fd) { return nx_vhu_set_vring_call(b, i, fd); }
+static int vu_get_base(void *b, unsigned i, unsigned *n) { return nx_vhu_get_vring_base(b, i, n); }
+
+/* No VHOST_USER_F_PROTOCOL_FEATURES: a ring runs once it has a kick fd. */
+const struct nx_vhost_ops nx_vhost_user_ops = {
+	.kind = "vhost-user", .set_features = vu_features, .set_mem_table = vu_mem,
+	.set_vring_num = vu_num, .set_vring_base = vu_base, .set_vring_addr = vu_addr,
+	.set_vring_kick = vu_kick, .set_vring_call = vu_call, .get_vring_base = vu_get_base,
+};
