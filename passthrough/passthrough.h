@@ -297,6 +297,8 @@ struct nx_pt {
 	int nvfio;
 	struct nx_virtio_net *vnet[NX_MAX_DEVICES];
 	int nvnet;
+	struct nx_virtio_blk *vblk[NX_MAX_DEVICES];
+	int nvblk;
 	char exe_dir[4096];		/* where nexit-devd is looked for */
 };
 #endif

@@ -2,15 +2,15 @@
 /*
  * pt.c - nx_passthrough_init: the PCI bus (host bridge even with no
  * device), every [device] of type irqdev or vfio, the event thread and
- * the stats hook. virtio-net devices are vhost-user
- * frontends (virtio_net.c).
+ * the stats hook. virtio-net hands its rings to a vhost backend
+ * (virtio_net.c), virtio-blk to I/O threads of its own (virtio_blk.c).
  */
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "passthrough/passthrough.h"
+#include "passthrough/virtio.h"
 
 static void stats_hook(void *opaque, void *json)
 {
@@ -30,6 +30,10 @@ static void stats_hook(void *opaque, void *json)
 	for (int i = 0; i < pt->nvnet; i++) {
 		nx_virtio_net_lines_json(pt->vnet[i], lines);
 		nx_virtio_net_device_json(pt->vnet[i], devs);
+	}
+	for (int i = 0; i < pt->nvblk; i++) {
+		nx_virtio_blk_lines_json(pt->vblk[i], lines);
+		nx_virtio_blk_device_json(pt->vblk[i], devs);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	json_object_object_add(p, "devices", devs);
@@ -79,6 +83,13 @@ int nx_passthrough_init(struct nx_vm *vm)
 			pthread_mutex_lock(&pt->lock);
 			pt->vnet[pt->nvnet++] = n;
 			pthread_mutex_unlock(&pt->lock);
+		} else if (!strcmp(c->type, "virtio-blk")) {
+			struct nx_virtio_blk *b = nx_virtio_blk_create(pt, c);
+			if (!b)
+				return -1;
+			pthread_mutex_lock(&pt->lock);
+			pt->vblk[pt->nvblk++] = b;
+			pthread_mutex_unlock(&pt->lock);
 		} else if (!strcmp(c->type, "vfio") || c->assign[0]) {
 			struct nx_vfio *v;
 			if (!c->assign[0])
@@ -90,7 +101,7 @@ int nx_passthrough_init(struct nx_vm *vm)
 			pt->vfio[pt->nvfio++] = v;
 			pthread_mutex_unlock(&pt->lock);
 		} else if (!c->type[0]) {
-			return nx_error("device %s: no type (irqdev, virtio-net or vfio) and no assign",
+			return nx_error("device %s: no type (irqdev, virtio-net, virtio-blk or vfio) and no assign",
 					c->name);
 		}
 	}
