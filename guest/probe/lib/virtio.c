@@ -78,9 +78,10 @@ bool virtio_pci_find(unsigned id, struct virtio_pci *v, const char **err)
 	u8 p, n = 0;
 
 	memset(v, 0, sizeof(*v));
-	/* 4.1.2.1: modern id 0x1040 + type; transitional net is 0x1000. */
+	/* 4.1.2.1: modern id 0x1040 + type; transitional net 0x1000, block 0x1001. */
 	if (pci_find(VIRTIO_VENDOR, (u16)(0x1040 + id), d, 1) < 1 &&
-	    (id != VIRTIO_ID_NET || pci_find(VIRTIO_VENDOR, 0x1000, d, 1) < 1)) {
+	    ((id != VIRTIO_ID_NET && id != VIRTIO_ID_BLK) ||
+	     pci_find(VIRTIO_VENDOR, (u16)(0x1000 + id - 1), d, 1) < 1)) {
 		*err = "no virtio device of that type on bus 0";
 		return false;
 	}
@@ -141,6 +142,16 @@ u8 virtio_status(const struct virtio_pci *v)
 u8 virtio_dev_read8(const struct virtio_pci *v, u32 off)
 {
 	return r8(v->device + off);
+}
+
+u32 virtio_dev_read32(const struct virtio_pci *v, u32 off)
+{
+	return mmio_read32(v->device + off);
+}
+
+void virtio_config_vector(struct virtio_pci *v, u16 entry)
+{
+	w16(v->common + C_MSIX_CONFIG, entry);
 }
 
 void virtio_reset(struct virtio_pci *v)

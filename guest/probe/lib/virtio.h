@@ -2,8 +2,9 @@
 /*
  * virtio.h - a minimal virtio 1.x driver core for the probe guest: the PCI
  * modern transport (virtio 1.1 4.1), split virtqueues (2.6) and MSI-X
- * (PCI 3.0 6.8.2). Enough to drive nexit's virtio-net and QEMU's
- * virtio-net-pci with the same code (docs/net.md).
+ * (PCI 3.0 6.8.2). Enough to drive nexit's virtio-net and virtio-blk and
+ * QEMU's virtio-net-pci and virtio-blk-pci with the same code (docs/net.md,
+ * docs/virtio.md).
  */
 #ifndef PROBE_VIRTIO_H
 #define PROBE_VIRTIO_H
@@ -12,6 +13,7 @@
 
 #define VIRTIO_VENDOR		0x1af4
 #define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLK		2
 #define VIRTIO_F_VERSION_1	(1ull << 32)
 #define VIRTIO_NET_F_MAC	(1ull << 5)
 #define VIRTIO_NO_VECTOR	0xffff
@@ -25,6 +27,7 @@
 #define VIRTIO_ST_FAILED	0x80
 
 /* Split virtqueue (2.6). */
+#define VRING_DESC_F_NEXT	1
 #define VRING_DESC_F_WRITE	2
 #define VRING_AVAIL_F_NO_INTERRUPT 1
 #define VRING_USED_F_NO_NOTIFY	1
@@ -72,6 +75,9 @@ void virtio_reset(struct virtio_pci *v);
 void virtio_msix_enable(struct virtio_pci *v, bool on);
 void virtio_msix_set(struct virtio_pci *v, u16 entry, u32 dest_apic, u8 vector, bool masked);
 u8 virtio_dev_read8(const struct virtio_pci *v, u32 off);
+u32 virtio_dev_read32(const struct virtio_pci *v, u32 off);
+/* The configuration-change vector (common config msix_config). */
+void virtio_config_vector(struct virtio_pci *v, u16 entry);
 
 /* The queue's doorbell: the 16-bit queue index (4.1.4.4). Any ring. */
 static inline void virtq_kick(const struct virtq *vq)
