@@ -30,7 +30,7 @@ static void usage_run(FILE *o)
 "  --control SOCKET    serve live counters for `nexit stat`         ([control] socket)\n"
 "  --profile NAME      apply a tuning profile's VM settings         ([vm] profile)\n"
 "  --cpuid-hide LIST   hide CPUID features, e.g. cx16,xsave         ([cpuid] hide)\n"
-"  --device TYPE[,k=v] add a device: irqdev, virtio-net             ([device \"name\"])\n"
+"  --device TYPE[,k=v] add a device: irqdev, virtio-net, virtio-blk ([device \"name\"])\n"
 "  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
 "  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
 "  --no-defaults       no default device                            ([vm] defaults = off)\n"
