@@ -23,7 +23,7 @@ failed=0; excused=0
 
 run() {	# irqchip, cmdline, python assertion on j, [gated]
 	local chip=$1 cmd=$2 check=$3 gated=$4 rc json verdict
-	timeout 120 "$NEXIT" run --kernel "$PROBE" --cmdline "$cmd" --cpus 2 --irqchip "$chip" \
+	timeout -k 10 120 "$NEXIT" run --kernel "$PROBE" --cmdline "$cmd" --cpus 2 --irqchip "$chip" \
 		--device "$PROBE_DEV_A" --device "$PROBE_DEV_B" >"$out" 2>&1
 	rc=$?
 	json=$(probe_json "$out")

@@ -26,7 +26,7 @@ mkdir -p "$NESTED_BUILD"
 		for c in "${PROBE_CASES[@]}"; do
 			cmd=${c%%|*}
 			cat <<L1
-timeout 120 /bin/nexit run --irqchip $chip --cpus 2 --kernel build/guest/probe.elf \\
+timeout -k 10 120 /bin/nexit run --irqchip $chip --cpus 2 --kernel build/guest/probe.elf \\
 	--device $PROBE_DEV_A --device $PROBE_DEV_B --cmdline "$cmd" >/tmp/l2.out 2>/tmp/l2.err
 rc=\$?
 grep -a '^PROBE ' /tmp/l2.out | sed 's/^/L2| /'
