@@ -6,6 +6,7 @@
  * hole, arm64 puts it at 0x40000000).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@
 
 int nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages)
 {
-	unsigned flags = MFD_CLOEXEC;
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 
 	memset(m, 0, sizeof(*m));
 	m->memfd = -1;
@@ -38,6 +39,13 @@ int nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages)
 		close(m->memfd);
 		return nx_error("cannot size guest RAM to %llu MiB: %s",
 				(unsigned long long)(size >> 20), strerror(e));
+	}
+	/* The memfd goes to vhost-user backends: sealed at its size, a peer's
+	 * ftruncate cannot pull pages from under KVM and nexit (SIGBUS). */
+	if (fcntl(m->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int e = errno;
+		close(m->memfd);
+		return nx_error("cannot seal the guest RAM memfd: %s", strerror(e));
 	}
 	/* MAP_NORESERVE: pages come on first touch; MAP_POPULATE would cost boot time. */
 	m->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * devd.c - the out-of-process device backend (nexit-devd): receives its
- * eventfds and the shared register page from nexit over a unix socket
- * (SETUP, SCM_RIGHTS), answers READY, then runs the device until nexit
- * hangs up. It is the stand-in for an assigned device: it raises MSIs by
- * writing the vector's irqfd eventfd (KVM injects; no VMM on the path) and
- * asserts INTx through the level line's trigger eventfd.
+ * devd.c - the out-of-process device backend (nexit-devd): receives the
+ * device's MSI irqfd from nexit over a unix socket (SETUP, SCM_RIGHTS),
+ * answers READY, then does the device's work until nexit hangs up: each
+ * WORK message is a factorial to compute, answered with DONE and, when
+ * asked, an MSI raised by writing the vector's irqfd eventfd (KVM injects;
+ * no VMM on the path). It is the stand-in for an assigned device: it never
+ * sees a register of the device nor any of nexit's memory.
  *
  * Wait strategies (wait=): block sleeps in epoll_wait; poll spins on
  * epoll_wait(0) on its own CPU (no cross-CPU wake-up, ~20 us saved);
@@ -15,17 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include "passthrough/passthrough.h"
 
-#define NFDS (NX_DEVD_FD_RAISE0 + 2 * NX_IRQDEV_DOORBELLS)
-
 struct devd {
-	struct nx_irqdev_page *page;
-	int fds[NFDS];
-	int *raise, *ack;
+	int msi;
 	int sock, ep;
+	uint64_t done;
 };
 
 static int refuse(int sock, const char *msg)
@@ -33,7 +30,7 @@ static int refuse(int sock, const char *msg)
 	struct nx_devd_ready r = { .status = -1, .pid = getpid() };
 
 	snprintf(r.msg, sizeof(r.msg), "%s", msg);
-	nx_devd_send(sock, NX_DEVD_MSG_READY, &r, sizeof(r), NULL, 0);
+	nx_devd_send(sock, NX_DEVD_MSG_READY, &r, sizeof(r), NULL, 0, 0);
 	return nx_error("nexit-devd: %s", msg);
 }
 
@@ -42,110 +39,106 @@ static int setup(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 	struct nx_devd_setup s;
 	struct nx_devd_ready r = { .status = 0, .pid = getpid() };
 	struct nx_devd_hdr h;
-	int n = nx_devd_recv(b->sock, &h, &s, sizeof(s), b->fds, NFDS);
+	int fds[NX_DEVD_MAX_FDS];
+	int n = nx_devd_recv(b->sock, &h, &s, sizeof(s), fds, NX_DEVD_MAX_FDS, 0);
 
 	if (n == -2)
 		return nx_error("nexit-devd: nexit hung up before SETUP");
-	if (n < 0 || h.type != NX_DEVD_MSG_SETUP || h.size != sizeof(s))
-		return refuse(b->sock, "malformed SETUP message (protocol version 1 expected)");
-	s.type[sizeof(s.type) - 1] = s.opts[sizeof(s.opts) - 1] = 0;
+	if (n < 0 || h.type != NX_DEVD_MSG_SETUP || h.size != sizeof(s)) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		return refuse(b->sock, "malformed SETUP message (protocol version 2 expected)");
+	}
+	if (n != NX_DEVD_SETUP_FDS) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		return refuse(b->sock, "SETUP carries the wrong number of fds");
+	}
+	b->msi = fds[NX_DEVD_FD_MSI];
+	s.type[sizeof(s.type) - 1] = s.name[sizeof(s.name) - 1] = s.opts[sizeof(s.opts) - 1] = 0;
 	if (strcmp(s.type, "irqdev"))
 		return refuse(b->sock, "unknown device type (this backend serves irqdev)");
-	if (n != NFDS)
-		return refuse(b->sock, "SETUP carries the wrong number of fds");
-	b->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, b->fds[NX_DEVD_FD_PAGE], 0);
-	if (b->page == MAP_FAILED || b->page->magic != NX_IRQDEV_PAGE_MAGIC)
-		return refuse(b->sock, "register page is not an irqdev page");
 	if (!o->wait_forced && nx_devd_parse_wait(s.opts, wait) < 0)
 		return refuse(b->sock, "wait must be block, poll or adaptive");
-	b->raise = &b->fds[NX_DEVD_FD_RAISE0];
-	b->ack = &b->fds[NX_DEVD_FD_RAISE0 + NX_IRQDEV_DOORBELLS];
-	if (nx_devd_send(b->sock, NX_DEVD_MSG_READY, &r, sizeof(r), NULL, 0) < 0)
+	if (nx_devd_send(b->sock, NX_DEVD_MSG_READY, &r, sizeof(r), NULL, 0, 0) < 0)
 		return nx_error("nexit-devd: cannot answer READY: %s", strerror(errno));
 	if (o->verbose)
-		nx_info("nexit-devd: serving irqdev %.32s, wait=%s", s.name,
+		nx_info("nexit-devd: serving irqdev %s, wait=%s", s.name,
 			*wait == NX_WAIT_POLL ? "poll" : *wait == NX_WAIT_ADAPTIVE ? "adaptive" : "block");
 	return 0;
 }
 
-/* One pass over the device: doorbells, then a factorial to finish. */
-static void work(struct devd *b)
+/* One message from nexit: 0 to go on, 1 when nexit hung up, -1 on a
+ * protocol error (nexit is trusted; a bad message means a bug: stop). */
+static int serve_one(struct devd *b)
 {
-	struct nx_irqdev_page *p = b->page;
-	int msi = b->fds[NX_DEVD_FD_MSI], trig = b->fds[NX_DEVD_FD_TRIGGER];
-	uint64_t n;
+	struct nx_devd_hdr h;
+	struct nx_devd_work w;
+	struct nx_devd_done d = { 0 };
+	int n = nx_devd_recv(b->sock, &h, &w, sizeof(w), NULL, 0, MSG_DONTWAIT);
+	uint64_t one = 1;
 
-	nx_irqdev_page_lock(p);
-	p->wakeups++;
-	if (nx_irqdev_drain(p, b->raise, b->ack) && !p->intx_masked) {
-		n = 1;
-		if (write(trig, &n, sizeof(n)) == sizeof(n))
-			p->intx_raised++;
-	}
-	if (read(b->fds[NX_DEVD_FD_KICK], &n, sizeof(n)) == sizeof(n) &&
-	    (p->status & IRQDEV_ST_COMPUTING)) {
-		p->fact = nx_irqdev_factorial(p->fact);
-		p->status &= ~IRQDEV_ST_COMPUTING;
-		p->facts++;
-		/* edu: "raise interrupt when done" (status bit 0x80) raises 0x1. */
-		if (p->status & IRQDEV_ST_IRQFACT)
-			nx_irqdev_raise(p, IRQDEV_IRQ_FACT, msi, p->intx_masked ? -1 : trig);
-	}
-	nx_irqdev_page_unlock(p);
-}
-
-static int add(int ep, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	if (n == -2)
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n < 0 || h.type != NX_DEVD_MSG_WORK || h.size != sizeof(w))
+		return nx_error("nexit-devd: unexpected message from nexit (type %u, %u bytes)",
+				n < 0 ? 0 : h.type, n < 0 ? 0 : h.size);
+	d.seq = w.seq;
+	d.value = nx_irqdev_factorial(w.n);
+	/* DONE before the interrupt: the guest's handler reads the result
+	 * back, and nexit takes DONE off the socket before it answers. */
+	d.raised = w.raise_msi != 0;
+	if (nx_devd_send(b->sock, NX_DEVD_MSG_DONE, &d, sizeof(d), NULL, 0, 0) < 0)
+		return errno == EPIPE || errno == ECONNRESET ? 1 :
+		       nx_error("nexit-devd: cannot answer DONE: %s", strerror(errno));
+	if (w.raise_msi && write(b->msi, &one, sizeof(one)) != sizeof(one))
+		nx_warn("nexit-devd: cannot raise the MSI: %s", strerror(errno));
+	b->done++;
+	return 0;
 }
 
 int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 {
-	struct devd b = { .sock = sock };
+	struct devd b = { .sock = sock, .msi = -1 };
 	enum nx_devd_wait wait = o->wait;
 	uint64_t last = nx_now_ns(), spin = (uint64_t)(o->spin_us ? o->spin_us : 200) * 1000;
-	struct epoll_event hup = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = sock };
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = sock };
 
-	if (setup(&b, o, &wait) < 0)
+	if (setup(&b, o, &wait) < 0) {
+		if (b.msi >= 0)
+			close(b.msi);
 		return 1;
+	}
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (b.ep < 0 || epoll_ctl(b.ep, EPOLL_CTL_ADD, sock, &hup) < 0 ||
-	    add(b.ep, b.fds[NX_DEVD_FD_KICK]) < 0)
+	if (b.ep < 0 || epoll_ctl(b.ep, EPOLL_CTL_ADD, sock, &ev) < 0)
 		return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
-	/* INTx raise doorbells are nexit's (its event thread asserts the line
-	 * into the fallback controller directly); drain() still applies any it
-	 * finds, so both orders are correct. */
 	for (;;) {
-		struct epoll_event ev[8];
-		int timeout = -1, n;
-		bool any = false;
+		int timeout = -1, n, r;
 
 		if (wait == NX_WAIT_POLL ||
 		    (wait == NX_WAIT_ADAPTIVE && nx_now_ns() - last < spin))
 			timeout = 0;
-		n = epoll_wait(b.ep, ev, 8, timeout);
+		n = epoll_wait(b.ep, &ev, 1, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return nx_error("nexit-devd: epoll_wait: %s", strerror(errno)), 1;
-		for (int i = 0; i < n; i++) {
-			if (ev[i].data.fd == sock) {
-				char c;
-				if ((ev[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
-				    recv(sock, &c, 1, MSG_DONTWAIT) == 0) {
-					if (o->verbose)
-						nx_info("nexit-devd: nexit hung up, exiting");
-					return 0;
-				}
-				continue;
-			}
-			any = true;
+		if (!n)
+			continue;
+		/* Messages first: a DONE-worthy WORK may sit before the hang-up. */
+		r = (ev.events & EPOLLIN) ? serve_one(&b) : 1;
+		if (r == 0 && (ev.events & (EPOLLHUP | EPOLLERR)) && !(ev.events & EPOLLIN))
+			r = 1;
+		if (r < 0)
+			return 1;
+		if (r > 0) {
+			if (o->verbose)
+				nx_info("nexit-devd: nexit hung up after %llu factorials, exiting",
+					(unsigned long long)b.done);
+			return 0;
 		}
-		if (any) {
-			work(&b);
-			last = nx_now_ns();
-		}
+		last = nx_now_ns();
 	}
 }

@@ -11,19 +11,26 @@
  *    The backend raises the same eventfd when a factorial finishes.
  *  - INTx mode (MSI disabled): the raise register is re-bound to per-value
  *    doorbells (datamatch 1 << i, i < 8) that nexit's passthrough event
- *    thread waits on: it applies them to the shared page and asserts the
+ *    thread waits on: it applies them to the registers and asserts the
  *    level line straight into the fallback controller, which masks,
  *    delivers and EOI-gates it. One wake-up, no exit (the backend used to
  *    take the doorbell and signal the trigger eventfd: two cross-process
  *    wake-ups, ~20 us each here). The backend asserts INTx through the
  *    trigger eventfd only when a factorial completes.
  *  - Acknowledge (0x64) is always ioeventfd doorbells (datamatch 1 << i);
- *    they are applied under the shared page lock before the line's level is
+ *    they are applied under the device lock before the line's level is
  *    read, so an EOI never sees a stale level.
  *  - Raise/ack values without a doorbell, identity, liveness, factorial and
- *    status are MMIO exits served here from the shared register page.
- *    Because an ioeventfd does not see the value, a raise through the MSI
- *    doorbell does not set bits in 0x24 (documented deviation from edu).
+ *    status are MMIO exits served here from the registers, which live in
+ *    nexit's private memory. Because an ioeventfd does not see the value, a
+ *    raise through the MSI doorbell does not set bits in 0x24 (documented
+ *    deviation from edu).
+ *  - The factorial is the backend's work: a WORK message with the operand,
+ *    answered by DONE (then the backend raises the MSI itself). Nothing here
+ *    ever waits for the backend: messages are non-blocking, DONE is taken
+ *    off the socket by whoever looks next (the event thread, or a vCPU
+ *    reading the device), and a backend that does not answer within
+ *    NX_DEVD_REPLY_MS, answers out of turn or hangs up is cut off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +43,10 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "passthrough/passthrough.h"
@@ -50,8 +59,9 @@ struct nx_irqdev {
 	char name[32];			/* the [device "name"] */
 	char pci_name[40];
 	struct nx_pci_dev *pci;
-	struct nx_irqdev_page *page;
-	int page_fd, kick_fd, trigger_fd;
+	pthread_mutex_t lock;		/* r, the socket's sends and receives */
+	struct nx_irqdev_regs r;
+	int trigger_fd;
 	int raise_fd[NX_IRQDEV_DOORBELLS], ack_fd[NX_IRQDEV_DOORBELLS];
 	struct nx_msi_vec msi;
 	bool has_msi, has_intx;
@@ -62,46 +72,40 @@ struct nx_irqdev {
 	uint64_t bar_gpa;
 	bool bar_mapped;
 	enum nx_irqdev_mode bound;	/* what the doorbells are bound for */
-	int sock;
+	int sock;			/* -1 once the backend is cut off */
+	int timer_fd;			/* deadline of the WORK in flight */
+	uint32_t seq;			/* of the last WORK */
+	bool work_out, asked_msi;	/* a WORK in flight, and it raises the MSI */
+	char cut_reason[96];		/* why nexit cut the backend off ("" = it hung up) */
 	pid_t pid;			/* backend we started, 0 if connected */
+	int pidfd;			/* its pidfd until reaped, -1 */
+	char exit_how[64];		/* how it ended, once reaped */
 	char backend[4400];
 	atomic_bool gone;
-	uint32_t live;
-	_Atomic uint64_t mmio_exits, msi_doorbell_exits, intx_doorbell_exits;
+	_Atomic uint64_t mmio_exits, msi_doorbell_exits, intx_doorbell_exits, work_sent;
 };
 
-/* ---- INTx: the level line as a host-side source for the fallback ------- */
-static void src_mask(void *op)
+/* ---- the backend conversation (device lock held) ------------------------- */
+/* Cut the backend off: the event thread sees the socket's hang-up and
+ * masks the device's lines (backend_gone). Safe from any thread. */
+static void cut_off(struct nx_irqdev *d, const char *why)
 {
-	struct nx_irqdev *d = op;
-
-	nx_irqdev_page_lock(d->page);
-	d->page->intx_masked = 1;
-	nx_irqdev_page_unlock(d->page);
+	if (!d->cut_reason[0])
+		snprintf(d->cut_reason, sizeof(d->cut_reason), "%s", why);
+	if (d->sock >= 0)
+		shutdown(d->sock, SHUT_RDWR);
 }
 
-static void src_unmask(void *op)
+static void arm_deadline(struct nx_irqdev *d, bool on)
 {
-	struct nx_irqdev *d = op;
+	struct itimerspec its = { 0 };
 
-	nx_irqdev_page_lock(d->page);
-	d->page->intx_masked = 0;
-	nx_irqdev_page_unlock(d->page);
-}
-
-static bool src_is_asserted(void *op)
-{
-	struct nx_irqdev *d = op;
-	bool lvl;
-
-	nx_irqdev_page_lock(d->page);
-	/* Doorbells the guest rang before its EOI are in the eventfds now. */
-	nx_irqdev_drain(d->page, d->raise_fd, d->ack_fd);
-	lvl = !atomic_load(&d->gone) && d->page->mode == NX_IRQDEV_MODE_INTX &&
-	      d->page->irq_status;
-	nx_irqdev_page_unlock(d->page);
-	nx_pci_set_intx_status(d->pci, lvl);
-	return lvl;
+	if (on) {
+		its.it_value.tv_sec = NX_DEVD_REPLY_MS / 1000;
+		its.it_value.tv_nsec = (NX_DEVD_REPLY_MS % 1000) * 1000000L;
+	}
+	if (d->timer_fd >= 0)
+		timerfd_settime(d->timer_fd, 0, &its, NULL);
 }
 
 static void trigger(struct nx_irqdev *d)
@@ -109,13 +113,109 @@ static void trigger(struct nx_irqdev *d)
 	uint64_t one = 1;
 
 	if (write(d->trigger_fd, &one, sizeof(one)) == sizeof(one))
-		d->page->intx_raised++;
+		d->r.intx_raised++;
 }
 
-/* Page locked: doorbells in, then a rising level goes to the controller. */
+/* The factorial operand goes to the backend; nothing waits for it. */
+static void send_work(struct nx_irqdev *d)
+{
+	struct nx_devd_work w = { .seq = ++d->seq, .n = d->r.fact };
+
+	/* Raised by the backend itself (exitless) when the guest wants an
+	 * interrupt and the device is in MSI mode now; else by nexit on DONE. */
+	w.raise_msi = (d->r.status & IRQDEV_ST_IRQFACT) && d->r.mode == NX_IRQDEV_MODE_MSI;
+	if (d->sock < 0 || nx_devd_send(d->sock, NX_DEVD_MSG_WORK, &w, sizeof(w), NULL, 0,
+					 MSG_DONTWAIT) < 0) {
+		cut_off(d, "cannot send WORK");
+		return;
+	}
+	d->work_out = true;
+	d->asked_msi = w.raise_msi;
+	atomic_fetch_add(&d->work_sent, 1);
+	arm_deadline(d, true);
+}
+
+/* A DONE for the WORK in flight: the result, then edu's "raise when done". */
+static void apply_done(struct nx_irqdev *d, const struct nx_devd_done *done)
+{
+	d->work_out = false;
+	arm_deadline(d, false);
+	d->r.fact = done->value;
+	d->r.status &= ~IRQDEV_ST_COMPUTING;
+	d->r.facts++;
+	if (!(d->r.status & IRQDEV_ST_IRQFACT))
+		return;
+	if (done->raised && d->asked_msi) {
+		d->r.irq_status |= IRQDEV_IRQ_FACT;	/* the backend signalled the irqfd */
+		d->r.msi_raised++;
+	} else {
+		nx_irqdev_raise(&d->r, IRQDEV_IRQ_FACT, d->msi.efd,
+				d->r.intx_masked ? -1 : d->trigger_fd);
+	}
+}
+
+/* Takes what the backend sent, without waiting. At most one WORK is in
+ * flight (edu ignores operands while computing), so anything beyond its
+ * one DONE is a protocol violation. */
+static void take_replies(struct nx_irqdev *d)
+{
+	for (int i = 0; i < 2 && d->sock >= 0; i++) {
+		struct nx_devd_hdr h;
+		struct nx_devd_done done;
+		int n = nx_devd_recv(d->sock, &h, &done, sizeof(done), NULL, 0, MSG_DONTWAIT);
+
+		if (n == -2 || (n < 0 && errno == EAGAIN))
+			return;		/* hang-up: the event thread's */
+		if (n < 0) {
+			cut_off(d, "malformed message");
+			return;
+		}
+		if (h.type != NX_DEVD_MSG_DONE || h.size != sizeof(done) || !d->work_out ||
+		    done.seq != d->seq) {
+			cut_off(d, "message out of turn");
+			return;
+		}
+		apply_done(d, &done);
+	}
+}
+
+/* ---- INTx: the level line as a host-side source for the fallback ------- */
+static void src_mask(void *op)
+{
+	struct nx_irqdev *d = op;
+
+	pthread_mutex_lock(&d->lock);
+	d->r.intx_masked = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void src_unmask(void *op)
+{
+	struct nx_irqdev *d = op;
+
+	pthread_mutex_lock(&d->lock);
+	d->r.intx_masked = false;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static bool src_is_asserted(void *op)
+{
+	struct nx_irqdev *d = op;
+	bool lvl;
+
+	pthread_mutex_lock(&d->lock);
+	/* Doorbells the guest rang before its EOI are in the eventfds now. */
+	nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd);
+	lvl = !atomic_load(&d->gone) && d->r.mode == NX_IRQDEV_MODE_INTX && d->r.irq_status;
+	pthread_mutex_unlock(&d->lock);
+	nx_pci_set_intx_status(d->pci, lvl);
+	return lvl;
+}
+
+/* Device lock held: doorbells in, then a rising level goes to the controller. */
 static void sync_locked(struct nx_irqdev *d)
 {
-	if (nx_irqdev_drain(d->page, d->raise_fd, d->ack_fd) && !d->page->intx_masked)
+	if (nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd) && !d->r.intx_masked)
 		trigger(d);
 }
 
@@ -125,22 +225,21 @@ static void on_intx_doorbell(void *op, int fd, uint32_t events)
 	struct nx_irqdev *d = op;
 	bool rise;
 
-	nx_irqdev_page_lock(d->page);
-	rise = nx_irqdev_drain(d->page, d->raise_fd, d->ack_fd) && !d->page->intx_masked &&
+	pthread_mutex_lock(&d->lock);
+	rise = nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd) && !d->r.intx_masked &&
 	       d->intx_attached && !atomic_load(&d->gone);
 	if (rise)
-		d->page->intx_raised++;
-	nx_irqdev_page_unlock(d->page);
-	/* Outside the page lock: the controller calls back into src_mask(). */
+		d->r.intx_raised++;
+	pthread_mutex_unlock(&d->lock);
+	/* Outside the device lock: the controller calls back into src_mask(). */
 	if (rise)
 		nx_irq_set_line(d->vm, d->intx_gsi, true);
 }
 
 /* ---- doorbells: which eventfd KVM signals for 0x60 / 0x64 -------------- */
-static void bind_doorbells(struct nx_irqdev *d)
+static void bind_doorbells(struct nx_irqdev *d, enum nx_irqdev_mode mode)
 {
 	uint64_t raise = d->bar_gpa + IRQDEV_REG_RAISE, ack = d->bar_gpa + IRQDEV_REG_ACK;
-	enum nx_irqdev_mode mode = d->page->mode;
 
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 	d->bound = NX_IRQDEV_MODE_NONE;
@@ -166,7 +265,8 @@ fail:
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 }
 
-/* MSI enabled -> MSI; else INTx unless the command register disables it. */
+/* MSI enabled -> MSI; else INTx unless the command register disables it.
+ * Bus lock held. */
 static void set_mode(struct nx_irqdev *d)
 {
 	enum nx_irqdev_mode m = NX_IRQDEV_MODE_NONE;
@@ -178,26 +278,29 @@ static void set_mode(struct nx_irqdev *d)
 		m = NX_IRQDEV_MODE_MSI;
 	else if (d->has_intx && !(nx_pci_command(d->pci) & CMD_INTX_DIS))
 		m = NX_IRQDEV_MODE_INTX;
-	nx_irqdev_page_lock(d->page);
+	pthread_mutex_lock(&d->lock);
 	sync_locked(d);
-	rise = d->page->mode != NX_IRQDEV_MODE_INTX && m == NX_IRQDEV_MODE_INTX &&
-	       d->page->irq_status;
-	d->page->mode = m;
-	if (rise && !d->page->intx_masked)
+	rise = d->r.mode != NX_IRQDEV_MODE_INTX && m == NX_IRQDEV_MODE_INTX && d->r.irq_status;
+	d->r.mode = m;
+	if (rise && !d->r.intx_masked)
 		trigger(d);
-	nx_irqdev_page_unlock(d->page);
+	pthread_mutex_unlock(&d->lock);
 	if (d->bound != m || !d->reg.n)
-		bind_doorbells(d);
+		bind_doorbells(d, m);
 }
 
 /* ---- PCI callbacks (bus lock held) -------------------------------------- */
 static void op_bar_map(struct nx_pci_dev *p, int bar, uint64_t gpa, bool on)
 {
 	struct nx_irqdev *d = p->priv;
+	enum nx_irqdev_mode m;
 
 	d->bar_mapped = on;
 	d->bar_gpa = gpa;
-	bind_doorbells(d);
+	pthread_mutex_lock(&d->lock);
+	m = d->r.mode;
+	pthread_mutex_unlock(&d->lock);
+	bind_doorbells(d, m);
 }
 
 static void op_msi(struct nx_pci_dev *p)
@@ -224,9 +327,8 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 			struct nx_vcpu *vcpu)
 {
 	struct nx_irqdev *d = op;
-	struct nx_irqdev_page *p = d->page;
+	struct nx_irqdev_regs *p = &d->r;
 	uint32_t v = 0, r = 0;
-	uint64_t one = 1;
 
 	atomic_fetch_add(&d->mmio_exits, 1);
 	if (atomic_load(&d->gone)) {
@@ -236,7 +338,10 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 		return;
 	}
 	memcpy(&v, data, len < 4 ? len : 4);
-	nx_irqdev_page_lock(p);
+	pthread_mutex_lock(&d->lock);
+	/* A DONE the backend sent before raising the MSI this guest may be
+	 * handling now: the registers must show it. */
+	take_replies(d);
 	sync_locked(d);
 	switch (off) {
 	case IRQDEV_REG_ID:
@@ -244,16 +349,15 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 		break;
 	case IRQDEV_REG_LIVE:
 		if (w)
-			d->live = v;
-		r = ~d->live;
+			p->live = v;
+		r = ~p->live;
 		break;
 	case IRQDEV_REG_FACT:
 		/* edu ignores a new operand while computing. */
 		if (w && !(p->status & IRQDEV_ST_COMPUTING)) {
 			p->fact = v;
 			p->status |= IRQDEV_ST_COMPUTING;
-			if (write(d->kick_fd, &one, sizeof(one)) != sizeof(one))
-				nx_warn("irqdev %s: cannot kick the backend", d->name);
+			send_work(d);
 		}
 		r = p->fact;
 		break;
@@ -283,24 +387,46 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	default:
 		break;		/* DMA engine (0x80-0x98) not modelled: reads 0 */
 	}
-	nx_irqdev_page_unlock(p);
+	pthread_mutex_unlock(&d->lock);
 	if (!w) {
 		uint64_t q = r;
 		memcpy(data, &q, len > 8 ? 8 : len);
 	}
 }
 
-/* ---- the backend dies ----------------------------------------------------- */
-static void on_backend_hup(void *op, int fd, uint32_t events)
+/* ---- the backend goes (hang-up, or cut off) ------------------------------ */
+static void describe_exit(struct nx_irqdev *d, int st)
+{
+	if (WIFSIGNALED(st))
+		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d killed by signal %d", d->pid,
+			 WTERMSIG(st));
+	else
+		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d exited with %d", d->pid,
+			 WEXITSTATUS(st));
+}
+
+/* pt event thread: the backend we started has exited: reap it. */
+static void on_backend_exit(void *op, int fd, uint32_t events)
 {
 	struct nx_irqdev *d = op;
-	struct nx_vm *vm = d->vm;
-	char how[64] = "";
-	char buf[64];
 	int st;
 
-	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) != 0)
-		return;		/* stray data after READY: ignore */
+	if (waitpid(d->pid, &st, WNOHANG) != d->pid)
+		return;
+	nx_pt_unwatch(&d->pt->loop, fd);
+	close(fd);
+	d->pidfd = -1;
+	describe_exit(d, st);
+	if (atomic_load(&d->gone))
+		nx_info("irqdev %s: backend nexit-devd %s", d->name, d->exit_how);
+}
+
+static void backend_gone(struct nx_irqdev *d)
+{
+	struct nx_vm *vm = d->vm;
+	char how[160], lines[64] = "";
+	int sock, st;
+
 	nx_pci_lock(vm);
 	if (atomic_exchange(&d->gone, true)) {
 		nx_pci_unlock(vm);
@@ -310,24 +436,75 @@ static void on_backend_hup(void *op, int fd, uint32_t events)
 	 * unbound (accesses exit and read all-ones), INTx source detached. */
 	nx_msivec_gone(&d->msi);
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
-	nx_irqdev_page_lock(d->page);
-	d->page->mode = NX_IRQDEV_MODE_NONE;
-	nx_irqdev_page_unlock(d->page);
+	pthread_mutex_lock(&d->lock);
+	d->r.mode = NX_IRQDEV_MODE_NONE;
+	d->work_out = false;
+	arm_deadline(d, false);
+	sock = d->sock;
+	d->sock = -1;
+	pthread_mutex_unlock(&d->lock);
 	nx_pci_unlock(vm);
 	if (d->intx_attached && vm->irq.detach_source)
 		vm->irq.detach_source(vm->irq.opaque, d->intx_gsi);
-	nx_pt_unwatch(&d->pt->loop, fd);
-	if (d->pid > 0 && waitpid(d->pid, &st, WNOHANG) == d->pid) {
-		if (WIFSIGNALED(st))
-			snprintf(how, sizeof(how), " (pid %d killed by signal %d)", d->pid, WTERMSIG(st));
-		else
-			snprintf(how, sizeof(how), " (pid %d exited with %d)", d->pid, WEXITSTATUS(st));
+	nx_pt_unwatch(&d->pt->loop, sock);
+	nx_pt_unwatch(&d->pt->loop, d->timer_fd);
+	close(sock);
+	/* A backend nexit cut off may still run (stopped, looping): it is ours
+	 * to end; its pidfd watch reaps it. */
+	if (d->pid > 0 && d->pidfd >= 0) {
+		if (d->cut_reason[0])
+			pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
+		else if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			nx_pt_unwatch(&d->pt->loop, d->pidfd);
+			close(d->pidfd);
+			d->pidfd = -1;
+			describe_exit(d, st);
+		}
 	}
-	buf[0] = 0;
+	if (d->cut_reason[0])
+		snprintf(how, sizeof(how), "cut off: %s", d->cut_reason);
+	else
+		snprintf(how, sizeof(how), "hung up%s%s%s", d->exit_how[0] ? " (" : "", d->exit_how,
+			 d->exit_how[0] ? ")" : "");
 	if (d->intx_attached)
-		snprintf(buf, sizeof(buf), ", intx gsi %u", d->intx_gsi);
-	nx_warn("irqdev %s: backend %s hung up%s: lines masked (msi gsi %d%s), guest keeps running",
-		d->name, d->pid ? "nexit-devd" : d->backend, how, d->msi.gsi, buf);
+		snprintf(lines, sizeof(lines), ", intx gsi %u", d->intx_gsi);
+	nx_warn("irqdev %s: backend %s %s: lines masked (msi gsi %d%s), guest keeps running",
+		d->name, d->pid ? "nexit-devd" : d->backend, how, d->msi.gsi, lines);
+}
+
+/* pt event thread: the backend's socket: DONE messages, or its end. */
+static void on_backend_sock(void *op, int fd, uint32_t events)
+{
+	struct nx_irqdev *d = op;
+	bool end = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
+
+	pthread_mutex_lock(&d->lock);
+	if (events & EPOLLIN)
+		take_replies(d);
+	end = end || d->cut_reason[0];
+	pthread_mutex_unlock(&d->lock);
+	if (end)
+		backend_gone(d);
+}
+
+/* pt event thread: a WORK went unanswered for NX_DEVD_REPLY_MS. */
+static void on_deadline(void *op, int fd, uint32_t events)
+{
+	struct nx_irqdev *d = op;
+	uint64_t n;
+	char why[64];
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	pthread_mutex_lock(&d->lock);
+	take_replies(d);	/* a DONE that came just in time */
+	if (d->work_out) {
+		snprintf(why, sizeof(why), "no answer to WORK within %d ms", NX_DEVD_REPLY_MS);
+		cut_off(d, why);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (d->cut_reason[0])
+		backend_gone(d);
 }
 
 /* ---- backend connection --------------------------------------------------- */
@@ -368,8 +545,11 @@ static int spawn_backend(struct nx_irqdev *d)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nx_error("socketpair: %s", strerror(errno));
 	d->pid = fork();
-	if (d->pid < 0)
+	if (d->pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
 		return nx_error("fork: %s", strerror(errno));
+	}
 	if (d->pid == 0) {
 		sigset_t none;
 
@@ -383,6 +563,11 @@ static int spawn_backend(struct nx_irqdev *d)
 		_exit(127);
 	}
 	close(sv[1]);
+	d->pidfd = pidfd_open(d->pid, 0);
+	if (d->pidfd < 0) {
+		close(sv[0]);
+		return nx_error("pidfd_open of nexit-devd (pid %d): %s", d->pid, strerror(errno));
+	}
 	snprintf(d->backend, sizeof(d->backend), "%s (pid %d)", exe, d->pid);
 	return sv[0];
 }
@@ -392,34 +577,28 @@ static int handshake(struct nx_irqdev *d, const char *opts)
 	struct nx_devd_setup s = { 0 };
 	struct nx_devd_ready r = { 0 };
 	struct nx_devd_hdr h;
-	int fds[NX_DEVD_FD_RAISE0 + 2 * NX_IRQDEV_DOORBELLS];
+	int fds[NX_DEVD_SETUP_FDS] = { [NX_DEVD_FD_MSI] = d->msi.efd };
 	struct pollfd pfd = { .fd = d->sock, .events = POLLIN };
-	int n = 0, got;
+	int got;
 
 	snprintf(s.type, sizeof(s.type), "irqdev");
 	snprintf(s.name, sizeof(s.name), "%s", d->name);
 	snprintf(s.opts, sizeof(s.opts), "%s", opts);
-	fds[n++] = d->page_fd;
-	fds[n++] = d->kick_fd;
-	fds[n++] = d->msi.efd;
-	fds[n++] = d->trigger_fd;
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		fds[n++] = d->raise_fd[i];
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		fds[n++] = d->ack_fd[i];
-	if (nx_devd_send(d->sock, NX_DEVD_MSG_SETUP, &s, sizeof(s), fds, (unsigned)n) < 0)
+	if (nx_devd_send(d->sock, NX_DEVD_MSG_SETUP, &s, sizeof(s), fds, NX_DEVD_SETUP_FDS,
+			 MSG_DONTWAIT) < 0)
 		return nx_error("irqdev %s: cannot send SETUP to backend %s: %s", d->name,
 				d->backend, strerror(errno));
 	if (poll(&pfd, 1, 5000) <= 0)
 		return nx_error("irqdev %s: backend %s did not answer SETUP within 5 s", d->name,
 				d->backend);
-	got = nx_devd_recv(d->sock, &h, &r, sizeof(r), NULL, 0);
-	if (got < 0 || h.type != NX_DEVD_MSG_READY)
+	got = nx_devd_recv(d->sock, &h, &r, sizeof(r), NULL, 0, MSG_DONTWAIT);
+	if (got < 0 || h.type != NX_DEVD_MSG_READY || h.size != sizeof(r))
 		return nx_error("irqdev %s: backend %s %s", d->name, d->backend,
-				got == -2 ? "hung up during SETUP" : "sent no READY (protocol mismatch)");
+				got == -2 ? "hung up during SETUP" :
+				"sent no READY (protocol version 2 expected)");
 	r.msg[sizeof(r.msg) - 1] = 0;
 	if (r.status)
-		return nx_error("irqdev %s: backend refused SETUP: %s", d->name, r.msg);
+		return nx_error("irqdev %s: backend refused SETUP: %.127s", d->name, r.msg);
 	if (!d->pid)
 		snprintf(d->backend + strlen(d->backend), sizeof(d->backend) - strlen(d->backend),
 			 " (pid %d)", r.pid);
@@ -497,18 +676,14 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 		return NULL;
 	}
 
-	/* The shared register page. */
-	d->page_fd = memfd_create("nexit-irqdev", MFD_CLOEXEC);
-	if (d->page_fd < 0 || ftruncate(d->page_fd, 4096) < 0) {
-		nx_error("irqdev %s: register page memfd: %s", c->name, strerror(errno));
+	pthread_mutex_init(&d->lock, NULL);
+	d->sock = d->timer_fd = d->pidfd = -1;
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer_fd < 0) {
+		nx_error("irqdev %s: timerfd: %s", c->name, strerror(errno));
 		return NULL;
 	}
-	d->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, d->page_fd, 0);
-	if (d->page == MAP_FAILED || nx_irqdev_page_init(d->page) < 0) {
-		nx_error("irqdev %s: register page: %s", c->name, strerror(errno));
-		return NULL;
-	}
-	if ((d->kick_fd = new_efd()) < 0 || (d->trigger_fd = new_efd()) < 0)
+	if ((d->trigger_fd = new_efd()) < 0)
 		return NULL;
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
@@ -555,7 +730,9 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	nx_pci_lock(vm);
 	set_mode(d);
 	nx_pci_unlock(vm);
-	if (nx_pt_watch(&pt->loop, d->sock, EPOLLIN | EPOLLRDHUP, on_backend_hup, d) < 0)
+	if (nx_pt_watch(&pt->loop, d->sock, EPOLLIN | EPOLLRDHUP, on_backend_sock, d) < 0 ||
+	    nx_pt_watch(&pt->loop, d->timer_fd, EPOLLIN, on_deadline, d) < 0 ||
+	    (d->pidfd >= 0 && nx_pt_watch(&pt->loop, d->pidfd, EPOLLIN, on_backend_exit, d) < 0))
 		return NULL;
 	for (int i = 0; d->intx_attached && i < NX_IRQDEV_DOORBELLS; i++)
 		if (nx_pt_watch(&pt->loop, d->raise_fd[i], EPOLLIN, on_intx_doorbell, d) < 0)
@@ -570,12 +747,16 @@ void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
 {
 	char id[64];
 	struct json_object *o;
+	uint64_t raised;
 
+	pthread_mutex_lock(&d->lock);
+	raised = d->r.msi_raised;
+	pthread_mutex_unlock(&d->lock);
 	nx_pci_lock(d->vm);
 	if (d->has_msi) {
 		snprintf(id, sizeof(id), "%s.msi0", d->name);
 		o = nx_pt_line_json(id, &d->msi, atomic_load(&d->msi_doorbell_exits),
-				    (int64_t)d->page->msi_raised);
+				    (int64_t)raised);
 		json_object_object_add(o, "delivered_by", json_object_new_string("backend"));
 		json_object_object_add(o, "device", json_object_new_string(d->name));
 		json_object_array_add(arr, o);
@@ -589,22 +770,27 @@ void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr)
 	struct json_object *o = json_object_new_object();
 	static const char *const modes[] = { "none", "msi", "intx" };
 	bool gone = atomic_load(&d->gone);
+	struct nx_irqdev_regs r;
+
+	pthread_mutex_lock(&d->lock);
+	r = d->r;
+	pthread_mutex_unlock(&d->lock);
 
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "type", json_object_new_string("irqdev"));
 	json_object_object_add(o, "slot", json_object_new_int(d->pci->slot));
 	json_object_object_add(o, "backend", json_object_new_string(d->backend));
 	json_object_object_add(o, "state", json_object_new_string(gone ? "source-gone" : "running"));
-	json_object_object_add(o, "mode", json_object_new_string(modes[d->page->mode % 3]));
+	json_object_object_add(o, "mode", json_object_new_string(modes[r.mode % 3]));
 	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&d->mmio_exits)));
 	json_object_object_add(o, "ioeventfds", json_object_new_int(d->reg.n));
 	json_object_object_add(o, "intx_gsi", d->has_intx ? json_object_new_int((int)d->intx_gsi) : NULL);
 	json_object_object_add(o, "intx_state", json_object_new_string(
 		!d->has_intx ? "none" : gone ? "source-gone" : d->intx_attached ? "attached" : "no-controller"));
-	json_object_object_add(o, "intx_raised", json_object_new_int64((int64_t)d->page->intx_raised));
+	json_object_object_add(o, "intx_raised", json_object_new_int64((int64_t)r.intx_raised));
 	json_object_object_add(o, "intx_doorbell_exits",
 			       json_object_new_int64((int64_t)atomic_load(&d->intx_doorbell_exits)));
-	json_object_object_add(o, "factorials", json_object_new_int64((int64_t)d->page->facts));
-	json_object_object_add(o, "backend_wakeups", json_object_new_int64((int64_t)d->page->wakeups));
+	json_object_object_add(o, "factorials", json_object_new_int64((int64_t)r.facts));
+	json_object_object_add(o, "work_sent", json_object_new_int64((int64_t)atomic_load(&d->work_sent)));
 	json_object_array_add(arr, o);
 }

@@ -1,44 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * irqdev_regs.c - irqdev register semantics both processes share (the
- * layout of QEMU's edu device, docs/specs/edu.rst): the page lock, the
- * doorbell drain, raise and factorial. nexit and nexit-devd both link it.
- *
- * The page lock is a process-shared robust mutex: if the backend dies
- * holding it, nexit's next lock returns EOWNERDEAD and recovers it.
+ * irqdev_regs.c - irqdev register semantics (the layout of QEMU's edu
+ * device, docs/specs/edu.rst): the doorbell drain, raise and factorial.
+ * The registers live in nexit's private memory (struct nx_irqdev_regs);
+ * nexit-devd links the factorial only.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include "passthrough/passthrough.h"
-
-int nx_irqdev_page_init(struct nx_irqdev_page *p)
-{
-	pthread_mutexattr_t a;
-	int r;
-
-	memset(p, 0, sizeof(*p));
-	p->magic = NX_IRQDEV_PAGE_MAGIC;
-	p->version = NX_DEVD_VERSION;
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	r = pthread_mutex_init(&p->lock, &a);
-	pthread_mutexattr_destroy(&a);
-	return r ? -1 : 0;
-}
-
-void nx_irqdev_page_lock(struct nx_irqdev_page *p)
-{
-	if (pthread_mutex_lock(&p->lock) == EOWNERDEAD)
-		pthread_mutex_consistent(&p->lock);	/* the backend died inside */
-}
-
-void nx_irqdev_page_unlock(struct nx_irqdev_page *p)
-{
-	pthread_mutex_unlock(&p->lock);
-}
 
 static uint64_t take(int fd)
 {
@@ -50,7 +21,7 @@ static uint64_t take(int fd)
 }
 
 /* INTx level of the device: edu asserts while irq_status != 0 (pci_set_irq). */
-static bool level(const struct nx_irqdev_page *p)
+static bool level(const struct nx_irqdev_regs *p)
 {
 	return p->mode == NX_IRQDEV_MODE_INTX && p->irq_status;
 }
@@ -59,9 +30,9 @@ static bool level(const struct nx_irqdev_page *p)
  * Doorbell writes the guest made through KVM ioeventfds (datamatch 1 << i)
  * reach us as eventfd counts. KVM signalled each during the guest's store,
  * in program order, so applying acks before raises keeps "ack, then raise
- * again" right; the page lock makes drain + apply one step for both sides.
+ * again" right; the device lock makes drain + apply one step.
  */
-bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *acks)
+bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *acks)
 {
 	struct pollfd pf[2 * NX_IRQDEV_DOORBELLS];
 	bool was = level(p);
@@ -85,7 +56,7 @@ bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *ack
 	return !was && level(p);
 }
 
-void nx_irqdev_raise(struct nx_irqdev_page *p, uint32_t v, int msi_fd, int trigger_fd)
+void nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigger_fd)
 {
 	uint64_t one = 1;
 	bool was = level(p);
@@ -103,11 +74,13 @@ void nx_irqdev_raise(struct nx_irqdev_page *p, uint32_t v, int msi_fd, int trigg
 	}
 }
 
+/* Modulo 2^32 every n >= 34 gives 0 (34! has 32 factors of two), so the
+ * loop stops there: the guest's operand never sets the amount of work. */
 uint32_t nx_irqdev_factorial(uint32_t n)
 {
 	uint32_t v = 1;
 
-	for (uint32_t i = 2; i <= n; i++)
+	for (uint32_t i = 2; i <= n && i <= 34; i++)
 		v *= i;		/* wraps like edu's 32-bit register */
 	return v;
 }

@@ -30,7 +30,7 @@ struct nx_pt_watch {
 	void *opaque;
 	int fd;
 };
-#define NX_PT_MAX_WATCH 32
+#define NX_PT_MAX_WATCH 192	/* irqdev: socket, deadline, pidfd, 8 doorbells */
 struct nx_pt_loop {
 	int epfd;
 	pthread_t thread;
@@ -109,23 +109,29 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64
 /* ---- the out-of-process backend protocol (proto.c, docs/passthrough.md) -- */
 /*
  * SOCK_SEQPACKET unix socket; every message is a header + payload, fds in
- * SCM_RIGHTS. nexit -> backend: SETUP (fds below); backend -> nexit: READY.
- * After READY the socket carries nothing: its hang-up is the backend's death.
+ * SCM_RIGHTS. nexit -> backend: SETUP (one fd: the MSI irqfd); backend ->
+ * nexit: READY. Then nexit sends WORK (a factorial to compute) and the
+ * backend answers DONE. nexit keeps every register in its own memory: the
+ * backend sees one operand at a time and can only answer it, raise the
+ * device's MSI, or hang up. Every message is length-checked; a backend that
+ * sends anything else, too many fds, or no answer in time is cut off.
  */
-#define NX_DEVD_VERSION		1
+#define NX_DEVD_VERSION		2
 #define NX_DEVD_MSG_SETUP	1
 #define NX_DEVD_MSG_READY	2
-#define NX_DEVD_MAX_FDS		24
+#define NX_DEVD_MSG_WORK	3
+#define NX_DEVD_MSG_DONE	4
+#define NX_DEVD_MAX_FDS		4
+#define NX_DEVD_MAX_MSG		512	/* largest payload of any message */
+#define NX_DEVD_REPLY_MS	2000	/* a WORK not answered by then: backend hung */
 struct nx_devd_hdr {
 	uint32_t type;
 	uint32_t size;		/* payload bytes after the header */
 	uint32_t nfds;
 	uint32_t version;
 };
-/* SETUP fds, in order: the register page memfd, kick, msi, intx trigger,
- * then NX_IRQDEV_DOORBELLS raise doorbells and NX_IRQDEV_DOORBELLS acks. */
-enum { NX_DEVD_FD_PAGE, NX_DEVD_FD_KICK, NX_DEVD_FD_MSI, NX_DEVD_FD_TRIGGER,
-       NX_DEVD_FD_RAISE0 };
+/* SETUP fds, in order: the MSI vector's irqfd. */
+enum { NX_DEVD_FD_MSI, NX_DEVD_SETUP_FDS };
 struct nx_devd_setup {
 	char type[32];		/* "irqdev" */
 	char name[32];
@@ -136,11 +142,25 @@ struct nx_devd_ready {
 	int32_t pid;
 	char msg[128];
 };
+struct nx_devd_work {
+	uint32_t seq;
+	uint32_t n;		/* factorial operand */
+	uint32_t raise_msi;	/* signal the MSI irqfd after DONE */
+	uint32_t pad;
+};
+struct nx_devd_done {
+	uint32_t seq;		/* the WORK's */
+	uint32_t value;		/* n! in 32 bits */
+	uint32_t raised;	/* the MSI irqfd was signalled */
+	uint32_t pad;
+};
 int nx_devd_send(int sock, uint32_t type, const void *payload, uint32_t size,
-		 const int *fds, unsigned nfds);
-/* Receives one message: payload up to max bytes, fds into fds[max_fds]. */
+		 const int *fds, unsigned nfds, int flags);
+/* Receives one message: payload up to max bytes, fds into fds[max_fds];
+ * returns the fd count, -2 on hang-up, -1 on a malformed message (every fd
+ * it carried is closed) or an error (errno, EAGAIN with MSG_DONTWAIT). */
 int nx_devd_recv(int sock, struct nx_devd_hdr *h, void *payload, uint32_t max,
-		 int *fds, unsigned max_fds);
+		 int *fds, unsigned max_fds, int flags);
 
 /* ---- irqdev: the edu-layout test device (irqdev.c, devd.c) --------------- */
 #define NX_IRQDEV_VENDOR	0x1234
@@ -163,35 +183,25 @@ int nx_devd_recv(int sock, struct nx_devd_hdr *h, void *payload, uint32_t max,
 enum nx_irqdev_mode { NX_IRQDEV_MODE_NONE, NX_IRQDEV_MODE_MSI, NX_IRQDEV_MODE_INTX };
 enum nx_devd_wait { NX_WAIT_BLOCK, NX_WAIT_POLL, NX_WAIT_ADAPTIVE };
 
-/* The register page nexit and the backend share (a 4 KiB memfd). */
-#define NX_IRQDEV_PAGE_MAGIC	0x76647269u	/* "irdv" */
-struct nx_irqdev_page {
-	uint32_t magic;
-	uint32_t version;
-	pthread_mutex_t lock;		/* process-shared, robust */
+/* irqdev's registers, in nexit's private memory (never shared). */
+struct nx_irqdev_regs {
 	uint32_t status;		/* 0x20 */
 	uint32_t irq_status;		/* 0x24 */
 	uint32_t fact;			/* 0x08 */
-	uint32_t mode;			/* enum nx_irqdev_mode, set by nexit */
-	uint32_t intx_masked;		/* host-side mask (fallback controller) */
-	uint32_t pad;
-	uint64_t msi_raised;		/* backend counters */
-	uint64_t intx_raised;
-	uint64_t facts;
-	uint64_t wakeups;
+	uint32_t live;			/* 0x04 */
+	enum nx_irqdev_mode mode;
+	bool intx_masked;		/* host-side mask (fallback controller) */
+	uint64_t msi_raised, intx_raised, facts;
 };
 
-/* Both sides: lock/unlock the page (EOWNERDEAD recovered). */
-void nx_irqdev_page_lock(struct nx_irqdev_page *p);
-void nx_irqdev_page_unlock(struct nx_irqdev_page *p);
-int  nx_irqdev_page_init(struct nx_irqdev_page *p);
-/* Applies pending ack then raise doorbells (page locked); returns true if
- * the INTx level rose. acks[]/raises[] may hold -1. */
-bool nx_irqdev_drain(struct nx_irqdev_page *p, const int *raises, const int *acks);
-/* irq_status |= v (page locked): signals msi_fd (MSI mode, every raise) or
- * trigger_fd (INTx mode, rising level, not masked). */
-void nx_irqdev_raise(struct nx_irqdev_page *p, uint32_t v, int msi_fd, int trigger_fd);
-/* edu's factorial: n! in 32 bits. */
+/* Register semantics (irqdev_regs.c); the caller holds the device lock. */
+/* Applies pending ack then raise doorbells; returns true if the INTx level
+ * rose. acks[]/raises[] may hold -1. */
+bool nx_irqdev_drain(struct nx_irqdev_regs *r, const int *raises, const int *acks);
+/* irq_status |= v: signals msi_fd (MSI mode, every raise) or trigger_fd
+ * (INTx mode, rising level, not masked). */
+void nx_irqdev_raise(struct nx_irqdev_regs *r, uint32_t v, int msi_fd, int trigger_fd);
+/* edu's factorial: n! in 32 bits, at most 34 multiplications (34! holds 2^32). */
 uint32_t nx_irqdev_factorial(uint32_t n);
 int  nx_devd_parse_wait(const char *opts, enum nx_devd_wait *w);
 

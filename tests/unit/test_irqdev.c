@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_irqdev.c - irqdev's register semantics (edu layout) and the backend
- * protocol, without KVM: the shared register page, doorbell drains, raise
- * in MSI and INTx mode, factorial, and a real nexit-devd loop (devd.c) in a
+ * protocol, without KVM: doorbell drains, raise in MSI and INTx mode, the
+ * factorial (bounded whatever the operand), the message primitives (length
+ * and fd checks, nothing leaked), and a real nexit-devd loop (devd.c) in a
  * thread driven over a socketpair with SCM_RIGHTS, as nexit drives it.
  * With /dev/kvm (skipped without): an MSI vector's route and irqfd follow
  * the guest's enable/address/data/mask (route.c rules).
@@ -10,23 +11,23 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <dirent.h>
+#include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 #include <linux/kvm.h>
 #include "passthrough/passthrough.h"
 
-#define NFDS (NX_DEVD_FD_RAISE0 + 2 * NX_IRQDEV_DOORBELLS)
-
 struct fx {
-	struct nx_irqdev_page *page;
-	int fds[NFDS];			/* page, kick, msi, trigger, raise[8], ack[8] */
-	int *raise, *ack;
+	struct nx_irqdev_regs r;
+	int msi, trig;
+	int raise[NX_IRQDEV_DOORBELLS], ack[NX_IRQDEV_DOORBELLS];
 	int sv[2];
 	pthread_t thr;
 	int serve_rc;
@@ -50,18 +51,33 @@ static bool wait_readable(int fd, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int efd(void)
+{
+	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->fds[NX_DEVD_FD_PAGE] = memfd_create("t", MFD_CLOEXEC);
-	assert_int_equal(ftruncate(f->fds[0], 4096), 0);
-	f->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f->fds[0], 0);
-	assert_int_equal(nx_irqdev_page_init(f->page), 0);
-	for (int i = 1; i < NFDS; i++)
-		f->fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	f->raise = &f->fds[NX_DEVD_FD_RAISE0];
-	f->ack = &f->fds[NX_DEVD_FD_RAISE0 + NX_IRQDEV_DOORBELLS];
+	f->msi = efd();
+	f->trig = efd();
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++) {
+		f->raise[i] = efd();
+		f->ack[i] = efd();
+	}
 	f->sv[0] = f->sv[1] = -1;
 	*state = f;
 	return 0;
@@ -76,64 +92,81 @@ static int teardown(void **state)
 		pthread_join(f->thr, NULL);
 		assert_int_equal(f->serve_rc, 0);
 	}
-	for (int i = 0; i < NFDS; i++)
-		close(f->fds[i]);
-	munmap(f->page, 4096);
+	close(f->msi);
+	close(f->trig);
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++) {
+		close(f->raise[i]);
+		close(f->ack[i]);
+	}
 	free(f);
 	return 0;
 }
 
 /* ---- register semantics ----------------------------------------------------- */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	fail_msg("nx_irqdev_factorial did not return within 2 s");
+}
+
 static void test_factorial(void **state)
 {
+	signal(SIGALRM, on_alarm);
+	alarm(2);
 	assert_int_equal(nx_irqdev_factorial(0), 1);
 	assert_int_equal(nx_irqdev_factorial(1), 1);
 	assert_int_equal(nx_irqdev_factorial(5), 120);
 	assert_int_equal(nx_irqdev_factorial(12), 479001600);
 	assert_int_equal(nx_irqdev_factorial(13), (uint32_t)6227020800ull);	/* wraps */
+	assert_int_equal(nx_irqdev_factorial(33), 0x80000000u);	/* 2^31 * odd */
+	assert_int_equal(nx_irqdev_factorial(34), 0);		/* 2^32 divides 34! */
+	/* The guest's operand must not set the amount of work: the largest
+	 * operand looped 2^32 times (forever: i <= n is always true). */
+	assert_int_equal(nx_irqdev_factorial(0x80000000u), 0);
+	assert_int_equal(nx_irqdev_factorial(0xffffffffu), 0);
+	alarm(0);
 }
 
 static void test_raise_msi_signals_every_time(void **state)
 {
 	struct fx *f = *state;
-	int msi = f->fds[NX_DEVD_FD_MSI], trig = f->fds[NX_DEVD_FD_TRIGGER];
 
-	f->page->mode = NX_IRQDEV_MODE_MSI;
-	nx_irqdev_raise(f->page, 1, msi, trig);
-	nx_irqdev_raise(f->page, 1, msi, trig);	/* edu: msi_notify per raise */
-	assert_int_equal(take(msi), 2);
-	assert_int_equal(take(trig), 0);
-	assert_int_equal(f->page->irq_status, 1);
-	assert_int_equal(f->page->msi_raised, 2);
+	f->r.mode = NX_IRQDEV_MODE_MSI;
+	nx_irqdev_raise(&f->r, 1, f->msi, f->trig);
+	nx_irqdev_raise(&f->r, 1, f->msi, f->trig);	/* edu: msi_notify per raise */
+	assert_int_equal(take(f->msi), 2);
+	assert_int_equal(take(f->trig), 0);
+	assert_int_equal(f->r.irq_status, 1);
+	assert_int_equal(f->r.msi_raised, 2);
 }
 
 static void test_raise_intx_level_edges(void **state)
 {
 	struct fx *f = *state;
-	int msi = f->fds[NX_DEVD_FD_MSI], trig = f->fds[NX_DEVD_FD_TRIGGER];
+	int msi = f->msi, trig = f->trig;
 
-	f->page->mode = NX_IRQDEV_MODE_INTX;
-	nx_irqdev_raise(f->page, 1, msi, trig);
+	f->r.mode = NX_IRQDEV_MODE_INTX;
+	nx_irqdev_raise(&f->r, 1, msi, trig);
 	assert_int_equal(take(trig), 1);		/* level rose */
-	nx_irqdev_raise(f->page, 2, msi, trig);
+	nx_irqdev_raise(&f->r, 2, msi, trig);
 	assert_int_equal(take(trig), 0);		/* still high: no new edge */
-	assert_int_equal(f->page->irq_status, 3);
+	assert_int_equal(f->r.irq_status, 3);
 	assert_int_equal(take(msi), 0);
 	/* Ack 1 and 2 through doorbells: the level falls. */
 	ring(f->ack[0]);
 	ring(f->ack[1]);
-	assert_false(nx_irqdev_drain(f->page, f->raise, f->ack));
-	assert_int_equal(f->page->irq_status, 0);
+	assert_false(nx_irqdev_drain(&f->r, f->raise, f->ack));
+	assert_int_equal(f->r.irq_status, 0);
 	/* Masked at the host: a new assertion does not trigger... */
-	f->page->intx_masked = 1;
-	nx_irqdev_raise(f->page, 4, msi, -1);
+	f->r.intx_masked = true;
+	nx_irqdev_raise(&f->r, 4, msi, -1);
 	assert_int_equal(take(trig), 0);
-	assert_int_equal(f->page->irq_status, 4);	/* ...but the level is there */
+	assert_int_equal(f->r.irq_status, 4);	/* ...but the level is there */
 	/* Mode off (INTx disabled): no level at all. */
-	f->page->mode = NX_IRQDEV_MODE_NONE;
-	f->page->irq_status = 0;
-	f->page->intx_masked = 0;
-	nx_irqdev_raise(f->page, 1, msi, trig);
+	f->r.mode = NX_IRQDEV_MODE_NONE;
+	f->r.irq_status = 0;
+	f->r.intx_masked = false;
+	nx_irqdev_raise(&f->r, 1, msi, trig);
 	assert_int_equal(take(trig), 0);
 	assert_int_equal(take(msi), 0);
 }
@@ -144,20 +177,20 @@ static void test_drain_acks_before_raises(void **state)
 
 	/* The guest acked bit 0 of the last interrupt, then raised it again:
 	 * both doorbells are pending; the result must be "asserted". */
-	f->page->mode = NX_IRQDEV_MODE_INTX;
-	f->page->irq_status = 1;
+	f->r.mode = NX_IRQDEV_MODE_INTX;
+	f->r.irq_status = 1;
 	ring(f->ack[0]);
 	ring(f->raise[0]);
-	nx_irqdev_drain(f->page, f->raise, f->ack);
-	assert_int_equal(f->page->irq_status, 1);
+	nx_irqdev_drain(&f->r, f->raise, f->ack);
+	assert_int_equal(f->r.irq_status, 1);
 	/* Raise bit 3 from nothing: drain reports the rising level. */
-	f->page->irq_status = 0;
+	f->r.irq_status = 0;
 	ring(f->raise[3]);
-	assert_true(nx_irqdev_drain(f->page, f->raise, f->ack));
-	assert_int_equal(f->page->irq_status, 8);
+	assert_true(nx_irqdev_drain(&f->r, f->raise, f->ack));
+	assert_int_equal(f->r.irq_status, 8);
 	/* Nothing pending: nothing changes. */
-	assert_false(nx_irqdev_drain(f->page, f->raise, f->ack));
-	assert_int_equal(f->page->irq_status, 8);
+	assert_false(nx_irqdev_drain(&f->r, f->raise, f->ack));
+	assert_int_equal(f->r.irq_status, 8);
 }
 
 static void test_parse_wait(void **state)
@@ -176,6 +209,74 @@ static void test_parse_wait(void **state)
 	assert_int_equal(w, NX_WAIT_BLOCK);
 }
 
+/* ---- message primitives: lengths and fds ------------------------------------ */
+static void test_recv_rejects_and_closes(void **state)
+{
+	int sv[2], fds[40], got[NX_DEVD_MAX_FDS], before;
+	struct nx_devd_hdr h = { .type = NX_DEVD_MSG_DONE, .size = 64, .nfds = 0,
+				 .version = NX_DEVD_VERSION };
+	struct nx_devd_done d;
+	char big[1024] = { 0 };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	for (int i = 0; i < 40; i++)
+		fds[i] = efd();
+	before = open_fds();
+
+	/* 40 fds where at most NX_DEVD_MAX_FDS are taken: refused, and every
+	 * one of them closed again (they used to stay open in the receiver). */
+	{
+		char buf[CMSG_SPACE(sizeof(int) * 40)];
+		struct iovec iov = { &h, sizeof(h) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
+				    .msg_controllen = sizeof(buf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+		h.size = 0;
+		h.nfds = 40;
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * 40);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * 40);
+		assert_int_equal(sendmsg(sv[1], &m, 0), sizeof(h));
+		assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), got, NX_DEVD_MAX_FDS,
+					      MSG_DONTWAIT), -1);
+		assert_int_equal(open_fds(), before);
+	}
+	/* A header that claims more than came, one that claims less, a message
+	 * longer than any, a wrong version: each refused. */
+	h = (struct nx_devd_hdr){ NX_DEVD_MSG_DONE, sizeof(d) + 8, 0, NX_DEVD_VERSION };
+	memcpy(big, &h, sizeof(h));
+	assert_int_equal(send(sv[1], big, sizeof(h) + sizeof(d), 0), (ssize_t)(sizeof(h) + sizeof(d)));
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), -1);
+	h = (struct nx_devd_hdr){ NX_DEVD_MSG_DONE, 4, 0, NX_DEVD_VERSION };
+	memcpy(big, &h, sizeof(h));
+	assert_int_equal(send(sv[1], big, sizeof(h) + sizeof(d), 0), (ssize_t)(sizeof(h) + sizeof(d)));
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), -1);
+	h = (struct nx_devd_hdr){ NX_DEVD_MSG_DONE, sizeof(big) - sizeof(h), 0, NX_DEVD_VERSION };
+	memcpy(big, &h, sizeof(h));
+	assert_int_equal(send(sv[1], big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), -1);
+	h = (struct nx_devd_hdr){ NX_DEVD_MSG_DONE, sizeof(d), 0, 1 };
+	memcpy(big, &h, sizeof(h));
+	assert_int_equal(send(sv[1], big, sizeof(h) + sizeof(d), 0), (ssize_t)(sizeof(h) + sizeof(d)));
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), -1);
+	/* A good one still passes; nothing queued after it: EAGAIN. */
+	d = (struct nx_devd_done){ .seq = 7, .value = 120 };
+	assert_int_equal(nx_devd_send(sv[1], NX_DEVD_MSG_DONE, &d, sizeof(d), NULL, 0, 0), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), 0);
+	assert_int_equal(d.seq, 7);
+	assert_int_equal(d.value, 120);
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(sv[1]);
+	assert_int_equal(nx_devd_recv(sv[0], &h, &d, sizeof(d), NULL, 0, 0), -2);
+	close(sv[0]);
+	for (int i = 0; i < 40; i++)
+		close(fds[i]);
+}
+
 /* ---- the backend over the protocol ------------------------------------------ */
 static void *serve(void *a)
 {
@@ -187,7 +288,7 @@ static void *serve(void *a)
 	return NULL;
 }
 
-static void start_backend(struct fx *f, const char *type, unsigned nfds)
+static void start_backend(struct fx *f, const char *type, const int *fds, unsigned nfds)
 {
 	struct nx_devd_setup s = { 0 };
 
@@ -196,7 +297,19 @@ static void start_backend(struct fx *f, const char *type, unsigned nfds)
 	snprintf(s.type, sizeof(s.type), "%s", type);
 	snprintf(s.name, sizeof(s.name), "t0");
 	snprintf(s.opts, sizeof(s.opts), "wait=block");
-	assert_int_equal(nx_devd_send(f->sv[0], NX_DEVD_MSG_SETUP, &s, sizeof(s), f->fds, nfds), 0);
+	assert_int_equal(nx_devd_send(f->sv[0], NX_DEVD_MSG_SETUP, &s, sizeof(s), fds, nfds, 0), 0);
+}
+
+static void work(struct fx *f, uint32_t seq, uint32_t n, bool msi, struct nx_devd_done *d)
+{
+	struct nx_devd_work w = { .seq = seq, .n = n, .raise_msi = msi };
+	struct nx_devd_hdr h;
+
+	assert_int_equal(nx_devd_send(f->sv[0], NX_DEVD_MSG_WORK, &w, sizeof(w), NULL, 0, 0), 0);
+	assert_true(wait_readable(f->sv[0], 5000));
+	assert_int_equal(nx_devd_recv(f->sv[0], &h, d, sizeof(*d), NULL, 0, 0), 0);
+	assert_int_equal(h.type, NX_DEVD_MSG_DONE);
+	assert_int_equal(d->seq, seq);
 }
 
 static void test_backend_handshake_and_factorial(void **state)
@@ -204,62 +317,29 @@ static void test_backend_handshake_and_factorial(void **state)
 	struct fx *f = *state;
 	struct nx_devd_hdr h;
 	struct nx_devd_ready r;
-	int msi = f->fds[NX_DEVD_FD_MSI], trig = f->fds[NX_DEVD_FD_TRIGGER];
+	struct nx_devd_done d;
 
-	start_backend(f, "irqdev", NFDS);
+	start_backend(f, "irqdev", &f->msi, 1);
 	assert_true(wait_readable(f->sv[0], 5000));
-	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0), 0);
+	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_equal(h.type, NX_DEVD_MSG_READY);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.pid, getpid());
 
-	/* MSI mode: factorial with "raise interrupt when done". */
-	nx_irqdev_page_lock(f->page);
-	f->page->mode = NX_IRQDEV_MODE_MSI;
-	f->page->fact = 6;
-	f->page->status = IRQDEV_ST_COMPUTING | IRQDEV_ST_IRQFACT;
-	nx_irqdev_page_unlock(f->page);
-	ring(f->fds[NX_DEVD_FD_KICK]);
-	assert_true(wait_readable(msi, 5000));	/* the MSI irqfd eventfd */
-	assert_int_equal(take(msi), 1);
-	nx_irqdev_page_lock(f->page);
-	assert_int_equal(f->page->fact, 720);
-	assert_int_equal(f->page->status, IRQDEV_ST_IRQFACT);	/* computing cleared */
-	assert_int_equal(f->page->irq_status, IRQDEV_IRQ_FACT);
-	assert_int_equal(f->page->facts, 1);
-	/* INTx mode: a factorial done with "raise when done" asserts the level
-	 * through the trigger. (Raise doorbells are nexit's own: its event
-	 * thread takes them, the backend does not wait on them.) */
-	f->page->mode = NX_IRQDEV_MODE_INTX;
-	f->page->irq_status = 0;
-	f->page->fact = 4;
-	f->page->status = IRQDEV_ST_COMPUTING | IRQDEV_ST_IRQFACT;
-	nx_irqdev_page_unlock(f->page);
-	ring(f->fds[NX_DEVD_FD_KICK]);
-	assert_true(wait_readable(trig, 5000));
-	assert_int_equal(take(trig), 1);
-	nx_irqdev_page_lock(f->page);
-	assert_int_equal(f->page->irq_status, IRQDEV_IRQ_FACT);
-	assert_int_equal(f->page->fact, 24);
-	nx_irqdev_page_unlock(f->page);
-	/* Factorial without the irq bit: no interrupt. */
-	nx_irqdev_page_lock(f->page);
-	f->page->fact = 3;
-	f->page->status = IRQDEV_ST_COMPUTING;
-	nx_irqdev_page_unlock(f->page);
-	ring(f->fds[NX_DEVD_FD_KICK]);
-	for (int i = 0; i < 500; i++) {
-		bool done;
-		nx_irqdev_page_lock(f->page);
-		done = !(f->page->status & IRQDEV_ST_COMPUTING);
-		nx_irqdev_page_unlock(f->page);
-		if (done)
-			break;
-		usleep(10000);
-	}
-	assert_int_equal(f->page->fact, 6);
-	assert_false(wait_readable(msi, 50));
-	assert_false(wait_readable(trig, 50));
+	/* "Raise when done" in MSI mode: DONE, then the MSI irqfd. */
+	work(f, 1, 6, true, &d);
+	assert_int_equal(d.value, 720);
+	assert_int_equal(d.raised, 1);
+	assert_true(wait_readable(f->msi, 5000));
+	assert_int_equal(take(f->msi), 1);
+	/* Not asked to raise: no interrupt. */
+	work(f, 2, 4, false, &d);
+	assert_int_equal(d.value, 24);
+	assert_int_equal(d.raised, 0);
+	assert_false(wait_readable(f->msi, 50));
+	/* The largest operand is answered at once, like any other. */
+	work(f, 3, 0xffffffffu, false, &d);
+	assert_int_equal(d.value, 0);
 }
 
 static void test_backend_refuses_bad_setup(void **state)
@@ -268,9 +348,9 @@ static void test_backend_refuses_bad_setup(void **state)
 	struct nx_devd_hdr h;
 	struct nx_devd_ready r;
 
-	start_backend(f, "virtio-net", NFDS);
+	start_backend(f, "virtio-net", &f->msi, 1);
 	assert_true(wait_readable(f->sv[0], 5000));
-	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0), 0);
+	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_equal(h.type, NX_DEVD_MSG_READY);
 	assert_int_not_equal(r.status, 0);
 	assert_non_null(strstr(r.msg, "unknown device type"));
@@ -285,10 +365,11 @@ static void test_backend_wrong_fd_count(void **state)
 	struct fx *f = *state;
 	struct nx_devd_hdr h;
 	struct nx_devd_ready r;
+	int fds[3] = { f->msi, f->trig, f->raise[0] };
 
-	start_backend(f, "irqdev", 4);
+	start_backend(f, "irqdev", fds, 3);
 	assert_true(wait_readable(f->sv[0], 5000));
-	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0), 0);
+	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_not_equal(r.status, 0);
 	pthread_join(f->thr, NULL);
 	assert_int_equal(f->serve_rc, 1);
@@ -379,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raise_intx_level_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_acks_before_raises, setup, teardown),
 		cmocka_unit_test(test_parse_wait),
+		cmocka_unit_test(test_recv_rejects_and_closes),
 		cmocka_unit_test_setup_teardown(test_backend_handshake_and_factorial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_refuses_bad_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_wrong_fd_count, setup, teardown),

@@ -8,7 +8,9 @@
  * identification and liveness registers) and checks the result against its
  * own computation. A device model that loops over all 2^32 operands under a
  * lock hangs the vCPU on the first read back; the VMM must stay responsive.
- * Keys: timeout_ms (per operand, 2000).
+ * A device that disappears (reads all-ones: its backend was cut off) ends
+ * the list early ("gone"). Keys: timeout_ms (per operand, 2000), hold_ms
+ * (0: stay alive this long before the result, for a host watching).
  */
 #include "../lib/probe.h"
 
@@ -31,6 +33,7 @@ struct fact_run {
 	u64 bar, timeout;
 	u32 got[NOPS], status[NOPS];
 	bool done[NOPS];
+	bool gone;
 	u32 id, live;
 };
 
@@ -44,9 +47,13 @@ static u64 run_fn(void *a)
 
 		mmio_write32(r->bar + EDU_FACT, operands[i]);
 		while ((st = mmio_read32(r->bar + EDU_STATUS)) & 1) {
-			if (rdtsc() - t0 > r->timeout)
+			if (st == 0xffffffffu || rdtsc() - t0 > r->timeout)
 				break;
 			cpu_relax();
+		}
+		if (st == 0xffffffffu) {
+			r->gone = true;		/* surprise removal */
+			break;
 		}
 		r->status[i] = st;
 		r->done[i] = !(st & 1);
@@ -79,6 +86,7 @@ static bool fact_max(struct platform *p)
 	mmio_write32(r.bar + EDU_STATUS, 0);
 	if (d[0].msi_cap)
 		pci_msi_disable(&d[0]);
+	user_sleep(p, cmdline_u64(&p->cmd, "hold_ms", 0));
 
 	for (unsigned i = 0; i < NOPS; i++) {
 		if (r.done[i] && r.got[i] == fact32(operands[i]))
@@ -100,6 +108,7 @@ static bool fact_max(struct platform *p)
 	json_u64(&j, "id", r.id);
 	json_u64(&j, "live", r.live);
 	json_u64(&j, "irqs", irqs);
+	json_bool(&j, "gone", r.gone);
 	json_bool(&j, "msi", d[0].msi_cap != 0);
 	return probe_result(&j, ok == NOPS && r.id == 0x010000ed && r.live == ~0x12345678u &&
 				 (!d[0].msi_cap || irqs == NOPS));
