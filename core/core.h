@@ -488,8 +488,10 @@ int  nx_pci_add_bar(struct nx_pci_dev *d, int bar, uint64_t size, uint32_t flags
 		    nx_io_fn fn, void *opaque);
 /* MSI capability: nvec (1..32, power of two), 64-bit, per-vector masking. */
 int  nx_pci_add_msi(struct nx_pci_dev *d, unsigned nvec, bool per_vector_mask);
-/* Emulates the MSI capability already at off (a real device's, VFIO). */
+/* Emulates the MSI / MSI-X capability already at off (a real device's,
+ * VFIO); <0 if it does not lie wholly inside the 256-byte config space. */
 int  nx_pci_claim_msi(struct nx_pci_dev *d, unsigned off);
+int  nx_pci_claim_msix(struct nx_pci_dev *d, unsigned off);
 /* MSI-X capability with its table at table_off and PBA at pba_off in bar. */
 int  nx_pci_add_msix(struct nx_pci_dev *d, unsigned n, int bar, uint32_t table_off,
 		     uint32_t pba_off);

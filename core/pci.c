@@ -134,15 +134,17 @@ static bool bar_addr_ok(const struct nx_pci_dev *d, int i, uint64_t a)
 	const struct nx_pci_bar *b = &d->bar[i];
 	uint64_t base64, size64;
 
-	if (!a)
+	/* Every bound is "a <= end - size": the guest's a + size may wrap. */
+	if (!a || b->size > NX_PCI_ECAM - NX_MMIO_HOLE)
 		return false;
 	if (b->flags & NX_PCI_BAR_IO)
-		return a >= 0x1000 && a + b->size <= 0x10000;
-	if (a >= NX_MMIO_HOLE && a + b->size <= NX_PCI_ECAM)
+		return a >= 0x1000 && a <= 0x10000 - b->size;
+	if (a >= NX_MMIO_HOLE && a <= NX_PCI_ECAM - b->size)
 		return true;
 	/* The DSDT's 64-bit host bridge window (nx_pci_mmio64_window). */
 	nx_pci_mmio64_window(&d->vm->mem, &base64, &size64);
-	return (b->flags & NX_PCI_BAR_MEM64) && a >= base64 && a - base64 + b->size <= size64;
+	return (b->flags & NX_PCI_BAR_MEM64) && b->size <= size64 && a >= base64 &&
+	       a - base64 <= size64 - b->size;
 }
 
 static void msix_io(struct nx_pci_dev *d, uint64_t off, uint8_t *data, uint32_t len,
@@ -254,14 +256,34 @@ static int cap_add(struct nx_pci_dev *d, uint8_t id, unsigned size)
 	return (int)off;
 }
 
+/* Bytes of an MSI capability (6.8.1): 32- or 64-bit address, and the mask
+ * and pending registers with per-vector masking. */
+static unsigned msi_len(uint16_t ctl)
+{
+	unsigned n = ctl & MSI_CTL_64 ? 14 : 10;
+
+	return ctl & MSI_CTL_PVM ? n + 10 : n;
+}
+
 /* Emulates an MSI capability at off (made by cap_add or found in a real
- * device's config space, then id/next/MMC/64-bit are already there). */
+ * device's config space, then id/next/MMC/64-bit are already there). A
+ * capability must lie wholly inside the 256-byte space nexit emulates:
+ * a real device's that runs past it is refused (its registers would be
+ * written beyond cfg/wmask). */
 int nx_pci_claim_msi(struct nx_pci_dev *d, unsigned off)
 {
-	uint16_t ctl = (uint16_t)get(d->cfg, off + 2, 2);
-	bool is64 = ctl & MSI_CTL_64, pvm = ctl & MSI_CTL_PVM;
-	unsigned data = off + (is64 ? 12 : 8);
+	uint16_t ctl;
+	bool is64, pvm;
+	unsigned data;
 
+	if (off < CFG_CAPS_START || off + 4 > NX_PCI_CFG_SIZE ||
+	    off + msi_len((uint16_t)get(d->cfg, off + 2, 2)) > NX_PCI_CFG_SIZE)
+		return nx_error("PCI %s: MSI capability at 0x%x does not fit in config space",
+				d->name, off);
+	ctl = (uint16_t)get(d->cfg, off + 2, 2);
+	is64 = ctl & MSI_CTL_64;
+	pvm = ctl & MSI_CTL_PVM;
+	data = off + (is64 ? 12 : 8);
 	d->msi_cap = (uint8_t)off;
 	d->msi_nvec = 1u << MSI_CTL_MMC(ctl);
 	/* Enable and Multiple Message Enable are the guest's (6.8.1.3). */
@@ -276,6 +298,34 @@ int nx_pci_claim_msi(struct nx_pci_dev *d, unsigned off)
 			      (1u << d->msi_nvec) - 1);
 		put(d->cfg, data + 8, 4, 0);		/* pending bits: RO */
 	}
+	return 0;
+}
+
+/* Emulates a real device's MSI-X capability at off (VFIO): the table and
+ * PBA location as the device says, n clamped to what nexit holds. */
+int nx_pci_claim_msix(struct nx_pci_dev *d, unsigned off)
+{
+	uint16_t ctl;
+	uint32_t t, p;
+
+	if (off < CFG_CAPS_START || off + 12 > NX_PCI_CFG_SIZE)
+		return nx_error("PCI %s: MSI-X capability at 0x%x does not fit in config space",
+				d->name, off);
+	ctl = (uint16_t)get(d->cfg, off + 2, 2);
+	t = get(d->cfg, off + 4, 4);
+	p = get(d->cfg, off + 8, 4);
+	d->msix_cap = (uint8_t)off;
+	d->msix_n = (ctl & 0x7ff) + 1u;
+	if (d->msix_n > NX_PCI_MAX_MSIX)
+		d->msix_n = NX_PCI_MAX_MSIX;
+	d->msix_bar = (int)(t & 7);
+	d->msix_table = t & ~7u;
+	d->msix_pba = p & ~7u;
+	/* Enable and function mask start clear and are the guest's (6.8.2.3). */
+	put(d->cfg, off + 2, 2, ctl & ~(MSIX_CTL_EN | MSIX_CTL_FMASK));
+	put(d->wmask, off + 2, 2, MSIX_CTL_EN | MSIX_CTL_FMASK);
+	for (unsigned i = 0; i < d->msix_n; i++)
+		d->msix[i].ctrl = MSIX_ENTRY_MASKED;
 	return 0;
 }
 
@@ -532,11 +582,16 @@ struct nx_pci_dev *nx_pci_slot(struct nx_vm *vm, unsigned slot)
 }
 
 /* ---- config accesses --------------------------------------------------- */
+static unsigned msi_cap_len(const struct nx_pci_dev *d)
+{
+	return d->msi_cap ? msi_len((uint16_t)get(d->cfg, d->msi_cap + 2, 2)) : 0;
+}
+
 static bool is_emulated(const struct nx_pci_dev *d, unsigned off)
 {
 	if (off < CFG_CAPS_START)
 		return true;
-	if (d->msi_cap && off >= d->msi_cap && off < d->msi_cap + 24u)
+	if (d->msi_cap && off >= d->msi_cap && off < d->msi_cap + msi_cap_len(d))
 		return true;
 	return d->msix_cap && off >= d->msix_cap && off < d->msix_cap + 12u;
 }
@@ -545,10 +600,11 @@ static void cfg_write(struct nx_pci_dev *d, unsigned off, uint8_t *data, unsigne
 {
 	uint16_t old_cmd = nx_pci_command(d);
 	uint16_t old_msix = d->msix_cap ? (uint16_t)get(d->cfg, d->msix_cap + 2, 2) : 0;
+	unsigned mlen = msi_cap_len(d);
 	uint8_t before[24];
 
 	if (d->msi_cap)
-		memcpy(before, d->cfg + d->msi_cap, sizeof(before));
+		memcpy(before, d->cfg + d->msi_cap, mlen);
 	for (unsigned i = 0; i < len; i++) {
 		unsigned o = off + i;
 		uint8_t v = data[i];
@@ -561,8 +617,8 @@ static void cfg_write(struct nx_pci_dev *d, unsigned off, uint8_t *data, unsigne
 			bar_update(d, i);
 	if (touches(off, len, CFG_COMMAND, 2) && d->ops && d->ops->command)
 		d->ops->command(d, old_cmd, nx_pci_command(d));
-	if (d->msi_cap && touches(off, len, d->msi_cap, 24) &&
-	    memcmp(before, d->cfg + d->msi_cap, sizeof(before)) && d->ops && d->ops->msi_update)
+	if (d->msi_cap && touches(off, len, d->msi_cap, mlen) &&
+	    memcmp(before, d->cfg + d->msi_cap, mlen) && d->ops && d->ops->msi_update)
 		d->ops->msi_update(d);
 	if (d->msix_cap && touches(off, len, d->msix_cap + 2, 2) &&
 	    old_msix != get(d->cfg, d->msix_cap + 2, 2) && d->ops && d->ops->msix_update)

@@ -226,6 +226,12 @@ struct nx_vfio;
 struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c);
 void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr);
 void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr);
+/* The guest's view of an assigned function from its own config bytes
+ * (vfio_cfg.c): header, capability chain, MSI-X claimed; *msi = the MSI
+ * capability to claim once VFIO offers MSI (0: none, or it does not fit). */
+struct nx_pci_dev *nx_vfio_pci_new(struct nx_vm *vm, const char *name, const uint8_t *cfg,
+				   uint8_t *msi);
+uint8_t nx_vfio_find_cap(const uint8_t *cfg, uint8_t id);
 /* The error checks alone, with sysfs rooted at root ("" = /): unit tests. */
 int nx_vfio_check_host(const char *root, const char *bdf, char *group, size_t glen);
 

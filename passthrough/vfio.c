@@ -38,7 +38,9 @@
 #include "passthrough/passthrough.h"
 
 #define VFIO_MAX_MSI	32
-#define VFIO_SLOT_BASE	2	/* KVM memslots 0/1 are RAM */
+/* KVM memslots 0/1 are RAM; assigned device n has 2 + 6n .. 2 + 6n + 5,
+ * one per BAR, so no two devices' BARs share a slot. */
+#define VFIO_SLOT_BASE	2
 
 struct vfio_bar {
 	struct nx_vfio *v;
@@ -52,6 +54,7 @@ struct nx_vfio {
 	struct nx_pt *pt;
 	struct nx_vm *vm;
 	char name[32], bdf[32], group[16];
+	unsigned index;			/* n-th assigned device: its memslots */
 	int container, group_fd, dev;
 	uint64_t cfg_off;		/* config region offset in dev */
 	struct nx_pci_dev *pci;
@@ -206,7 +209,8 @@ static void op_bar_map(struct nx_pci_dev *d, int i, uint64_t gpa, bool on)
 {
 	struct nx_vfio *v = d->priv;
 	struct vfio_bar *b = &v->bar[i];
-	struct kvm_userspace_memory_region m = { .slot = VFIO_SLOT_BASE + (unsigned)i };
+	struct kvm_userspace_memory_region m = {
+		.slot = VFIO_SLOT_BASE + 6 * v->index + (unsigned)i };
 
 	if (!b->map || (d->bar[i].flags & NX_PCI_BAR_IO))
 		return;		/* traps: bar_io serves it */
@@ -426,16 +430,6 @@ static int open_group(struct nx_vfio *v)
 	return 0;
 }
 
-static uint8_t find_cap(const uint8_t *cfg, uint8_t id)
-{
-	if (!(cfg[0x06] & 0x10))
-		return 0;
-	for (uint8_t p = cfg[0x34] & 0xfc, n = 0; p && n < 48; n++, p = cfg[p + 1] & 0xfc)
-		if (cfg[p] == id)
-			return p;
-	return 0;
-}
-
 static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 {
 	for (int i = 0; i < 6; i++) {
@@ -468,27 +462,6 @@ static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 	return 0;
 }
 
-static void claim_msix(struct nx_pci_dev *d, unsigned off)
-{
-	uint16_t ctl = (uint16_t)(d->cfg[off + 2] | d->cfg[off + 3] << 8);
-	uint32_t t = (uint32_t)d->cfg[off + 4] | (uint32_t)d->cfg[off + 5] << 8 |
-		     (uint32_t)d->cfg[off + 6] << 16 | (uint32_t)d->cfg[off + 7] << 24;
-	uint32_t p = (uint32_t)d->cfg[off + 8] | (uint32_t)d->cfg[off + 9] << 8 |
-		     (uint32_t)d->cfg[off + 10] << 16 | (uint32_t)d->cfg[off + 11] << 24;
-
-	d->msix_cap = (uint8_t)off;
-	d->msix_n = (ctl & 0x7ff) + 1u;
-	if (d->msix_n > NX_PCI_MAX_MSIX)
-		d->msix_n = NX_PCI_MAX_MSIX;
-	d->msix_bar = (int)(t & 7);
-	d->msix_table = t & ~7u;
-	d->msix_pba = p & ~7u;
-	d->cfg[off + 3] &= 0x3f;		/* enable and function mask start clear */
-	d->wmask[off + 3] = 0xc0;
-	for (unsigned i = 0; i < d->msix_n; i++)
-		d->msix[i].ctrl = 1;
-}
-
 struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_vfio *v = calloc(1, sizeof(*v));
@@ -498,7 +471,7 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	struct vfio_irq_info xi = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
 	uint8_t cfg[NX_PCI_CFG_SIZE];
 	char pname[48];
-	uint8_t msi, msix;
+	uint8_t msi;
 	struct nx_vm *vm = pt->vm;
 
 	if (!v) {
@@ -507,6 +480,7 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	}
 	v->pt = pt;
 	v->vm = vm;
+	v->index = (unsigned)pt->nvfio;
 	v->container = v->group_fd = v->dev = -1;
 	snprintf(v->name, sizeof(v->name), "%s", c->name);
 	if (normalize_bdf(c->assign, v->bdf, sizeof(v->bdf)) < 0 ||
@@ -529,32 +503,22 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	/* The function as the guest sees it: the device's own header and
 	 * capability chain; BARs, MSI and MSI-X emulated. */
 	snprintf(pname, sizeof(pname), "vfio-%s", c->name);
-	v->pci = nx_pci_dev_new(vm, pname, (uint16_t)(cfg[0] | cfg[1] << 8),
-				(uint16_t)(cfg[2] | cfg[3] << 8),
-				(uint32_t)cfg[0x09] | (uint32_t)cfg[0x0a] << 8 | (uint32_t)cfg[0x0b] << 16, -1);
+	v->pci = nx_vfio_pci_new(vm, pname, cfg, &msi);
 	if (!v->pci)
 		return NULL;
 	v->pci->ops = &vfio_ops;
 	v->pci->priv = v;
-	memcpy(v->pci->cfg + 0x40, cfg + 0x40, NX_PCI_CFG_SIZE - 0x40);
-	memcpy(v->pci->cfg + 0x2c, cfg + 0x2c, 4);	/* subsystem ids */
-	v->pci->cfg[0x06] = cfg[0x06] & 0x10;		/* capability list bit */
-	v->pci->cfg[0x34] = cfg[0x34];
-	v->pci->cfg[0x08] = cfg[0x08];			/* revision */
-	msi = find_cap(cfg, 0x05);
-	msix = find_cap(cfg, 0x11);
-	if (msix)
-		claim_msix(v->pci, msix);
 	if (setup_bars(v, cfg) < 0)
 		return NULL;
 	if (msi && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) == 0 && ii.count) {
-		nx_pci_claim_msi(v->pci, msi);
+		if (nx_pci_claim_msi(v->pci, msi) < 0)
+			return NULL;
 		v->msi_count = ii.count > VFIO_MAX_MSI ? VFIO_MAX_MSI : ii.count;
 		for (unsigned i = 0; i < v->msi_count; i++)
 			if (nx_msivec_init(vm, &v->msi[i], -1) < 0)
 				return NULL;
 	}
-	if (msix) {
+	if (v->pci->msix_cap) {
 		struct vfio_irq_info mi = { .argsz = sizeof(mi), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 
 		if (ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &mi) == 0 && mi.count)

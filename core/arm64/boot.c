@@ -13,7 +13,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/kvm.h>
 #include "core/arm64/arm64.h"
 
 #define ARM64_IMAGE_MAGIC 0x644d5241u	/* "ARM\x64" */
@@ -77,6 +76,8 @@ static int load_elf(struct nx_vm *vm, struct nx_a64 *a, const uint8_t *f, size_t
 		if (ph->p_paddr + ph->p_memsz > a->kernel_end)
 			a->kernel_end = ph->p_paddr + ph->p_memsz;
 	}
+	if (!a->kernel_end)
+		return nx_error("%s: no loadable segment (PT_LOAD): nothing to run", vm->cfg->kernel);
 	a->entry = eh->e_entry;
 	return 0;
 }
@@ -102,9 +103,10 @@ int nx_a64_boot_load(struct nx_vm *vm, struct nx_a64 *a)
 {
 	const char *path = vm->cfg->kernel;
 	size_t len, ilen;
-	uint8_t *f, *init;
+	uint8_t *f, *init, *dst;
 	int r;
 
+	a->kernel_end = 0;
 	f = map_file(path, &len, "kernel");
 	if (!f)
 		return -1;
@@ -122,33 +124,29 @@ int nx_a64_boot_load(struct nx_vm *vm, struct nx_a64 *a)
 		return r;
 
 	a->fdt_gpa = NX_A64_RAM + vm->mem.size - (2ull << 20);
+	if (a->kernel_end > a->fdt_gpa)
+		return nx_error("%s ends at 0x%llx, over the device tree at 0x%llx: give more memory",
+				path, (unsigned long long)a->kernel_end, (unsigned long long)a->fdt_gpa);
 	if (!vm->cfg->initrd[0])
 		return 0;
 	init = map_file(vm->cfg->initrd, &ilen, "initrd");
 	if (!init)
 		return -1;
-	/* Right below the DTB, page aligned, above the kernel. */
-	a->initrd_gpa = (a->fdt_gpa - ilen) & ~0xfffull;
-	if (a->initrd_gpa < a->kernel_end || ilen > vm->mem.size) {
+	/* Right below the DTB, page aligned, above the kernel: every bound in
+	 * "a <= b - len" form, so a large initrd cannot wrap below RAM. */
+	dst = NULL;
+	if (ilen <= a->fdt_gpa - a->kernel_end) {
+		a->initrd_gpa = (a->fdt_gpa - ilen) & ~0xfffull;
+		if (a->initrd_gpa >= a->kernel_end)
+			dst = nx_gpa(&vm->mem, a->initrd_gpa, ilen);
+	}
+	if (!dst) {
 		munmap(init, ilen);
 		return nx_error("initrd %s (%zu bytes) does not fit in RAM above the kernel",
 				vm->cfg->initrd, ilen);
 	}
-	memcpy(nx_gpa(&vm->mem, a->initrd_gpa, ilen), init, ilen);
+	memcpy(dst, init, ilen);
 	a->initrd_size = ilen;
 	munmap(init, ilen);
-	return 0;
-}
-
-/* Primary vCPU at entry: PC = kernel, x0 = DTB, x1..x3 = 0 (booting.rst);
- * KVM_ARM_VCPU_INIT left it in EL1h with DAIF masked and the MMU off. */
-int nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a)
-{
-	if (nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.pc), a->entry) < 0 ||
-	    nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.regs[0]), a->fdt_gpa) < 0)
-		return -1;
-	for (int i = 1; i < 4; i++)
-		if (nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.regs[i]), 0) < 0)
-			return -1;
 	return 0;
 }

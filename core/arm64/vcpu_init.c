@@ -76,3 +76,16 @@ void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out)
 		vcpu->id, (unsigned long long)pc, (unsigned long long)pstate,
 		(unsigned long long)sp, (unsigned long long)x0, (unsigned long long)x30);
 }
+
+/* Primary vCPU at entry: PC = kernel, x0 = DTB, x1..x3 = 0 (booting.rst);
+ * KVM_ARM_VCPU_INIT left it in EL1h with DAIF masked and the MMU off. */
+int nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a)
+{
+	if (nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.pc), a->entry) < 0 ||
+	    nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.regs[0]), a->fdt_gpa) < 0)
+		return -1;
+	for (int i = 1; i < 4; i++)
+		if (nx_a64_set_core_reg(vcpu, offsetof(struct kvm_regs, regs.regs[i]), 0) < 0)
+			return -1;
+	return 0;
+}

@@ -19,7 +19,7 @@
 
 static bool in_msi(const struct nx_a64_vfio_dev *d, unsigned off)
 {
-	return d->msi_cap && off >= d->msi_cap && off < d->msi_cap + 0x18;
+	return d->msi_cap && off >= d->msi_cap && off < d->msi_cap + d->msi_len;
 }
 
 static bool emulated(const struct nx_a64_vfio_dev *d, unsigned dw)
@@ -51,9 +51,13 @@ static void bars_map(struct nx_a64_vfio_dev *d, bool on)
 			nx_a64_vfio_bar_map(d, i, on);
 			continue;
 		}
-		nx_bus_unregister(&d->vm->mmio, b->gpa);
-		if (on && b->gpa)
-			nx_bus_register(&d->vm->mmio, b->gpa, b->size, nx_a64_vfio_bar_io, b, "vfio-bar");
+		/* Only the range this BAR registered: the guest's address may be
+		 * where ECAM or the UART are, and their ranges are not ours. */
+		if (b->on_bus)
+			nx_bus_unregister(&d->vm->mmio, b->gpa);
+		b->on_bus = on && b->gpa &&
+			    nx_bus_register(&d->vm->mmio, b->gpa, b->size, nx_a64_vfio_bar_io, b,
+					    "vfio-bar") == 0;
 	}
 }
 
@@ -102,6 +106,8 @@ static void msi_write(struct nx_a64_vfio_dev *d, unsigned off, const uint8_t *by
 	for (unsigned i = 0; i < len; i++) {
 		unsigned o = off + i - c;
 
+		if (o >= d->msi_len)
+			break;			/* past the capability: not ours */
 		if (o < 2)
 			continue;		/* ID and next pointer are read-only */
 		if (o == 2) {		/* Message Control: Enable and MME */
@@ -174,18 +180,32 @@ static void ecam_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
 	}
 }
 
+/* The MSI capability (6.8.1), if the device has one that lies wholly in
+ * the 256-byte shadow: 32/64-bit address, per-vector mask and pending. */
 static void find_msi(struct nx_a64_vfio_dev *d)
 {
 	unsigned p = d->cfg[0x34] & ~3u;
 
 	if (!(d->cfg[0x06] & PCI_STATUS_CAP_LIST))
 		return;
-	for (int n = 0; p >= 0x40 && p < 0xff && n < 48; n++, p = d->cfg[p + 1] & ~3u)
-		if (d->cfg[p] == PCI_CAP_ID_MSI) {
-			d->msi_cap = p;
-			d->cfg[p + 2] &= ~1;	/* disabled until the guest enables it */
+	for (int n = 0; p >= 0x40 && n < 48; n++, p = d->cfg[p + 1] & ~3u) {
+		uint16_t ctl;
+		unsigned len;
+
+		if (d->cfg[p] != PCI_CAP_ID_MSI)
+			continue;
+		ctl = (uint16_t)(d->cfg[p + 2] | d->cfg[p + 3] << 8);
+		len = (ctl & 0x80 ? 14 : 10) + (ctl & 0x100 ? 10 : 0);
+		if (p + len > sizeof(d->cfg)) {
+			nx_warn("assign %s: MSI capability at 0x%x runs past config space: "
+				"MSI not offered", d->bdf, p);
 			return;
 		}
+		d->msi_cap = p;
+		d->msi_len = len;
+		d->cfg[p + 2] &= ~1;	/* disabled until the guest enables it */
+		return;
+	}
 }
 
 /* Firmware's job: BAR addresses from the MMIO window, naturally aligned. */

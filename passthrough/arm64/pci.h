@@ -23,6 +23,7 @@ struct nx_a64_bar {
 	uint64_t gpa;		/* as the guest programmed it         */
 	uint64_t region_off;	/* offset of the VFIO region          */
 	bool mem64, mmapped;
+	bool on_bus;		/* its exit handler is registered at gpa */
 	void *hva;		/* VFIO mmap, NULL if not mmappable   */
 	int slot;		/* KVM memslot while mapped, else -1  */
 };
@@ -37,7 +38,7 @@ struct nx_a64_vfio_dev {
 	struct nx_a64_bar bar[6];
 	bool mem_on;		/* COMMAND.Memory Space as the guest set it */
 	/* MSI, emulated by nexit (capability at msi_cap) */
-	unsigned msi_cap;
+	unsigned msi_cap, msi_len;	/* msi_cap + msi_len <= 256 */
 	bool msi_on;
 	int msi_gsi, msi_fd;
 	uint64_t msi_irqs;	/* MSIs signalled while we watched (not on the fast path) */

@@ -267,8 +267,7 @@ int nx_a64_vfio_msi(struct nx_a64_vfio_dev *d, bool on)
 	uint64_t addr;
 	uint32_t data;
 
-	memcpy(&data, &d->cfg[c + (is64 ? 0xc : 0x8)], 4);
-	data &= 0xffff;
+	data = d->cfg[c + (is64 ? 0xc : 0x8)] | d->cfg[c + (is64 ? 0xd : 0x9)] << 8;
 	addr = d->cfg[c + 4] | d->cfg[c + 5] << 8 | d->cfg[c + 6] << 16 | (uint64_t)d->cfg[c + 7] << 24;
 	if (is64)
 		addr |= (uint64_t)(d->cfg[c + 8] | d->cfg[c + 9] << 8 | d->cfg[c + 10] << 16 |
@@ -295,24 +294,35 @@ int nx_a64_vfio_msi(struct nx_a64_vfio_dev *d, bool on)
 	d->msi_gsi = nx_route_alloc(vm);
 	if (d->msi_gsi < 0)
 		return -1;
-	if (nx_route_set_msi(vm, d->msi_gsi, addr, data, KVM_MSI_VALID_DEVID, d->slot << 3) < 0 ||
-	    nx_routes_commit(vm) < 0) {
-		nx_route_free(vm, d->msi_gsi);
-		d->msi_gsi = -1;
-		return -1;
-	}
 	d->msi_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->msi_fd < 0)
-		return nx_error("eventfd: %s", strerror(errno));
+	if (d->msi_fd < 0) {
+		nx_error("eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (nx_route_set_msi(vm, d->msi_gsi, addr, data, KVM_MSI_VALID_DEVID, d->slot << 3) < 0 ||
+	    nx_routes_commit(vm) < 0)
+		goto fail;
 	if (nx_irqfd_assign(vm, d->msi_fd, d->msi_gsi, -1) < 0)
-		return -1;
-	if (set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, d->msi_fd, 1) < 0)
-		return nx_error("assign %s: VFIO_DEVICE_SET_IRQS(MSI): %s", d->bdf, strerror(errno));
+		goto fail;
+	if (set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, d->msi_fd, 1) < 0) {
+		nx_error("assign %s: VFIO_DEVICE_SET_IRQS(MSI): %s", d->bdf, strerror(errno));
+		nx_irqfd_deassign(vm, d->msi_fd, d->msi_gsi);
+		goto fail;
+	}
 	d->msi_on = true;
 	nx_info("assign %s: MSI -> GSI %d, ITS doorbell 0x%llx, device ID 0x%x, event %u "
 		"(VFIO eventfd = KVM irqfd)", d->bdf, d->msi_gsi, (unsigned long long)addr,
 		d->slot << 3, data);
 	return 0;
+fail:
+	/* Nothing half set up stays: the GSI and the eventfd go back. */
+	nx_route_free(vm, d->msi_gsi);
+	nx_routes_commit(vm);
+	if (d->msi_fd >= 0)
+		close(d->msi_fd);
+	d->msi_fd = d->msi_gsi = -1;
+	nx_a64_vfio_intx(d, true);		/* still on INTx, as before */
+	return -1;
 }
 
 /* The gate's view of VFIO INTx (fallback.h, struct nx_irq_source). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "core/core.h"
+#include "passthrough/passthrough.h"
 
 struct fx {
 	struct nx_vm *vm;
@@ -343,6 +344,110 @@ static void test_registration_errors(void **state)
 	free(d);
 }
 
+/* A 64-bit BAR the guest puts at the very top: address + size wraps to 0,
+ * which passed the 32-bit hole's "end <= ECAM" check and decoded a range
+ * that wraps. */
+static void test_bar64_at_top_not_decoded(void **state)
+{
+	struct fx *f = *state;
+	int s = f->d->slot;
+
+	cfg_wr(f->vm, s, 0x04, 2, 0x0006);
+	assert_int_equal(f->bar_maps, 2);
+	cfg_wr(f->vm, s, 0x18, 4, 0xfffff000);
+	cfg_wr(f->vm, s, 0x1c, 4, 0xffffffff);
+	assert_false(f->d->bar[2].mapped);
+	assert_int_equal(f->bar_maps, 2);
+	assert_int_equal(mmio_rd(f->vm, 0xfffffffffffff000ull), 0xffffffff);
+	/* The last page of the 64-bit window (4 GiB + 32 GiB here) is fine;
+	 * one page on is not. */
+	cfg_wr(f->vm, s, 0x18, 4, 0xfffff000);
+	cfg_wr(f->vm, s, 0x1c, 4, 0x8);
+	assert_true(f->d->bar[2].mapped);
+	assert_int_equal(f->last_map_gpa, 0x8fffff000ull);
+	cfg_wr(f->vm, s, 0x18, 4, 0x00000000);
+	cfg_wr(f->vm, s, 0x1c, 4, 0x9);
+	assert_false(f->d->bar[2].mapped);
+}
+
+/* Canary of the arrays that follow cfg[] in struct nx_pci_dev. */
+static uint32_t sum_after_cfg(const struct nx_pci_dev *d)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < NX_PCI_CFG_SIZE; i++)
+		v += d->wmask[i] * 3u + d->w1c[i];
+	return v + d->cap_end + (uint32_t)d->bar[0].size;
+}
+
+/* A real device's MSI / MSI-X capability near the end of config space
+ * (VFIO): claiming it wrote its registers' masks past cfg/wmask/w1c. */
+static void test_claim_caps_near_the_end(void **state)
+{
+	struct fx *f = *state;
+	struct nx_pci_dev *d = nx_pci_dev_new(f->vm, "edge", 1, 2, 0, -1);
+	uint32_t canary;
+
+	assert_non_null(d);
+	d->cfg[0xf4] = 0x05;
+	d->cfg[0xf6] = 0x80;			/* 64-bit */
+	d->cfg[0xf7] = 0x01;			/* per-vector masking: 24 bytes, to 0x10c */
+	d->cfg[0xf8] = 0x11;
+	canary = sum_after_cfg(d);
+	assert_int_equal(nx_pci_claim_msi(d, 0xf4), -1);
+	assert_int_equal(nx_pci_claim_msix(d, 0xf8), -1);
+	assert_int_equal(sum_after_cfg(d), canary);
+	assert_int_equal(d->msi_cap, 0);
+	assert_int_equal(d->msix_cap, 0);
+	/* 32-bit without masking is 10 bytes: fits at 0xf4. */
+	d->cfg[0xf6] = 0x00;
+	d->cfg[0xf7] = 0x00;
+	assert_int_equal(nx_pci_claim_msi(d, 0xf4), 0);
+	assert_int_equal(d->msi_cap, 0xf4);
+	assert_int_equal(nx_pci_claim_msix(d, 0xf4), 0);	/* 12 bytes: 0xf4..0xff */
+	free(d);
+}
+
+/* The guest's view of an assigned function built from device bytes. */
+static void test_vfio_cfg_from_device_bytes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cfg[NX_PCI_CFG_SIZE] = { 0x34, 0x12, 0xe8, 0x11 };
+	struct nx_pci_dev *d;
+	uint8_t msi = 0xaa;
+
+	/* Chain: 0x34 -> 0x40 (MSI-X) -> 0xf8 (MSI, 64-bit + masking: too long). */
+	cfg[0x06] = 0x10;
+	cfg[0x34] = 0x40;
+	cfg[0x40] = 0x11;
+	cfg[0x41] = 0xf8;
+	cfg[0x42] = 0x03;			/* 4 vectors */
+	cfg[0x44] = 0x02;			/* table in BAR2 at 0 */
+	cfg[0x48] = 0x02;
+	cfg[0x49] = 0x08;			/* PBA in BAR2 at 0x800 */
+	cfg[0xf8] = 0x05;
+	cfg[0xfa] = 0x80;
+	cfg[0xfb] = 0x01;
+	d = nx_vfio_pci_new(f->vm, "vf0", cfg, &msi);
+	assert_non_null(d);
+	assert_int_equal(msi, 0);
+	assert_int_equal(d->msix_cap, 0x40);
+	assert_int_equal(d->msix_n, 4);
+	assert_int_equal(d->msix_bar, 2);
+	assert_int_equal(d->msix_pba, 0x800);
+	assert_int_equal(d->cfg[0x00], 0x34);
+	free(d);
+	/* Pointers into the header, and a chain that loops, end the walk. */
+	cfg[0x34] = 0x10;
+	assert_int_equal(nx_vfio_find_cap(cfg, 0x05), 0);
+	cfg[0x34] = 0x40;
+	cfg[0x41] = 0x40;
+	assert_int_equal(nx_vfio_find_cap(cfg, 0x05), 0);
+	assert_int_equal(nx_vfio_find_cap(cfg, 0x11), 0x40);
+	cfg[0x06] = 0;				/* no capability list */
+	assert_int_equal(nx_vfio_find_cap(cfg, 0x11), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +459,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_programming, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registration_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bar64_at_top_not_decoded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_caps_near_the_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfio_cfg_from_device_bytes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
