@@ -5,7 +5,8 @@
  * --stats-json would write now, with every subsystem's stats hook, e.g. the
  * fallback's and passthrough's "irq" lines) until EOF. One thread of its
  * own serves it, with every signal blocked; nothing is written on an
- * interrupt's path.
+ * interrupt's path. The socket is 0600 and a peer that is neither nexit's
+ * user nor root is closed unanswered (SO_PEERCRED), once reported.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,18 +19,7 @@
 #include <sys/un.h>
 #include "core/core.h"
 
-struct nx_control { struct nx_vm *vm; int fd; };
-
-static int addr_of(const char *path, struct sockaddr_un *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a->sun_path))
-		return nx_error("control socket path too long (at most %zu bytes): %s",
-				sizeof(a->sun_path) - 1, path);
-	strcpy(a->sun_path, path);
-	return 0;
-}
+struct nx_control { struct nx_vm *vm; int fd; uint64_t refused; };
 
 static void write_all(int fd, const char *s, size_t n)
 {
@@ -53,10 +43,18 @@ static void *serve(void *arg)
 		struct json_object *root;
 		const char *txt;
 
+		char who[64];
+
 		if (s < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return NULL;
+		}
+		if (!nx_unix_peer_ok(s, who, sizeof(who))) {
+			if (!c->refused++)
+				nx_warn("control socket: refused %s (not nexit's user or root)", who);
+			close(s);
+			continue;
 		}
 		root = nx_stats_json(c->vm);
 		txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
@@ -76,7 +74,7 @@ int nx_control_start(struct nx_vm *vm, const char *path)
 	sigset_t all, old;
 	int e;
 
-	if (addr_of(path, &a) < 0)
+	if (nx_unix_addr(path, &a) < 0)
 		return -1;
 	if (stat(path, &st) == 0) {
 		int probe;
@@ -97,9 +95,9 @@ int nx_control_start(struct nx_vm *vm, const char *path)
 	if (!c)
 		return nx_error("out of memory");
 	c->vm = vm;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(c->fd, 4) < 0)
-		return nx_error("cannot listen on control socket %s: %s", path, strerror(errno));
+	c->fd = nx_unix_listen(path, SOCK_STREAM, 4);
+	if (c->fd < 0)
+		return -1;
 	/* Signals belong to the main thread (nx_vm_run waits for them). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -116,6 +114,7 @@ int nx_cmd_stat(int argc, char **argv)
 	struct sockaddr_un a;
 	char buf[4096];
 	ssize_t n;
+	size_t got = 0;
 	int s;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -127,7 +126,7 @@ int nx_cmd_stat(int argc, char **argv)
 		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
 		return 2;
 	}
-	if (addr_of(argv[1], &a) < 0)
+	if (nx_unix_addr(argv[1], &a) < 0)
 		return 1;
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -135,9 +134,16 @@ int nx_cmd_stat(int argc, char **argv)
 			 argv[1], strerror(errno), argv[1]);
 		return 1;
 	}
-	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
 		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
 			return 1;
+		got += n > 0 ? (size_t)n : 0;
+	}
 	close(s);
+	if (!got) {
+		nx_error("control socket %s closed without an answer (nexit serves only its own "
+			 "user and root)", argv[1]);
+		return 1;
+	}
 	return 0;
 }

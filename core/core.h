@@ -322,6 +322,12 @@ struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
 int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
+/* Local sockets (core/unixsock.c): listening ones are created 0600; a peer
+ * is trusted when it runs as nexit's own user or root (SO_PEERCRED). */
+struct sockaddr_un;
+int  nx_unix_addr(const char *path, struct sockaddr_un *a);
+int  nx_unix_listen(const char *path, int type, int backlog);
+bool nx_unix_peer_ok(int fd, char *who, size_t n);
 /* Control socket (core/control.c): serves nx_stats_json to `nexit stat SOCKET`. */
 int  nx_control_start(struct nx_vm *vm, const char *path);
 int  nx_cmd_stat(int argc, char **argv);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include "passthrough/passthrough.h"
 
 static void usage(FILE *o)
@@ -30,27 +29,33 @@ static void usage(FILE *o)
 "  -v              say what happens\n");
 }
 
+/* Serves the first peer that runs as our user or root: the socket is
+ * 0600, and a peer let in by a widened mode is refused (SO_PEERCRED). */
 static int listen_once(const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
 	int s, c;
 
-	if (strlen(path) >= sizeof(a.sun_path))
-		return nx_error("socket path too long: %s", path);
-	strcpy(a.sun_path, path);
 	/* A stale socket file from an earlier run is ours to replace. */
 	if (stat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return nx_error("%s exists and is not a socket", path);
 		unlink(path);
 	}
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1) < 0)
-		return nx_error("cannot listen on %s: %s", path, strerror(errno));
-	do
+	s = nx_unix_listen(path, SOCK_SEQPACKET, 1);
+	if (s < 0)
+		return -1;
+	for (;;) {
+		char who[64];
+
 		c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-	while (c < 0 && errno == EINTR);
+		if (c < 0 && errno == EINTR)
+			continue;
+		if (c < 0 || nx_unix_peer_ok(c, who, sizeof(who)))
+			break;
+		nx_warn("nexit-devd: refused %s on %s (not our user or root)", who, path);
+		close(c);
+	}
 	close(s);
 	unlink(path);
 	if (c < 0)

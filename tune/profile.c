@@ -270,17 +270,20 @@ int nx_profile_find(const char *name, char *out, size_t n)
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
 			return nx_error("profile name '%s': use letters, digits, '-' and '_', "
 					"or give a path", name);
-	snprintf(out, n, "tune/profiles/%s.ini", name);
-	if (is_file(out))
-		return 0;
+	/* A bare name is looked up only where nexit itself lives, never in the
+	 * current directory (a file planted there would pick host settings). */
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len > 0) {
 		exe[len] = 0;
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = 0;
-			/* build/nexit -> tune/profiles of its source tree */
+			/* build/nexit (or build/asan/nexit, build/tests/...) ->
+			 * tune/profiles of its source tree */
 			if (snprintf(out, n, "%s/../tune/profiles/%s.ini", exe, name) < (int)n &&
+			    is_file(out))
+				return 0;
+			if (snprintf(out, n, "%s/../../tune/profiles/%s.ini", exe, name) < (int)n &&
 			    is_file(out))
 				return 0;
 			/* PREFIX/bin/nexit -> PREFIX/share/nexit/profiles */
@@ -292,9 +295,9 @@ int nx_profile_find(const char *name, char *out, size_t n)
 	snprintf(out, n, "%s/share/nexit/profiles/%s.ini", NX_PREFIX, name);
 	if (is_file(out))
 		return 0;
-	return nx_error("profile '%s' not found (looked in tune/profiles, next to the nexit "
-			"binary, and %s/share/nexit/profiles; profiles: latency, throughput, appliance)",
-			name, NX_PREFIX);
+	return nx_error("profile '%s' not found (looked next to the nexit binary and in "
+			"%s/share/nexit/profiles; profiles: latency, throughput, appliance; "
+			"a file of your own: give its path, e.g. ./%s.ini)", name, NX_PREFIX, name);
 }
 
 int nx_profile_resolve(struct nx_profile *p, const char *sysroot)

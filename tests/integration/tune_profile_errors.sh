@@ -31,4 +31,11 @@ for p in latency throughput appliance; do
 	"$NEXIT" tune $p --sysroot tests/fixtures/sysroot-intel >/dev/null 2>$T/err ||
 		fail "shipped profile $p rejected: $(cat $T/err)"
 done
-echo "profiles: 8 bad files rejected with file:line, 3 shipped ones accepted"
+# A bare name never comes from the current directory (issue 12): a planted
+# tune/profiles/latency.ini there is not read.
+nexit_abs=$(readlink -f "$NEXIT"); fixtures=$(readlink -f tests/fixtures)
+mkdir -p $T/cwd/tune/profiles
+printf '[profile]\ndescription = planted\n[host]\nplanted = 1\n' >$T/cwd/tune/profiles/latency.ini
+( cd $T/cwd && "$nexit_abs" tune latency --sysroot "$fixtures/sysroot-intel" >$T/out 2>$T/err ) ||
+	fail "a profile planted in the current directory was read: $(cat $T/err)"
+echo "profiles: 8 bad files rejected with file:line, 3 shipped ones accepted, none from the cwd"

@@ -82,7 +82,7 @@ static bool fact_max(struct platform *p)
 	mmio_write32(r.bar + EDU_STATUS, EDU_STATUS_IRQFACT);
 	user_call(run_fn, &r);
 	/* Interrupts of the last completions may still be on their way. */
-	irqs = wait_count(p, VEC, NOPS, 500);
+	irqs = wait_count(p, VEC, NOPS, cmdline_u64(&p->cmd, "timeout_ms", 2000));
 	mmio_write32(r.bar + EDU_STATUS, 0);
 	if (d[0].msi_cap)
 		pci_msi_disable(&d[0]);
