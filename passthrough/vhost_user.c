@@ -12,8 +12,9 @@
  * states") every ring starts enabled once it has a kick fd and no
  * SET_VRING_ENABLE or REPLY_ACK is needed.
  *
- * Every wait on the socket is bounded (NX_VHU_TIMEOUT_MS): a wedged
- * backend costs a set-up error, never a hung vCPU.
+ * Every wait on the socket, reply or send, is bounded (NX_VHU_TIMEOUT_MS),
+ * and only virtio-net's control thread waits (never a vCPU): a wedged
+ * backend is cut off, never a hung VM.
  */
 #include <errno.h>
 #include <poll.h>
@@ -91,6 +92,12 @@ int nx_vhu_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
 					path, strerror(e), path);
 		}
 		usleep(50 * 1000);
+	}
+	/* Sends are bounded too: a backend that stops reading cannot hold the
+	 * control thread longer than a reply could (SO_SNDTIMEO, socket(7)). */
+	{
+		struct timeval tv = { NX_VHU_TIMEOUT_MS / 1000, (NX_VHU_TIMEOUT_MS % 1000) * 1000 };
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	u->sock = s;
 	return 0;

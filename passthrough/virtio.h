@@ -109,9 +109,12 @@ struct nx_virtio_ops {
 	/* DRIVER_OK after FEATURES_OK: hand the enabled queues to the data
 	 * path. <0: the device sets DEVICE_NEEDS_RESET (2.1.2). */
 	int  (*start)(struct nx_virtio_dev *v);
-	/* Reset of a started device: the data path gives the rings back and
-	 * touches guest memory no more once this returns. */
-	void (*stop)(struct nx_virtio_dev *v);
+	/* Reset of a started device: the data path gives the rings back.
+	 * true: done, it touches guest memory no more. false: it goes on
+	 * without the bus lock (a backend that must answer) and calls
+	 * nx_virtio_stopped() when done; until then the device status reads
+	 * its old value, so the driver waits (4.1.4.3.2). */
+	bool (*stop)(struct nx_virtio_dev *v);
 };
 
 struct nx_virtio_info {
@@ -141,6 +144,7 @@ struct nx_virtio_dev {
 	struct nx_registry reg;
 	uint64_t bar_gpa;
 	bool bar_mapped;
+	bool resetting;			/* a reset waits for ops->stop to finish */
 	atomic_bool gone;		/* the data path's backend died */
 	atomic_bool broken;		/* the data path found the rings broken */
 	uint64_t starts, resets;
@@ -160,6 +164,8 @@ int  nx_virtio_config_fd(const struct nx_virtio_dev *v);
 void nx_virtio_break(struct nx_virtio_dev *v, const char *why);
 /* The backend died: vectors and doorbells off, DEVICE_NEEDS_RESET. */
 void nx_virtio_gone(struct nx_virtio_dev *v);
+/* A stop that returned false is done: the reset completes (takes the bus lock). */
+void nx_virtio_stopped(struct nx_virtio_dev *v);
 /* Options shared by virtio devices in [device] opts: slot=N. */
 const char *nx_dev_opt(const char *opts, const char *key, char *buf, size_t len);
 int  nx_virtio_parse_slot(const char *name, const char *opts, int *slot);

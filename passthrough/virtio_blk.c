@@ -99,12 +99,13 @@ static int op_start(struct nx_virtio_dev *v)
 	return 0;
 }
 
-static void op_stop(struct nx_virtio_dev *v)
+static bool op_stop(struct nx_virtio_dev *v)
 {
 	struct nx_virtio_blk *b = blk_of(v);
 
 	nx_blk_io_stop(b->io);
 	b->io = NULL;
+	return true;
 }
 
 static const struct nx_virtio_ops blk_ops = { .config = op_config, .start = op_start,

@@ -11,11 +11,20 @@
  * address's KVM ioeventfd) and the call eventfd (the queue's MSI-X irqfd),
  * so neither a kick nor an interrupt ever enters nexit.
  *
+ * The hand-over and the take-back (reset) talk to the backend, which may be
+ * slow, stopped or hostile: they run on the device's own control thread,
+ * never on a vCPU holding the bus lock. DRIVER_OK queues a snapshot of the
+ * rings; a reset queues the take-back, and the device status reads its old
+ * value until it is done (the driver waits for 0, 4.1.4.3.2). Every wait on
+ * the backend is bounded (NX_VHU_TIMEOUT_MS); one that runs out cuts the
+ * backend off like a hang-up.
+ *
  * One queue pair: receiveq1 = queue 0, transmitq1 = queue 1 (5.1.2); MSI-X
  * vectors rx, tx, config. Device config (5.1.4): MAC, status LINK_UP,
  * max_virtqueue_pairs 1.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,8 +44,31 @@
 /* What nexit can offer when the backend does too (MAC is nexit's own). */
 #define F_FROM_BACKEND		(F_MRG_RXBUF | NX_VIRTIO_F_EVENT_IDX)
 
+/* A ring as the driver set it up at DRIVER_OK. */
+struct ring_snap {
+	bool on;
+	uint16_t size;
+	void *desc, *avail, *used;	/* host addresses (checked in guest RAM) */
+	uint64_t gpa[3];
+	int call, kick;
+};
+
+/* Work for the control thread, queued by a vCPU under the bus lock. */
+struct job {
+	enum { JOB_START, JOB_STOP } kind;
+	uint64_t features;
+	struct ring_snap q[NQUEUES];
+};
+#define NJOBS 4
+
 struct nx_virtio_net {
 	struct nx_virtio_dev v;
+	pthread_t ctl;
+	pthread_mutex_t jlock;
+	pthread_cond_t jcond;
+	struct job jobs[NJOBS];
+	unsigned jhead, jn;
+	bool handed[NQUEUES];		/* rings the backend holds (control thread) */
 	struct nx_pt *pt;
 	const struct nx_vhost_ops *be;
 	struct nx_vhost_user vu;
@@ -65,62 +97,159 @@ static void op_config(struct nx_virtio_dev *v, uint32_t off, uint8_t *data, uint
 		memcpy(data, buf + off, len);
 }
 
-/* ---- handing the rings to the backend (DRIVER_OK) -------------------------- */
-static int start_queue(struct nx_virtio_net *n, unsigned q)
+/* ---- the control thread: the backend conversation ------------------------- */
+/* The backend did not answer in time (or at all): like a hang-up. */
+static void cut_off(struct nx_virtio_net *n, const char *what)
 {
-	struct nx_virtio_dev *v = &n->v;
-	struct nx_virtio_queue *vq = &v->q[q];
-	uint64_t n16 = vq->size;
-	/* Split ring sizes (2.6): desc 16*N, avail 6+2*N, used 6+8*N. */
-	void *desc = nx_gpa(&v->vm->mem, vq->desc, 16 * n16);
-	void *avail = nx_gpa(&v->vm->mem, vq->driver, 6 + 2 * n16);
-	void *used = nx_gpa(&v->vm->mem, vq->device, 6 + 8 * n16);
+	nx_pci_lock(n->v.vm);
+	if (atomic_load(&n->v.gone)) {
+		nx_pci_unlock(n->v.vm);
+		return;
+	}
+	nx_virtio_gone(&n->v);
+	nx_pci_unlock(n->v.vm);
+	if (n->vu.sock >= 0)
+		shutdown(n->vu.sock, SHUT_RDWR);
+	nx_warn("virtio-net %s: %s backend %s cut off (%s): rings stopped, vectors masked, "
+		"guest keeps running", n->v.name, n->be->kind, n->be_name, what);
+}
+
+static int start_queue(struct nx_virtio_net *n, unsigned q, const struct ring_snap *r)
+{
 	void *b = n->be_priv;
 
-	if (!desc || !avail || !used)
-		return nx_error("virtio-net %s: queue %u rings are not in guest RAM "
-				"(desc 0x%llx avail 0x%llx used 0x%llx)", v->name, q,
-				(unsigned long long)vq->desc, (unsigned long long)vq->driver,
-				(unsigned long long)vq->device);
-	if (n->be->set_vring_num(b, q, vq->size) < 0 || n->be->set_vring_base(b, q, 0) < 0 ||
-	    n->be->set_vring_addr(b, q, desc, avail, used) < 0 ||
-	    n->be->set_vring_call(b, q, nx_virtio_call_fd(v, q)) < 0 ||
-	    n->be->set_vring_kick(b, q, vq->kick_fd) < 0 ||
+	if (n->be->set_vring_num(b, q, r->size) < 0 || n->be->set_vring_base(b, q, 0) < 0 ||
+	    n->be->set_vring_addr(b, q, r->desc, r->avail, r->used) < 0 ||
+	    n->be->set_vring_call(b, q, r->call) < 0 || n->be->set_vring_kick(b, q, r->kick) < 0 ||
 	    (n->be->enable && n->be->enable(b, q, true) < 0))
 		return -1;
-	vq->started = true;
+	n->handed[q] = true;
 	return 0;
 }
 
-static int op_start(struct nx_virtio_dev *v)
+static void do_start(struct nx_virtio_net *n, const struct job *j)
 {
-	struct nx_virtio_net *n = net_of(v);
-
-	if (n->be->set_features(n->be_priv, v->drv_features & n->backend_features) < 0 ||
-	    n->be->set_mem_table(n->be_priv, &v->vm->mem) < 0)
-		return -1;
-	for (unsigned q = 0; q < NQUEUES; q++)
-		if (v->q[q].enabled && start_queue(n, q) < 0)
-			return -1;
-	return 0;
-}
-
-/* Reset: the backend stops each ring and gives it back. */
-static void op_stop(struct nx_virtio_dev *v)
-{
-	struct nx_virtio_net *n = net_of(v);
-
-	if (atomic_load(&v->gone))
+	if (atomic_load(&n->v.gone))
 		return;
+	if (n->be->set_features(n->be_priv, j->features) < 0 ||
+	    n->be->set_mem_table(n->be_priv, &n->v.vm->mem) < 0)
+		goto fail;
+	for (unsigned q = 0; q < NQUEUES; q++)
+		if (j->q[q].on && start_queue(n, q, &j->q[q]) < 0)
+			goto fail;
+	return;
+fail:
+	if (n->be == &nx_vhost_user_ops)
+		cut_off(n, "hand-over of the rings failed");
+	else
+		nx_virtio_break(&n->v, "the backend did not take the rings");
+}
+
+/* Reset: the backend stops each ring and gives it back; then the reset
+ * completes for the driver. */
+static void do_stop(struct nx_virtio_net *n)
+{
 	for (unsigned q = 0; q < NQUEUES; q++) {
 		unsigned base;
 
-		if (!v->q[q].started)
+		if (!n->handed[q])
 			continue;
-		if (n->be->enable)
-			n->be->enable(n->be_priv, q, false);
-		n->be->get_vring_base(n->be_priv, q, &base);
+		n->handed[q] = false;
+		if (atomic_load(&n->v.gone))
+			continue;
+		if ((n->be->enable && n->be->enable(n->be_priv, q, false) < 0) ||
+		    n->be->get_vring_base(n->be_priv, q, &base) < 0)
+			cut_off(n, "no answer to GET_VRING_BASE");
 	}
+	nx_virtio_stopped(&n->v);
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct nx_virtio_net *n = arg;
+
+	for (;;) {
+		struct job j;
+		bool have;
+
+		pthread_mutex_lock(&n->jlock);
+		while (!n->jn && !(atomic_load(&n->v.gone) && n->vu.sock >= 0))
+			pthread_cond_wait(&n->jcond, &n->jlock);
+		have = n->jn > 0;
+		if (have) {
+			j = n->jobs[n->jhead];
+			n->jhead = (n->jhead + 1) % NJOBS;
+			n->jn--;
+		}
+		pthread_mutex_unlock(&n->jlock);
+		if (have && j.kind == JOB_START)
+			do_start(n, &j);
+		else if (have)
+			do_stop(n);
+		if (atomic_load(&n->v.gone))
+			nx_vhu_close(&n->vu);	/* nothing more to say to it */
+	}
+	return NULL;
+}
+
+/* Bus lock held. A reset waits for the previous job, so at most a START
+ * and a STOP are ever queued. */
+static bool queue_job(struct nx_virtio_net *n, const struct job *j)
+{
+	bool ok;
+
+	pthread_mutex_lock(&n->jlock);
+	ok = n->jn < NJOBS;
+	if (ok) {
+		n->jobs[(n->jhead + n->jn) % NJOBS] = *j;
+		n->jn++;
+		pthread_cond_signal(&n->jcond);
+	}
+	pthread_mutex_unlock(&n->jlock);
+	return ok;
+}
+
+/* ---- DRIVER_OK and reset (vCPU, bus lock held) ------------------------------- */
+static int op_start(struct nx_virtio_dev *v)
+{
+	struct nx_virtio_net *n = net_of(v);
+	struct job j = { .kind = JOB_START, .features = v->drv_features & n->backend_features };
+
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		struct nx_virtio_queue *vq = &v->q[q];
+		struct ring_snap *r = &j.q[q];
+		uint64_t n16 = vq->size;
+
+		if (!vq->enabled)
+			continue;
+		/* Split ring sizes (2.6): desc 16*N, avail 6+2*N, used 6+8*N. */
+		r->desc = nx_gpa(&v->vm->mem, vq->desc, 16 * n16);
+		r->avail = nx_gpa(&v->vm->mem, vq->driver, 6 + 2 * n16);
+		r->used = nx_gpa(&v->vm->mem, vq->device, 6 + 8 * n16);
+		if (!r->desc || !r->avail || !r->used)
+			return nx_error("virtio-net %s: queue %u rings are not in guest RAM "
+					"(desc 0x%llx avail 0x%llx used 0x%llx)", v->name, q,
+					(unsigned long long)vq->desc, (unsigned long long)vq->driver,
+					(unsigned long long)vq->device);
+		r->on = true;
+		r->size = vq->size;
+		r->call = nx_virtio_call_fd(v, q);
+		r->kick = vq->kick_fd;
+	}
+	if (!queue_job(n, &j))
+		return nx_error("virtio-net %s: control thread busy", v->name);
+	for (unsigned q = 0; q < NQUEUES; q++)
+		if (j.q[q].on)
+			v->q[q].started = true;
+	return 0;
+}
+
+static bool op_stop(struct nx_virtio_dev *v)
+{
+	struct job j = { .kind = JOB_STOP };
+
+	/* Done now if it cannot be queued (never: see queue_job). */
+	return !queue_job(net_of(v), &j);
 }
 
 static const struct nx_virtio_ops net_ops = { .config = op_config, .start = op_start,
@@ -134,16 +263,20 @@ static void on_hup(void *op, int fd, uint32_t events)
 
 	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) && recv(fd, b, sizeof(b), MSG_DONTWAIT) != 0)
 		return;		/* vhost-user replies are read synchronously */
+	nx_pt_unwatch(&n->pt->loop, fd);
 	nx_pci_lock(n->v.vm);
 	if (atomic_load(&n->v.gone)) {
 		nx_pci_unlock(n->v.vm);
-		return;
+		return;		/* cut off already */
 	}
 	nx_virtio_gone(&n->v);
 	nx_pci_unlock(n->v.vm);
-	nx_pt_unwatch(&n->pt->loop, fd);
 	nx_warn("virtio-net %s: vhost-user backend %s hung up: rings stopped, vectors masked, "
 		"guest keeps running", n->v.name, n->vu.path);
+	/* The control thread closes the socket (it may be writing to it now). */
+	pthread_mutex_lock(&n->jlock);
+	pthread_cond_signal(&n->jcond);
+	pthread_mutex_unlock(&n->jlock);
 }
 
 /* ---- options ------------------------------------------------------------ */
@@ -227,6 +360,10 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 		return NULL;
 	}
 	info.features = NX_VIRTIO_F_VERSION_1 | F_MAC | (n->backend_features & F_FROM_BACKEND);
+	pthread_mutex_init(&n->jlock, NULL);
+	pthread_cond_init(&n->jcond, NULL);
+	if (nx_pt_thread(&n->ctl, ctl_thread, n, "nexit-vhost") < 0)
+		return NULL;
 	if (nx_virtio_init(&n->v, pt->vm, c->name, &info, slot) < 0)
 		return NULL;
 	if (n->be == &nx_vhost_user_ops &&

@@ -139,15 +139,9 @@ int nx_virtio_config_fd(const struct nx_virtio_dev *v)
 }
 
 /* ---- reset and status ------------------------------------------------------ */
-/* Device reset (4.1.4.3.2): the data path gives the rings back first. */
-static void reset(struct nx_virtio_dev *v)
+static void reset_done(struct nx_virtio_dev *v)
 {
-	bool started = false;
-
-	for (unsigned q = 0; q < v->info.nqueues; q++)
-		started |= v->q[q].started;
-	if (started && v->info.ops->stop)
-		v->info.ops->stop(v);
+	v->resetting = false;
 	for (unsigned q = 0; q < v->info.nqueues; q++)
 		v->q[q] = (struct nx_virtio_queue){ .size = v->info.qmax,
 			.msix = NX_VIRTIO_NO_VECTOR, .kick_fd = v->q[q].kick_fd,
@@ -159,6 +153,29 @@ static void reset(struct nx_virtio_dev *v)
 	v->status = 0;
 	atomic_store(&v->broken, false);
 	v->resets++;
+}
+
+/* Device reset (4.1.4.3.2): the data path gives the rings back first; a
+ * data path that needs its backend's answer finishes later (resetting). */
+static void reset(struct nx_virtio_dev *v)
+{
+	bool started = false;
+
+	for (unsigned q = 0; q < v->info.nqueues; q++)
+		started |= v->q[q].started;
+	if (started && v->info.ops->stop && !v->info.ops->stop(v)) {
+		v->resetting = true;
+		return;
+	}
+	reset_done(v);
+}
+
+void nx_virtio_stopped(struct nx_virtio_dev *v)
+{
+	nx_pci_lock(v->vm);
+	if (v->resetting)
+		reset_done(v);
+	nx_pci_unlock(v->vm);
 }
 
 static void needs_reset(struct nx_virtio_dev *v)
@@ -267,6 +284,8 @@ static void common_write(struct nx_virtio_dev *v, uint64_t off, const uint8_t *d
 	bool live = v->status & NX_VIRTIO_ST_DRIVER_OK;
 	unsigned nvec = v->info.nvec;
 
+	if (v->resetting)
+		return;		/* the driver waits for status 0 first (4.1.4.3.2) */
 	common_image(v, &c);
 	memcpy((uint8_t *)&c + off, data, len);
 	if (CHANGED(dfselect))

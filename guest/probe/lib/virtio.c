@@ -154,6 +154,19 @@ void virtio_config_vector(struct virtio_pci *v, u16 entry)
 	w16(v->common + C_MSIX_CONFIG, entry);
 }
 
+bool virtio_reset_timed(struct virtio_pci *v, u64 max_cycles)
+{
+	u64 t0 = rdtsc();
+
+	w8(v->common + C_STATUS, 0);
+	while (r8(v->common + C_STATUS)) {
+		if (rdtsc() - t0 > max_cycles)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 void virtio_reset(struct virtio_pci *v)
 {
 	/* 4.1.4.3.2: write 0, then wait until status reads back 0. */

@@ -70,6 +70,8 @@ bool virtq_setup(struct virtio_pci *v, u16 q, u16 size, void *mem, u16 msix,
 u64 virtq_mem_size(u16 size);
 void virtio_driver_ok(struct virtio_pci *v);
 u8 virtio_status(const struct virtio_pci *v);
+/* Reset that waits at most max_cycles for status 0; false if it did not come. */
+bool virtio_reset_timed(struct virtio_pci *v, u64 max_cycles);
 void virtio_reset(struct virtio_pci *v);
 /* MSI-X: function enable, and one entry as a fixed edge MSI to dest_apic. */
 void virtio_msix_enable(struct virtio_pci *v, bool on);

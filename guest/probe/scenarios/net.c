@@ -15,7 +15,9 @@
  *    no vector; drain continuously (the ceiling).
  * Keys: mode (irq), ms (1000, the window), wait_ms (10000, for the first
  * packet: the backend links up after DRIVER_OK), qsize (256),
- * max_exits_per_1000 (fail above it, nexit only).
+ * max_exits_per_1000 (fail above it, nexit only). At the end the device is
+ * reset (the backend gives the rings back): reset_done and reset_ms say
+ * whether status read 0 within 20 s and how long it took.
  * PROBE: packets, pps, irqs, irqs_per_s, kicks, vmm_exits (null without
  * nexit's counter page), vmm_exits_per_1000_pkts.
  */
@@ -144,7 +146,8 @@ static bool net(struct platform *p)
 	struct json j;
 	char dev[16], mac[20];
 	u64 hz_k = p->tsc.khz ? p->tsc.khz : 3000000, pps = 0, ips = 0;
-	bool pass;
+	bool pass, reset_done;
+	u64 t_reset;
 	u8 st;
 
 	json_begin(&j, "net");
@@ -199,7 +202,11 @@ static bool net(struct platform *p)
 	r.wait_cycles = tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "wait_ms", 10000));
 	r.window_cycles = tsc_ms_cycles(&p->tsc, ms);
 	user_call(net_loop, &r);
-	virtio_reset(&v);		/* the backend gives the rings back */
+	/* The backend gives the rings back; a VMM must finish the reset even
+	 * when the backend does not answer (reset_ms, reset_done). */
+	t_reset = rdtsc();
+	reset_done = virtio_reset_timed(&v, tsc_ms_cycles(&p->tsc, 20000));
+	t_reset = rdtsc() - t_reset;
 	virtio_msix_enable(&v, false);
 
 	if (r.cycles) {
@@ -217,6 +224,8 @@ static bool net(struct platform *p)
 	json_u64(&j, "irqs_per_s", ips);
 	json_u64(&j, "kicks", r.kicks);
 	json_u64(&j, "tsc_khz", p->tsc.khz);
+	json_bool(&j, "reset_done", reset_done);
+	json_u64(&j, "reset_ms", t_reset / hz_k);
 	if (r.have_exits && r.got_first) {
 		json_u64(&j, "vmm_exits", r.exits);
 		if (r.packets)
