@@ -110,7 +110,10 @@ static bool fact_max(struct platform *p)
 	json_u64(&j, "irqs", irqs);
 	json_bool(&j, "gone", r.gone);
 	json_bool(&j, "msi", d[0].msi_cap != 0);
+	/* "Raise when done" must interrupt; back-to-back completions to one
+	 * vector may merge (a pending edge MSI in the LAPIC's IRR, or two
+	 * irqfd signals before KVM injects), so not necessarily once each. */
 	return probe_result(&j, ok == NOPS && r.id == 0x010000ed && r.live == ~0x12345678u &&
-				 (!d[0].msi_cap || irqs == NOPS));
+				 (!d[0].msi_cap || (irqs >= 1 && irqs <= NOPS)));
 }
 SCENARIO("fact-max", fact_max);
