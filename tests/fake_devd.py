@@ -12,7 +12,8 @@ accepted (SETUP -> READY), then misbehaves as MODE says:
   good     answers WORK correctly (n! mod 2^32), as nexit-devd does
 
 It exits when nexit hangs up, or after 60 s."""
-import array, math, os, signal, socket, struct, sys
+import array, math, os, socket, struct, sys
+from fake_peer import accept_one, close_fds
 
 HDR = struct.Struct("<IIII")	# type, size, nfds, version
 VERSION, SETUP, READY, WORK, DONE = 2, 1, 2, 3, 4
@@ -22,19 +23,9 @@ def msg(t, payload=b"", nfds=0):
 
 def main():
 	path, mode = sys.argv[1], sys.argv[2]
-	signal.alarm(60)
-	if os.path.exists(path):
-		os.unlink(path)
-	ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	ls.bind(path)
-	ls.listen(1)
-	s, _ = ls.accept()
-	ls.close()
-	os.unlink(path)
+	s = accept_one(path, socket.SOCK_SEQPACKET, 60)
 	data, anc, _, _ = s.recvmsg(1024, socket.CMSG_SPACE(64 * 4))
-	for lvl, typ, raw in anc:	# the MSI irqfd: not needed here
-		for fd in array.array("i", raw[: len(raw) - len(raw) % 4]):
-			os.close(fd)
+	close_fds(anc)		# the MSI irqfd: not needed here
 	t = HDR.unpack_from(data)[0]
 	if t != SETUP:
 		sys.exit("fake_devd: expected SETUP, got type %d" % t)

@@ -11,7 +11,8 @@ and then misbehaves, for tests/integration/hostile_vhost.sh:
 
 Every request is logged to stderr as "fake_vhost_user: NAME". It exits when
 nexit hangs up, or after 120 s."""
-import array, os, signal, socket, struct, sys
+import os, signal, socket, struct, sys
+from fake_peer import accept_one, close_fds
 
 HDR = struct.Struct("<III")	# request, flags, size
 REPLY = 1 | (1 << 2)		# version 1, reply
@@ -27,9 +28,7 @@ class Stream:
 
 	def _fill(self):
 		data, anc, _, _ = self.s.recvmsg(4096, socket.CMSG_SPACE(16 * 4))
-		for lvl, typ, raw in anc:
-			for fd in array.array("i", raw[: len(raw) - len(raw) % 4]):
-				os.close(fd)
+		close_fds(anc)
 		self.buf += data
 		return bool(data)
 
@@ -44,14 +43,7 @@ class Stream:
 
 def main():
 	path, mode = sys.argv[1], sys.argv[2]
-	signal.alarm(120)
-	if os.path.exists(path):
-		os.unlink(path)
-	ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-	ls.bind(path)
-	ls.listen(1)
-	s, _ = ls.accept()
-	ls.close()
+	s = accept_one(path, socket.SOCK_STREAM, 120)
 	st = Stream(s)
 	while True:
 		req, payload = st.msg()

@@ -63,7 +63,7 @@ for mode in silent garbage fdflood early big; do
 done
 
 # nexit-devd stopped: cut off, then killed and reaped by nexit.
-timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=fact-max timeout_ms=5000 hold_ms=3000" \
+timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=fact-max timeout_ms=5000 delay_ms=1000 hold_ms=3000" \
 	--device irqdev --control "$T/ctl" --timeout 45 >"$T/out" 2>"$T/err" &
 VMM=$!
 for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x nexit-devd) && break; sleep 0.05; done

@@ -9,8 +9,9 @@
  * own computation. A device model that loops over all 2^32 operands under a
  * lock hangs the vCPU on the first read back; the VMM must stay responsive.
  * A device that disappears (reads all-ones: its backend was cut off) ends
- * the list early ("gone"). Keys: timeout_ms (per operand, 2000), hold_ms
- * (0: stay alive this long before the result, for a host watching).
+ * the list early ("gone"). Keys: timeout_ms (per operand, 2000), delay_ms
+ * (0: wait this long first, for a host to act on the backend), hold_ms (0:
+ * stay alive this long before the result, for a host watching).
  */
 #include "../lib/probe.h"
 
@@ -80,6 +81,7 @@ static bool fact_max(struct platform *p)
 	if (d[0].msi_cap)
 		pci_msi_enable(&d[0], cpus[0].apic_id, VEC);
 	mmio_write32(r.bar + EDU_STATUS, EDU_STATUS_IRQFACT);
+	user_sleep(p, cmdline_u64(&p->cmd, "delay_ms", 0));
 	user_call(run_fn, &r);
 	/* Interrupts of the last completions may still be on their way. */
 	irqs = wait_count(p, VEC, NOPS, cmdline_u64(&p->cmd, "timeout_ms", 2000));
