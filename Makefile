@@ -24,7 +24,7 @@ ifeq ($(ARCH),arm64)
 include core/arm64/arm64.mk
 else
 # Every C file of a subsystem is part of the binary; main.c files are entry points.
-SUBDIRS  := core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench
+SUBDIRS  := core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench image
 LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HDRS     := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))

@@ -20,6 +20,7 @@ void nx_config_defaults(struct nx_config *c)
 	c->cpus = 1;
 	c->irqchip = NX_IRQCHIP_SPLIT;
 	c->defaults = true;
+	c->stop_grace_s = 30;
 }
 
 int nx_parse_size(const char *s, uint64_t *out)
@@ -112,13 +113,17 @@ static int set_vm(struct nx_config *c, const char *section, const char *key, con
 		if (parse_int(value, 0, 86400, &n) < 0)
 			return BAD("seconds from 0 (none) to 86400");
 		c->timeout_s = (int)n;
+	} else if (!strcmp(key, "stop_grace")) {
+		if (parse_int(value, 0, 3600, &n) < 0)
+			return BAD("seconds from 0 (stop at once) to 3600");
+		c->stop_grace_s = (int)n;
 	} else if (!strcmp(key, "defaults")) {
 		if (parse_bool(value, &c->defaults) < 0)
 			return BAD("on or off");
 	} else if (!strcmp(key, "profile")) {
 		return copy_str(c->profile, sizeof(c->profile), value, where, key);
 	} else {
-		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, defaults, profile");
+		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, stop_grace, defaults, profile");
 	}
 	return 0;
 }
@@ -241,12 +246,15 @@ int nx_config_set(struct nx_config *c, const char *section, const char *key,
 			return set_cpuid_hide(c, section, key, value, where);
 		return UNKNOWN("hide");
 	}
+	/* [image] belongs to `nexit image` (image/cli.c), which reads the same file. */
+	if (!strcmp(section, "image"))
+		return 0;
 	/* [device "name"] (inih hands us the bracket contents verbatim). */
 	if (sscanf(section, "device \"%63[^\"]\"", devname) == 1 &&
 	    section[strlen(section) - 1] == '"')
 		return set_device(c, section, devname, key, value, where);
 	return nx_error("%s: unknown section [%s]: accepted are [vm], [kernel], [serial], [stats], "
-			"[control], [cpuid], [device \"name\"]", where, section);
+			"[control], [cpuid], [device \"name\"], [image]", where, section);
 }
 
 struct load_ctx {

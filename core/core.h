@@ -73,6 +73,7 @@ struct nx_config {
 	struct nx_device_cfg devices[NX_MAX_DEVICES];
 	int ndevices;
 	int timeout_s;		/* 0 = none; guest killed after this */
+	int stop_grace_s;	/* SIGTERM / nexit stop: power button, then this long */
 	bool defaults;		/* default devices (one irqdev) when none is configured */
 };
 
@@ -293,6 +294,10 @@ struct nx_vm {
 	/* Called by each vCPU thread before its first KVM_RUN (pinning, FIFO). */
 	void (*vcpu_start)(void *opaque, struct nx_vcpu *vcpu);
 	void *vcpu_start_opaque;
+	/* The platform's power button (x86: ACPI fixed feature); true if the
+	 * guest listens for it. NULL: the VM stops at once. */
+	bool (*power_button)(void *opaque);
+	void *power_button_opaque;
 
 	/* Shutdown: the first vCPU to stop the VM sets these and kicks the others. */
 	atomic_bool stopping;
@@ -331,6 +336,10 @@ bool nx_unix_peer_ok(int fd, char *who, size_t n);
 /* Control socket (core/control.c): serves nx_stats_json to `nexit stat SOCKET`. */
 int  nx_control_start(struct nx_vm *vm, const char *path);
 int  nx_cmd_stat(int argc, char **argv);
+int  nx_cmd_stop(int argc, char **argv);	/* `nexit stop SOCKET`: as SIGTERM */
+/* systemd's notify protocol (core/notify.c): "READY=1", "STOPPING=1", ...
+ * to $NOTIFY_SOCKET, a datagram socket; nothing if it is unset. */
+void nx_sd_notify(const char *msg);
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
 

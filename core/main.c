@@ -24,6 +24,10 @@
 #include "passthrough/passthrough.h"
 #define HAVE_PASSTHROUGH 1
 #endif
+#if __has_include("image/image.h") && !defined(NX_WITHOUT_IMAGE)
+#include "image/image.h"
+#define HAVE_IMAGE 1
+#endif
 #if __has_include("bench/bench.h") && !defined(NX_WITHOUT_BENCH)
 #include "bench/bench.h"
 #define HAVE_BENCH 1
@@ -50,7 +54,11 @@ static void usage_main(FILE *o)
 #ifdef HAVE_BENCH
 	fprintf(o, "  bench   benchmark nexit against QEMU/KVM (nexit bench --help)\n");
 #endif
+#ifdef HAVE_IMAGE
+	fprintf(o, "  image   build an appliance's initramfs and root image (nexit image --help)\n");
+#endif
 	fprintf(o, "  stat    print a running VM's live counters: nexit stat SOCKET\n");
+	fprintf(o, "  stop    stop a running VM (power button, then forced): nexit stop SOCKET\n");
 	fprintf(o, "  version print the version\n");
 }
 
@@ -268,8 +276,14 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "bench"))
 		return nx_cmd_bench(argc - 1, argv + 1);
 #endif
+#ifdef HAVE_IMAGE
+	if (!strcmp(cmd, "image"))
+		return nx_cmd_image(argc - 1, argv + 1);
+#endif
 	if (!strcmp(cmd, "stat"))
 		return nx_cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stop"))
+		return nx_cmd_stop(argc - 1, argv + 1);
 	nx_error("unknown command '%s' (see nexit --help)", cmd);
 	return 2;
 }

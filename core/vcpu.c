@@ -214,9 +214,18 @@ void nx_vm_stop(struct nx_vm *vm, int status, const char *reason)
 	pthread_mutex_unlock(&vm->stop_lock);
 }
 
+/* The guest's power button, if the platform has one and the guest listens. */
+static bool press_button(struct nx_vm *vm)
+{
+	return vm->power_button && vm->cfg->stop_grace_s > 0 &&
+	       vm->power_button(vm->power_button_opaque);
+}
+
 int nx_vm_run(struct nx_vm *vm)
 {
 	sigset_t set, old;
+	uint64_t grace_end = 0;
+	int grace_sig = 0;
 	struct sigaction noop = { .sa_handler = kick_handler };
 	uint64_t deadline = vm->cfg->timeout_s ?
 			    nx_now_ns() + (uint64_t)vm->cfg->timeout_s * 1000000000ull : 0;
@@ -247,19 +256,37 @@ int nx_vm_run(struct nx_vm *vm)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR2);	/* nx_vm_stop's wake-up */
 	vm->main_thread = pthread_self();
+	nx_sd_notify("READY=1\nSTATUS=vCPUs running");
 	while (!atomic_load(&vm->stopping)) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		int sig = sigtimedwait(&set, NULL, &ts);
 
 		if (sig > 0 && sig != SIGUSR2) {
 			char why[64];
+
+			/* SIGTERM/SIGINT (and nexit stop): an orderly shutdown
+			 * when the guest listens for the power button; a second
+			 * signal, or nobody listening, stops the VM at once. */
+			if (!grace_end && sig != SIGHUP && press_button(vm)) {
+				grace_sig = sig;
+				grace_end = nx_now_ns() + (uint64_t)vm->cfg->stop_grace_s * 1000000000ull;
+				nx_info("signal %d: pressed the power button, the guest has %d s to power off",
+					sig, vm->cfg->stop_grace_s);
+				nx_sd_notify("STOPPING=1\nSTATUS=power button pressed");
+				continue;
+			}
 			snprintf(why, sizeof(why), "stopped by signal %d", sig);
 			nx_vm_stop(vm, 128 + sig, why);
+		} else if (grace_end && nx_now_ns() > grace_end) {
+			nx_warn("the guest did not power off within stop_grace = %d s: stopping it",
+				vm->cfg->stop_grace_s);
+			nx_vm_stop(vm, 128 + grace_sig, "did not power off after the power button");
 		} else if (deadline && nx_now_ns() > deadline) {
 			nx_error("guest did not finish within timeout = %d s", vm->cfg->timeout_s);
 			nx_vm_stop(vm, 124, "timeout");
 		}
 	}
+	nx_sd_notify("STOPPING=1");
 	kick_all(vm);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread)

@@ -37,7 +37,7 @@ $(BUILD)/libnexit.a: $(LIB_OBJS)
 	@rm -f $@
 	aarch64-linux-gnu-ar rcs $@ $^
 
-$(BUILD)/core/main.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH
+$(BUILD)/core/main.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH -DNX_WITHOUT_IMAGE
 
 $(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
 	$(CC) $(ALL_CFLAGS) -static -o $@ $(filter %.o %/libnexit.a,$^) $(LIBS)

@@ -126,7 +126,8 @@ static void *build_fadt(struct acpi_area *a, uint64_t dsdt, uint64_t facs, uint6
 
 	/* No i8042, no VGA, no CMOS RTC; MSI works; leave ASPM alone. */
 	f->iapc_boot_arch = FADT_BA_VGA_ABSENT | FADT_BA_RTC_ABSENT | FADT_BA_ASPM_OFF;
-	f->flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
+	/* PWR_BUTTON clear: a fixed-feature power button in PM1 (platform.c). */
+	f->flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON |
 		   FADT_F_FIX_RTC | FADT_F_RESET_REG_SUP;	/* HW_REDUCED off */
 	f->reset_reg = io_gas(NX_PORT_RESET, 1, ACPI_ACCESS_BYTE);
 	f->reset_value = 0x06;		/* 0xcf9: full reset (bit 2) | system reset (bit 1) */

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * platform.c - the small fixed-function pieces of a PC nexit emulates:
- * isa-debug-exit (0xf4), ACPI PM1a event/control (power-off), the ACPI
- * PM timer, the reset
- * control register (0xcf9), the i8042 reset line, the POST port, and the
- * nexit counter page at NX_COUNTER_PAGE.
+ * isa-debug-exit (0xf4), ACPI PM1a event/control (power-off and the
+ * fixed-feature power button), the ACPI PM timer, the reset control
+ * register (0xcf9), the i8042 reset line, the POST port, and the nexit
+ * counter page at NX_COUNTER_PAGE.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
 
+/* PM1 status/enable bits (ACPI 6.4 4.8.3.1): the power button's. */
+#define PM1_PWRBTN		(1u << 8)
+
 struct nx_platform {
 	struct nx_vm *vm;
+	pthread_mutex_t lock;		/* PM1: vCPUs and the power button */
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	bool sci;
 };
 
 static uint64_t rd(const uint8_t *d, uint32_t len)
@@ -45,6 +50,40 @@ static void debug_exit(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
 }
 
 /*
+ * The SCI (FADT SCI_INT, level, active high: MADT override) is asserted
+ * while an enabled fixed event is pending: PM1_STS & PM1_EN (4.8.3.1).
+ * Called with p->lock held.
+ */
+static void sci_update(struct nx_platform *p)
+{
+	bool level = p->pm1_sts & p->pm1_en & PM1_PWRBTN;
+
+	if (level != p->sci) {
+		p->sci = level;
+		nx_irq_set_line(p->vm, NX_ACPI_SCI_IRQ, level);
+	}
+}
+
+/*
+ * The fixed-feature power button (4.8.2.2.1.1, the FADT's PWR_BUTTON flag
+ * clear): pressing it sets PWRBTN_STS; with PWRBTN_EN (OSPM's button
+ * driver listens) that raises the SCI and OSPM starts an orderly shutdown.
+ * Returns false if nobody listens (the enable bit is clear).
+ */
+static bool power_button(void *op)
+{
+	struct nx_platform *p = op;
+	bool listening;
+
+	pthread_mutex_lock(&p->lock);
+	listening = p->pm1_en & PM1_PWRBTN;
+	p->pm1_sts |= PM1_PWRBTN;
+	sci_update(p);
+	pthread_mutex_unlock(&p->lock);
+	return listening;
+}
+
+/*
  * ACPI PM1a: EVT_BLK = PM1_STS (2 bytes) + PM1_EN (2 bytes); CNT_BLK = PM1_CNT.
  * Writing SLP_EN (bit 13) with SLP_TYP (bits 12:10) = the \_S5 value powers off.
  */
@@ -55,12 +94,15 @@ static void pm1(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
 	uint64_t port = NX_PORT_PM1A_EVT + off;
 	uint16_t v = (uint16_t)rd(d, len);
 
+	pthread_mutex_lock(&p->lock);
 	switch (port) {
 	case NX_PORT_PM1A_EVT:			/* PM1_STS: write 1 to clear */
 		if (w) p->pm1_sts &= ~v; else wr(d, len, p->pm1_sts);
+		sci_update(p);
 		break;
 	case NX_PORT_PM1A_EVT + 2:		/* PM1_EN */
 		if (w) p->pm1_en = v; else wr(d, len, p->pm1_en);
+		sci_update(p);
 		break;
 	case NX_PORT_PM1A_CNT:
 		if (!w) {
@@ -74,6 +116,7 @@ static void pm1(void *op, uint64_t off, uint8_t *d, uint32_t len, bool w,
 	default:
 		if (!w) wr(d, len, 0);
 	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 /*
@@ -157,6 +200,9 @@ int nx_platform_init(struct nx_vm *vm)
 	if (!p)
 		return nx_error("out of memory");
 	p->vm = vm;
+	pthread_mutex_init(&p->lock, NULL);
+	vm->power_button = power_button;
+	vm->power_button_opaque = p;
 	if (nx_bus_register(&vm->pio, NX_PORT_DEBUG_EXIT, 4, debug_exit, p, "isa-debug-exit") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PORT_PM1A_EVT, 6, pm1, p, "acpi-pm1a") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PORT_PM_TMR, 4, pm_timer, p, "acpi-pm-timer") < 0 ||

@@ -1,5 +1,9 @@
-/* Unit tests: the control socket and `nexit stat` (core/control.c). */
+/* Unit tests: the control socket, `nexit stat`, `nexit stop` (core/control.c)
+ * and systemd's notify protocol (core/notify.c). */
 #include <setjmp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -147,6 +151,74 @@ static void test_cmd_stat_errors(void **state)
 	assert_int_equal(nx_cmd_stat(2, missing), 1);	/* nothing listens there */
 }
 
+/* "stop": the VM's main thread gets SIGTERM (nx_vm_run's orderly stop). */
+static void test_stop_request(void **state)
+{
+	struct fx *f = *state;
+	struct timespec ts = { 5, 0 };
+	char *argv[] = { "stop", f->sock, NULL };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	assert_int_equal(nx_control_start(&f->vm, f->sock), 0);
+	f->serving = true;
+	/* Before nx_vm_run there is nothing to stop: an error, no signal. */
+	assert_int_equal(nx_cmd_stop(2, argv), 1);
+	f->vm.main_thread = pthread_self();
+	assert_int_equal(nx_cmd_stop(2, argv), 0);
+	assert_int_equal(sigtimedwait(&set, NULL, &ts), SIGTERM);
+	/* A plain reader that sends nothing still gets the stats. */
+	{
+		char buf[4096];
+		int s = connect_to(f->sock);
+		ssize_t r = read(s, buf, sizeof(buf) - 1);
+		assert_true(r > 0);
+		buf[r] = 0;
+		assert_non_null(strstr(buf, "\"exits\""));
+		close(s);
+	}
+	char *bad[] = { "stop", f->sock, "--wait", "x", NULL };
+	assert_int_equal(nx_cmd_stop(4, bad), 2);
+}
+
+static void test_sd_notify(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[128];
+	ssize_t n;
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/notify", f->dir);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	setenv("NOTIFY_SOCKET", a.sun_path, 1);
+	nx_sd_notify("READY=1\nSTATUS=vCPUs running");
+	n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "READY=1\nSTATUS=vCPUs running");
+	/* Abstract names start with '@'. */
+	close(s);
+	unlink(a.sun_path);
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(a.sun_path, 0, sizeof(a.sun_path));
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "nexit-test-%d", getpid());
+	assert_int_equal(bind(s, (struct sockaddr *)&a,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					  strlen(a.sun_path + 1))), 0);
+	snprintf(buf, sizeof(buf), "@nexit-test-%d", getpid());
+	setenv("NOTIFY_SOCKET", buf, 1);
+	nx_sd_notify("STOPPING=1");
+	n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_int_equal(n, 10);
+	close(s);
+	/* Unset: nothing to do, no error. */
+	unsetenv("NOTIFY_SOCKET");
+	nx_sd_notify("READY=1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +227,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_stat_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sd_notify, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
