@@ -70,8 +70,15 @@ test: deps all
 bench: deps all
 	$(BUILD)/nexit bench --out bench/results/latest
 
+# The unit names $(PREFIX)/bin/nexit; systemd reads units from
+# $(PREFIX)/lib/systemd/system for PREFIX /usr/local and /usr alike.
 install: all
 	install -D -m 0755 $(BUILD)/nexit $(DESTDIR)$(PREFIX)/bin/nexit
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/nexit@.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/nexit@.service
+	install -m 0644 dist/nexit.1 $(DESTDIR)$(PREFIX)/share/man/man1/nexit.1
+	install -m 0644 dist/nexit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/nexit.ini.5
 	install -D -m 0755 $(BUILD)/nexit-devd $(DESTDIR)$(PREFIX)/bin/nexit-devd
 	install -D -m 0644 $(BUILD)/guest/probe.elf $(DESTDIR)$(PREFIX)/share/nexit/probe.elf
 	install -d $(DESTDIR)$(PREFIX)/share/nexit/profiles

@@ -224,7 +224,7 @@ static bool press_button(struct nx_vm *vm)
 int nx_vm_run(struct nx_vm *vm)
 {
 	sigset_t set, old;
-	uint64_t grace_end = 0;
+	uint64_t grace_start = 0, grace_end = 0;
 	int grace_sig = 0;
 	struct sigaction noop = { .sa_handler = kick_handler };
 	uint64_t deadline = vm->cfg->timeout_s ?
@@ -269,12 +269,18 @@ int nx_vm_run(struct nx_vm *vm)
 			 * signal, or nobody listening, stops the VM at once. */
 			if (!grace_end && sig != SIGHUP && press_button(vm)) {
 				grace_sig = sig;
-				grace_end = nx_now_ns() + (uint64_t)vm->cfg->stop_grace_s * 1000000000ull;
+				grace_start = nx_now_ns();
+				grace_end = grace_start + (uint64_t)vm->cfg->stop_grace_s * 1000000000ull;
 				nx_info("signal %d: pressed the power button, the guest has %d s to power off",
 					sig, vm->cfg->stop_grace_s);
 				nx_sd_notify("STOPPING=1\nSTATUS=power button pressed");
 				continue;
 			}
+			/* One press, many deliveries: `timeout` and process-group
+			 * kills send the same signal twice; a second one a second
+			 * later is the user insisting. */
+			if (grace_end && nx_now_ns() - grace_start < 1000000000ull)
+				continue;
 			snprintf(why, sizeof(why), "stopped by signal %d", sig);
 			nx_vm_stop(vm, 128 + sig, why);
 		} else if (grace_end && nx_now_ns() > grace_end) {

@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -386,6 +387,23 @@ void nx_virtio_net_lines_json(struct nx_virtio_net *n, struct json_object *arr)
 	nx_pci_unlock(n->v.vm);
 }
 
+/* A counter of the tap's host side (/sys/class/net/IF/statistics). */
+static uint64_t tap_stat(const char *ifname, const char *what)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, what);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr)
 {
 	struct json_object *o;
@@ -403,8 +421,20 @@ void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr)
 	if (n->be == &nx_vhost_user_ops)
 		json_object_object_add(o, "vhost_user_messages",
 				       json_object_new_int64((int64_t)n->vu.sent));
-	else
+	else {
+		/* The packets vhost-net moved, as the tap counts them: the guest's
+		 * tx is the tap's rx. The data path's only possible exit is a
+		 * notify that missed the ioeventfd (the call is an irqfd). */
+		uint64_t rx = tap_stat(n->vk.ifname, "rx_packets");
+		uint64_t tx = tap_stat(n->vk.ifname, "tx_packets");
+		uint64_t exits = atomic_load(&n->v.notify_exits);
+
 		json_object_object_add(o, "vhost_ioctls", json_object_new_int64((int64_t)n->vk.ioctls));
+		json_object_object_add(o, "tap_rx_packets", json_object_new_int64((int64_t)rx));
+		json_object_object_add(o, "tap_tx_packets", json_object_new_int64((int64_t)tx));
+		json_object_object_add(o, "vmm_exits_per_packet", rx + tx ?
+				       json_object_new_double((double)exits / (double)(rx + tx)) : NULL);
+	}
 	json_object_array_add(arr, o);
 	nx_pci_unlock(n->v.vm);
 }

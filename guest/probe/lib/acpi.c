@@ -98,6 +98,8 @@ static void parse_fadt(struct firmware *fw, const struct sdt *t)
 	u64 dsdt = *(const u32 *)(b + 40);
 
 	fw->pm1a_cnt = (u16)*(const u32 *)(b + 64);
+	fw->pm1a_evt = (u16)*(const u32 *)(b + 56);
+	fw->sci_int = *(const u16 *)(b + 46);
 	if (t->len >= 148 && *(const u64 *)(b + 140))
 		dsdt = *(const u64 *)(b + 140);
 	if (dsdt && dsdt < 0x100000000ULL && !memcmp((void *)dsdt, "DSDT", 4))

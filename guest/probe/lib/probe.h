@@ -186,8 +186,10 @@ struct firmware {
 	struct ioapic_info ioapic[MAX_IOAPICS];
 	u32 nioapic;
 	const char *cpu_source;		/* "madt", "mptable" or "none" */
-	/* ACPI FADT power-off (0 = unknown) */
+	/* ACPI FADT power-off and fixed events (0 = unknown) */
 	u16 pm1a_cnt;
+	u16 pm1a_evt;			/* PM1_STS, PM1_EN at +2 */
+	u16 sci_int;
 	u16 slp_typ_s5;
 	bool have_s5;
 	/* MP table interrupt entries (PCI and ISA) */

@@ -1,0 +1,142 @@
+#!/bin/bash
+# lifecycle: how a nexit VM is stopped and supervised, on this host's KVM
+# with the probe guest's power-button scenario (an OSPM in miniature):
+#  - SIGTERM and `nexit stop` press the ACPI power button when the guest
+#    listens; the guest takes the SCI, clears PWRBTN_STS and powers off:
+#    nexit exits 0 (split and kernel irqchip);
+#  - a guest that does not listen is stopped at once (128 + signal);
+#  - a guest that listens but never powers off is stopped after [vm]
+#    stop_grace, with a warning; a second signal does not wait;
+#  - READY=1 then STOPPING=1 on $NOTIFY_SOCKET (systemd's notify protocol);
+#  - `make install` puts nexit@.service, nexit(1) and nexit.ini(5) in place;
+#    systemd-analyze verify accepts the unit and man -l renders both pages
+#    without a warning.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
+T=$(mktemp -d /tmp/nexit-life.XXXXXX)
+VM=""
+cleanup() { [ -n "$VM" ] && kill -KILL $VM 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+
+# ---- make install, the unit, the man pages (no KVM needed) ---------------
+make -s install PREFIX="$T/prefix" >/dev/null || fail "make install failed"
+for f in bin/nexit lib/systemd/system/nexit@.service share/man/man1/nexit.1 \
+	 share/man/man5/nexit.ini.5; do
+	[ -s "$T/prefix/$f" ] || fail "make install did not install $f"
+done
+grep -q "^ExecStart=$T/prefix/bin/nexit run --config /etc/nexit/%i.ini" \
+	"$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: ExecStart"
+grep -q '^Type=notify$' "$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: not Type=notify"
+if command -v systemd-analyze >/dev/null; then
+	out=$(MANPATH=$T/prefix/share/man systemd-analyze verify \
+		"$T/prefix/lib/systemd/system/nexit@.service" 2>&1) ||
+		fail "systemd-analyze verify: $out"
+	echo "lifecycle: systemd-analyze verify accepts nexit@.service${out:+ ($out)}"
+else
+	echo "lifecycle: no systemd-analyze here, unit not verified"
+fi
+for page in man1/nexit.1 man5/nexit.ini.5; do
+	out=$(MANWIDTH=80 man --warnings=w -l "$T/prefix/share/man/$page" 2>&1 >"$T/page.txt")
+	[ -z "$out" ] || fail "man -l $page warns: $out"
+	[ "$(wc -l < "$T/page.txt")" -gt 40 ] || fail "man -l $page rendered $(wc -l < "$T/page.txt") lines"
+done
+grep -q 'stop_grace' "$T/page.txt" || fail "nexit.ini(5) does not document stop_grace"
+echo "lifecycle: man -l renders nexit(1) and nexit.ini(5) without warnings"
+
+need_kvm
+
+# Starts the probe (power-button scenario with extra args) in the
+# background, waits until it listens for the button.
+start() {	# name, nexit args...
+	local name=$1; shift
+	rm -f "$T/ctl.sock"
+	# Not under timeout(1): it signals the child and its process group.
+	"$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 60 --control "$T/ctl.sock" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" &
+	VM=$!
+	for _ in $(seq 100); do grep -q 'power-button: waiting' "$T/$name.out" && return 0; sleep 0.1; done
+	fail "$name: the probe never waited for the button: $(tail -n3 "$T/$name.err")"
+}
+finish() {	# name -> rc, secs
+	local t0=$(date +%s%N)
+	wait $VM; rc=$?; VM=""
+	secs=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+# SIGTERM, then `nexit stop`, with a guest that listens: exit 0.
+for chip in split kernel; do
+	start term-$chip --irqchip $chip --cmdline "scenario=power-button"
+	kill -TERM $VM
+	finish term-$chip
+	j=$(probe_json "$T/term-$chip.out")
+	[ $rc = 0 ] && grep -q '"result":"pass"' <<<"$j" ||
+		fail "$chip: SIGTERM: rc=$rc $j $(tail -n2 "$T/term-$chip.err")"
+	grep -q 'pressed the power button' "$T/term-$chip.err" || fail "$chip: no power button report"
+	echo "lifecycle: $chip: SIGTERM -> power button -> guest powered off, exit 0 in ${secs} ms: $j"
+done
+start stop --cmdline "scenario=power-button"
+"$NEXIT" stop "$T/ctl.sock" --wait 20 >/dev/null || fail "nexit stop --wait failed"
+finish stop
+[ $rc = 0 ] || fail "nexit stop: the VM exited $rc"
+echo "lifecycle: nexit stop -> exit 0 in ${secs} ms"
+
+# A guest that listens and never powers off: stop_grace, then forced.
+printf '[vm]\nstop_grace = 1\n' > "$T/grace.ini"
+start ignore --config "$T/grace.ini" --cmdline "scenario=power-button ignore=1 wait_ms=30000"
+kill -TERM $VM
+finish ignore
+[ $rc = 143 ] || fail "ignored button: exit $rc, expected 143 after stop_grace"
+[ $secs -ge 900 ] && [ $secs -lt 5000 ] || fail "ignored button: stopped after $secs ms, stop_grace is 1 s"
+grep -q 'did not power off within stop_grace = 1 s' "$T/ignore.err" || fail "ignored button: no warning"
+echo "lifecycle: a guest ignoring the button is stopped after stop_grace (${secs} ms, exit 143)"
+# ... and a second SIGTERM (not a duplicate delivery of the first, which
+# comes within a second) does not wait for it.
+start twice --cmdline "scenario=power-button ignore=1 wait_ms=30000"
+kill -TERM $VM; kill -TERM $VM; sleep 1.5
+kill -0 $VM || fail "a duplicate SIGTERM within a second stopped the VM"
+kill -TERM $VM
+finish twice
+[ $rc = 143 ] && [ $secs -lt 2000 ] || fail "second SIGTERM: exit $rc after $secs ms"
+echo "lifecycle: a duplicate SIGTERM is one press; a later second one stops at once (${secs} ms)"
+
+# A guest that does not listen (no PWRBTN_EN): stopped at once.
+rm -f "$T/ctl2.sock"
+"$NEXIT" run --kernel "$PROBE" --device irqdev --timeout 60 --control "$T/ctl2.sock" \
+	--cmdline "scenario=msi-rate ms=30000" >"$T/deaf.out" 2>"$T/deaf.err" &
+VM=$!
+for _ in $(seq 100); do [ -S "$T/ctl2.sock" ] && break; sleep 0.1; done
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM $VM; wait $VM; rc=$?; VM=""
+secs=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $rc = 143 ] && [ $secs -lt 3000 ] || fail "deaf guest: exit $rc after $secs ms"
+grep -q 'pressed the power button' "$T/deaf.err" && fail "deaf guest: the button was pressed"
+echo "lifecycle: a guest not listening is stopped at once (${secs} ms, exit 143)"
+
+# systemd's notify protocol: READY=1 while it runs, STOPPING=1 at the end.
+python3 - "$NEXIT" "$PROBE" "$T" <<'PY' || fail "sd_notify"
+import os, socket, subprocess, sys, time
+nexit, probe, t = sys.argv[1:]
+path = os.path.join(t, "notify.sock")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(20)
+env = dict(os.environ, NOTIFY_SOCKET=path)
+p = subprocess.Popen([nexit, "run", "--kernel", probe, "--no-defaults", "--cmdline",
+                      "scenario=power-button"], env=env, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL)
+msgs = [s.recv(256).decode()]
+assert msgs[0].startswith("READY=1"), msgs
+assert p.poll() is None, "READY before the VM runs"
+time.sleep(0.5)
+p.terminate()
+msgs.append(s.recv(256).decode())
+msgs.append(s.recv(256).decode())
+rc = p.wait(20)
+assert msgs[1].startswith("STOPPING=1") and "power button" in msgs[1], msgs
+assert msgs[2] == "STOPPING=1", msgs
+assert rc == 0, rc
+print("lifecycle: sd_notify: %s" % " | ".join(m.replace("\n", " ") for m in msgs))
+PY
+[ $? = 0 ] || exit 1
+echo "lifecycle: pass"
