@@ -394,8 +394,9 @@ unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin);
 /* The 64-bit PCI MMIO window above guest RAM (the DSDT's _CRS, BAR checks). */
 void nx_pci_mmio64_window(const struct nx_mem *m, uint64_t *base, uint64_t *size);
 
-/* Boot: loads cfg->kernel (bzImage, multiboot ELF, ELF64) and sets vCPU 0. */
-enum nx_kernel_kind { NX_KERNEL_BZIMAGE, NX_KERNEL_MULTIBOOT, NX_KERNEL_ELF64 };
+/* Boot: loads cfg->kernel (bzImage, multiboot ELF, PVH ELF such as Linux's
+ * vmlinux, ELF64) and sets vCPU 0. */
+enum nx_kernel_kind { NX_KERNEL_BZIMAGE, NX_KERNEL_MULTIBOOT, NX_KERNEL_ELF64, NX_KERNEL_PVH };
 struct nx_boot {
 	enum nx_kernel_kind kind;
 	uint64_t entry;

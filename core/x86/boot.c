@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * boot.c - picks the loader for cfg->kernel (bzImage, multiboot v1, plain
- * ELF64) and the helpers they share: reading files, checking that what they
+ * boot.c - picks the loader for cfg->kernel (bzImage, multiboot v1, PVH
+ * ELF, plain ELF64) and the helpers they share: reading files, checking that what they
  * place fits in guest RAM, the command line.
  */
 #include <errno.h>
@@ -160,6 +160,7 @@ int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
 int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 {
 	struct nx_kimage k = { .path = vm->cfg->kernel };
+	uint32_t pvh;
 	long mb;
 	int r;
 
@@ -177,6 +178,8 @@ int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 		r = nx_bzimage_load(vm, &k, b);
 	else if ((mb = nx_multiboot_find(&k)) >= 0)
 		r = nx_multiboot_load(vm, &k, mb, b);
+	else if (nx_is_elf(&k) && nx_pvh_entry(&k, &pvh))
+		r = nx_pvh_load(vm, &k, pvh, b);
 	else if (nx_is_elf(&k))
 		r = nx_elf64_load(vm, &k, b);
 	else

@@ -55,6 +55,10 @@ bool nx_is_elf(const struct nx_kimage *k);
 int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
 			 uint64_t *entry, uint64_t *end);
 int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b);
+/* PVH (pvh.c): the 32-bit entry of a XEN_ELFNOTE_PHYS32_ENTRY note, and the
+ * loader (segments, hvm_start_info, command line, initrd as module 0). */
+bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry);
+int nx_pvh_load(struct nx_vm *vm, const struct nx_kimage *k, uint32_t entry, struct nx_boot *b);
 
 /* GDT at NX_BOOT_GDT and identity page tables at NX_BOOT_PML4. */
 int nx_boot_build_gdt(struct nx_mem *m);

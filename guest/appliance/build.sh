@@ -1,6 +1,8 @@
 #!/bin/bash
 # build.sh [BUILD_DIR] - builds the nexit appliance (make appliance):
 #   BUILD_DIR/appliance/vmlinuz          Debian's cloud kernel (bzImage)
+#   BUILD_DIR/appliance/vmlinux          the same, uncompressed (vmlinux.sh),
+#                                        booted through its PVH entry
 #   BUILD_DIR/appliance/modules          -> that kernel's lib/modules/<release>
 #   BUILD_DIR/appliance/initramfs.cpio   } nexit image --config
 #   BUILD_DIR/appliance/root.img         } guest/appliance/appliance.ini
@@ -23,6 +25,7 @@ mkdir -p "$out"
 vmlinuz=$(ls "$kroot"/boot/vmlinuz-* | head -n1)
 release=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
 cmp -s "$vmlinuz" "$out/vmlinuz" || cp "$vmlinuz" "$out/vmlinuz"
+[ "$out/vmlinux" -nt "$out/vmlinuz" ] || "$here/vmlinux.sh" "$out/vmlinuz" "$out/vmlinux"
 echo "$release" > "$out/kernel-release"
 # The modules of exactly this kernel, where appliance.ini looks for them.
 ln -sfn "$(cd "$kroot/lib/modules/$release" && pwd)" "$out/modules"
@@ -35,4 +38,4 @@ if [ "$build" != build ]; then
 	ini="$out/appliance.ini"
 fi
 "$build/nexit" image --config "$ini" >&2 || die "nexit image failed"
-echo "appliance: $out/vmlinuz ($release) $out/initramfs.cpio $out/root.img"
+echo "appliance: $out/vmlinuz $out/vmlinux ($release) $out/initramfs.cpio $out/root.img"

@@ -1,4 +1,5 @@
-/* Unit tests: multiboot v1 and ELF64 loaders (core/x86/multiboot.c, elf.c),
+/* Unit tests: multiboot v1, PVH and ELF64 loaders (core/x86/multiboot.c,
+ * pvh.c, elf.c),
  * the boot page tables and GDT, and vCPU 0's entry state (boot_vcpu.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -401,6 +402,85 @@ static void test_multiboot_elf64(void **st)
 	assert_int_equal(f->b.entry, 0x100020);
 }
 
+/* ---- PVH: an ELF64 with a XEN_ELFNOTE_PHYS32_ENTRY note (Linux vmlinux) -- */
+#define NOTE_OFF	0x3000
+
+/* Adds a PT_NOTE segment holding an unrelated note, then the PVH one. */
+static void add_pvh_note(struct fixture *f, uint32_t entry, uint32_t type)
+{
+	Elf64_Ehdr *e = (void *)f->img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(f->img + sizeof(*e)) + 1;
+	uint8_t *n = f->img + NOTE_OFF;
+	uint32_t h1[3] = { 6, 4, 1 }, h2[3] = { 4, 4, type };
+
+	memcpy(n, h1, 12);
+	memcpy(n + 12, "Linux\0\0\0", 8);
+	memcpy(n + 20, "6.1\0", 4);
+	memcpy(n + 24, h2, 12);
+	memcpy(n + 36, "Xen\0", 4);
+	memcpy(n + 40, &entry, 4);
+	*ph = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = NOTE_OFF, .p_filesz = 44, .p_align = 4 };
+	e->e_phnum = 2;
+	f->len = NOTE_OFF + 44;
+}
+
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+
+static void test_pvh(void **st)
+{
+	struct fixture *f = *st;
+	struct hvm_start_info *si;
+	uint64_t *mod, *mm;
+	uint8_t initrd[5000];
+
+	/* vmlinux's shape: linked at -2 GiB, loaded at 16 MiB, PVH entry. */
+	make_elf64(f, 0x1000000, 0xffffffff81000000ULL, 0x1000000);
+	add_pvh_note(f, 0x1000850, 18);
+	memset(initrd, 0x5a, sizeof(initrd));
+	write_file(f->m1, initrd, sizeof(initrd));
+	strcpy(f->cfg.initrd, f->m1);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->b.kind, NX_KERNEL_PVH);
+	assert_false(f->b.long_mode);			/* 32-bit flat, paging off */
+	assert_int_equal(f->b.entry, 0x1000850);
+	assert_segment(f, 0x1000000);
+	si = gpa(f, f->b.ebx, sizeof(*si));
+	assert_int_equal(si->magic, 0x336ec578);
+	assert_int_equal(si->version, 1);
+	assert_string_equal((char *)gpa(f, si->cmdline_paddr, 1), "scenario=hello cpus=2");
+	assert_int_equal(si->rsdp_paddr, NX_ACPI_BASE);
+	/* The initrd is module 0, page aligned at the top of RAM. */
+	assert_int_equal(si->nr_modules, 1);
+	mod = gpa(f, si->modlist_paddr, 32);
+	assert_int_equal(mod[1], sizeof(initrd));
+	assert_int_equal(mod[0] & 0xfff, 0);
+	assert_true(mod[0] + mod[1] <= MEM);
+	assert_memory_equal(gpa(f, mod[0], sizeof(initrd)), initrd, sizeof(initrd));
+	/* The memory map is nexit's e820. */
+	assert_true(si->memmap_entries >= 3);
+	mm = gpa(f, si->memmap_paddr, 24);
+	assert_int_equal(mm[0], 0);				/* RAM from 0 */
+	assert_int_equal(((uint32_t *)mm)[4], NX_E820_RAM);
+
+	/* Another note type: not PVH, a plain ELF64 (which takes no initrd). */
+	make_elf64(f, 0x1000000, 0xffffffff81000000ULL, 0x1000000);
+	add_pvh_note(f, 0x1000850, 17);
+	assert_true(load(f) < 0);
+	f->cfg.initrd[0] = 0;
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->b.kind, NX_KERNEL_ELF64);
+	/* A note running past its segment is not read. */
+	make_elf64(f, 0x1000000, 0xffffffff81000000ULL, 0x1000000);
+	add_pvh_note(f, 0x1000850, 18);
+	((Elf64_Phdr *)(f->img + sizeof(Elf64_Ehdr)))[1].p_filesz = 40;
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->b.kind, NX_KERNEL_ELF64);
+}
+
 /* ---- page tables, GDT, vCPU state --------------------------------------- */
 
 static uint64_t walk(struct fixture *f, uint64_t va, uint64_t *flags)
@@ -539,6 +619,7 @@ int main(void)
 		T(test_elf_does_not_fit),
 		T(test_elf_truncated),
 		T(test_elf64),
+		T(test_pvh),
 		T(test_pgtables_gdt),
 		T(test_vcpu_long_mode),
 		T(test_vcpu_multiboot),
