@@ -65,10 +65,11 @@ struct nxb_proc {
 	/* Called once when a complete "PROBE ..." line has arrived. */
 	void (*on_probe)(void *opaque);
 	void *on_probe_opaque;
+	const char *marker;	/* a serial line containing it sets marker_ns */
 	/* out */
 	int status;		/* exit status, or -1 if killed / no exit */
 	bool timed_out;
-	uint64_t start_ns, first_byte_ns, first_line_ns, end_ns;
+	uint64_t start_ns, first_byte_ns, first_line_ns, marker_ns, end_ns;
 	char *out;		/* everything the guest wrote to its serial (stdout) */
 	size_t out_len;
 	char err[2048];		/* tail of the VMM's stderr */
@@ -243,6 +244,8 @@ struct nxb_case {
 extern const struct nxb_case nxb_cases[];
 const struct nxb_case *nxb_case_find(const char *name);
 void nxb_case_net(const struct nxb_opts *o, struct nxb_results *r);	/* bench/net.c */
+/* boot/appliance (bench/appliance.c): the Linux appliance on both VMMs. */
+void nxb_case_appliance(const struct nxb_opts *o, struct nxb_results *r);
 
 /* ---- output ------------------------------------------------------------ */
 int nxb_write_json(const struct nxb_results *r, const char *path);

@@ -620,17 +620,8 @@ static void case_boot(const struct nxb_opts *o, struct nxb_results *res)
 		 "QEMU -M microvm (qboot, no PCI) -nodefaults; nexit writes its serial per line, "
 		 "so its first byte arrives with its first line");
 	run_pair(o, res, &boot);
-	/* Same kernel and command line on both VMMs, to the appliance's init marker. */
-	row = nxb_row_get(res, "boot", "appliance", "marker_ms", "ms", true);
-	for (int v = 0; v < NXB_NVMM; v++) {
-		if (!strcmp(res->host.kvm, "kvm_pvm"))
-			nxb_row_fail(row, (enum nxb_vmm)v, "the Linux appliance cannot boot under "
-				     "kvm_pvm (ring-0 emulation, see docs/machine.md); it boots only "
-				     "in the nested machine (docs/nested.md)");
-		else
-			nxb_row_fail(row, (enum nxb_vmm)v, "appliance boot timing is not implemented "
-				     "in nexit bench yet");
-	}
+	/* The Linux appliance, same files and command line on both VMMs. */
+	nxb_case_appliance(o, res);
 }
 
 static void case_rss(const struct nxb_opts *o, struct nxb_results *res)
@@ -656,7 +647,7 @@ const struct nxb_case nxb_cases[] = {
 	{ "intx", "level INTx round trip with EOI: split and kernel irqchip", case_intx },
 	{ "rate", "sustained interrupts per second into one vCPU", case_rate },
 	{ "exits", "VMM and kernel exits per interrupt, per path", case_exits },
-	{ "boot", "process start to first guest serial output", case_boot },
+	{ "boot", "process start to first guest serial output; the Linux appliance to its ready line and exit", case_boot },
 	{ "rss", "VMM resident memory beyond guest RAM", case_rss },
 	{ "net", "DPDK testpmd traffic through vhost-user-net", nxb_case_net },	/* bench/net.c */
 	{ NULL, NULL, NULL },

@@ -134,7 +134,7 @@ int nxb_run(struct nxb_argv *a, struct nxb_proc *p)
 
 	p->status = -1;
 	p->timed_out = false;
-	p->first_byte_ns = p->first_line_ns = 0;
+	p->first_byte_ns = p->first_line_ns = p->marker_ns = 0;
 	p->rss_samples = 0;
 	p->rss_vmm_kb = p->rss_total_kb = p->rss_guest_kb = p->rss_tree_kb = 0;
 	p->rss_nproc = 0;
@@ -198,6 +198,8 @@ int nxb_run(struct nxb_argv *a, struct nxb_proc *p)
 				if (!p->first_line_ns && memchr(buf, '\n', n))
 					p->first_line_ns = t;
 				append(&p->out, &p->out_len, &cap, buf, n);
+				if (p->marker && !p->marker_ns && strstr(p->out, p->marker))
+					p->marker_ns = t;
 				if (p->on_probe && !probe_seen) {
 					char *pl = strstr(p->out, "PROBE ");
 					if (pl && strchr(pl, '\n')) {
