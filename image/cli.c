@@ -40,6 +40,20 @@ static int copy(char *dst, size_t n, const char *v, const char *where, const cha
 	return 0;
 }
 
+/* An absolute path with no "." or ".." component: it stays in the image. */
+static bool inside(const char *dst)
+{
+	if (dst[0] != '/' || !dst[1])
+		return false;
+	for (const char *p = dst; (p = strchr(p, '/')); p++) {
+		size_t n = strcspn(p + 1, "/");
+
+		if (!n || (n == 1 && p[1] == '.') || (n == 2 && !strncmp(p + 1, "..", 2)))
+			return false;
+	}
+	return true;
+}
+
 static int set_files(struct nxi_spec *s, const char *v, const char *where)
 {
 	char buf[4096], *save = NULL;
@@ -54,8 +68,7 @@ static int set_files(struct nxi_spec *s, const char *v, const char *where)
 		while (*t == ' ')
 			t++;
 		colon = strrchr(t, ':');
-		if (!colon || colon == t || colon[1] != '/' || strstr(colon, "/../") ||
-		    !strcmp(colon + 1, "/") || strlen(colon) > sizeof(s->files[0].dst))
+		if (!colon || colon == t || !inside(colon + 1) || strlen(colon) > sizeof(s->files[0].dst))
 			return nx_error("%s: [image] files: '%s' is not SOURCE:/absolute/destination",
 					where, t);
 		if (s->nfiles == NXI_MAX_FILES)
@@ -151,6 +164,12 @@ int nxi_spec_load(struct nxi_spec *s, const char *path)
 	return 0;
 }
 
+static bool newer(const struct stat *a, const struct stat *b)
+{
+	return a->st_mtim.tv_sec > b->st_mtim.tv_sec ||
+	       (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec > b->st_mtim.tv_nsec);
+}
+
 /* True if out is missing or older than any input (make's rule). */
 static bool stale(const char *out, const struct nxi_spec *s, bool with_files, const char *cfg)
 {
@@ -160,10 +179,10 @@ static bool stale(const char *out, const struct nxi_spec *s, bool with_files, co
 	if (stat(out, &o) < 0)
 		return true;
 	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++)
-		if (stat(in[k], &i) == 0 && i.st_mtim.tv_sec >= o.st_mtim.tv_sec)
+		if (stat(in[k], &i) == 0 && newer(&i, &o))
 			return true;
 	for (int k = 0; with_files && k < s->nfiles; k++)
-		if (stat(s->files[k].src, &i) == 0 && i.st_mtim.tv_sec >= o.st_mtim.tv_sec)
+		if (stat(s->files[k].src, &i) == 0 && newer(&i, &o))
 			return true;
 	return false;
 }

@@ -111,6 +111,29 @@ int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
 	return r;
 }
 
+int nx_boot_initrd(struct nx_vm *vm, uint64_t kernel_end, uint64_t top, uint64_t *addr,
+		   uint64_t *size)
+{
+	const char *path = vm->cfg->initrd;
+	int r;
+
+	*addr = *size = 0;
+	if (!*path)
+		return 0;
+	r = nx_file_size("initrd", path, size);
+	if (r < 0)
+		return r;
+	if (top > nx_lowmem_end(&vm->mem))
+		top = nx_lowmem_end(&vm->mem);
+	*addr = *size <= top ? (top - *size) & ~0xfffULL : 0;
+	if (*size > top || *addr < kernel_end)
+		return nx_error("initrd '%s' (%llu KiB) does not fit between the kernel's end "
+				"(0x%llx) and 0x%llx (end of low RAM or the kernel's limit); raise --mem",
+				path, (unsigned long long)(*size >> 10),
+				(unsigned long long)kernel_end, (unsigned long long)top);
+	return nx_file_to_guest(vm, "initrd", path, *addr, *size);
+}
+
 uint64_t nx_lowmem_end(const struct nx_mem *m)
 {
 	return m->nregions > 0 && m->regions[0].gpa == 0 ? m->regions[0].size : 0;

@@ -34,6 +34,10 @@ int nx_file_size(const char *what, const char *path, uint64_t *size);
 int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
 		     uint64_t gpa, uint64_t size);
 
+/* cfg->initrd as high as it fits below top (and the end of low RAM), page
+ * aligned, above kernel_end; *size 0 if there is none. */
+int nx_boot_initrd(struct nx_vm *vm, uint64_t kernel_end, uint64_t top, uint64_t *addr,
+		   uint64_t *size);
 /* End of the RAM region that starts at 0 (min(mem, 3 GiB)). */
 uint64_t nx_lowmem_end(const struct nx_mem *m);
 /* Host pointer for [gpa, gpa+len) if it is RAM at or above 1 MiB, else one

@@ -33,26 +33,10 @@ bool nx_is_bzimage(const struct nx_kimage *k)
  * "initrd_addr_max", and the area [load, load + init_size) is the kernel's). */
 static int load_initrd(struct nx_vm *vm, struct boot_params *bp, uint64_t kernel_end)
 {
-	const char *path = vm->cfg->initrd;
-	uint64_t size, top, addr;
-	int r;
+	uint64_t addr, size;
+	int r = nx_boot_initrd(vm, kernel_end, (uint64_t)bp->hdr.initrd_addr_max + 1, &addr, &size);
 
-	if (!*path)
-		return 0;
-	r = nx_file_size("initrd", path, &size);
-	if (r < 0)
-		return r;
-	top = (uint64_t)bp->hdr.initrd_addr_max + 1;
-	if (top > nx_lowmem_end(&vm->mem))
-		top = nx_lowmem_end(&vm->mem);
-	addr = size <= top ? (top - size) & ~0xfffULL : 0;
-	if (size > top || addr < kernel_end)
-		return nx_error("initrd '%s' (%llu KiB) does not fit between the kernel's end "
-				"(0x%llx) and 0x%llx (end of low RAM or initrd_addr_max); raise --mem",
-				path, (unsigned long long)(size >> 10),
-				(unsigned long long)kernel_end, (unsigned long long)top);
-	r = nx_file_to_guest(vm, "initrd", path, addr, size);
-	if (r < 0)
+	if (r < 0 || !size)
 		return r;
 	bp->hdr.ramdisk_image = (uint32_t)addr;
 	bp->hdr.ramdisk_size = (uint32_t)size;

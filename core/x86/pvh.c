@@ -71,27 +71,14 @@ bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry)
 	return false;
 }
 
+/* The initrd is module 0 (Linux takes the first module as its initrd). */
 static int load_initrd(struct nx_vm *vm, uint64_t kernel_end, struct hvm_start_info *si)
 {
 	struct hvm_modlist_entry *m;
-	const char *path = vm->cfg->initrd;
-	uint64_t size, top = nx_lowmem_end(&vm->mem), addr;
-	int r;
+	uint64_t addr, size;
+	int r = nx_boot_initrd(vm, kernel_end, nx_lowmem_end(&vm->mem), &addr, &size);
 
-	if (!*path)
-		return 0;
-	r = nx_file_size("initrd", path, &size);
-	if (r < 0)
-		return r;
-	/* As high as low RAM goes (below the 32-bit hole), page aligned. */
-	addr = size <= top ? (top - size) & ~0xfffULL : 0;
-	if (size > top || addr < kernel_end)
-		return nx_error("initrd '%s' (%llu KiB) does not fit between the kernel's end "
-				"(0x%llx) and the end of low RAM (0x%llx); raise --mem", path,
-				(unsigned long long)(size >> 10), (unsigned long long)kernel_end,
-				(unsigned long long)top);
-	r = nx_file_to_guest(vm, "initrd", path, addr, size);
-	if (r < 0)
+	if (r < 0 || !size)
 		return r;
 	m = nx_gpa(&vm->mem, PVH_MODLIST, sizeof(*m));
 	*m = (struct hvm_modlist_entry){ .paddr = addr, .size = size };

@@ -18,7 +18,8 @@ die() { echo "nexit: error: appliance: $*" >&2; exit 1; }
 
 busybox=${BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || die "no $busybox (apt-get install busybox-static)"
-[ -x "$build/nexit" ] || die "no $build/nexit (run make first)"
+[ -x "$build/nexit" ] || make --no-print-directory -s -C "$here/../.." "$build/nexit" >&2 ||
+	die "cannot build $build/nexit"
 
 kroot=$("$here/fetch-kernel.sh" "$build")
 mkdir -p "$out"

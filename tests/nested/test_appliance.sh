@@ -38,12 +38,14 @@ exit $fails
 L1
 
 NESTED_TEST_TIMEOUT=330
+NESTED_MODULES="kvm-amd tun vhost_net"	# the appliance's eth0: a tap with vhost-net
 initrd=$NESTED_BUILD/appliance-l1.cpio
 log=$NESTED_BUILD/appliance-l1.log
 nested_initramfs "$initrd" "$script" \
 	"$nexit=/bin/nexit" \
 	build/appliance/vmlinuz=build/appliance/vmlinuz \
-	build/appliance/initramfs.cpio.gz=build/appliance/initramfs.cpio.gz \
+	build/appliance/initramfs.cpio=build/appliance/initramfs.cpio \
+	build/appliance/root.img=build/appliance/root.img \
 	guest/appliance/appliance.ini=guest/appliance/appliance.ini ||
 	fail "cannot build the L1 initramfs"
 

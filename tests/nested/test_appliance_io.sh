@@ -34,10 +34,11 @@ show() {	# boot
 	sed "s/^/NEXIT-ERR-$1| /" /tmp/l2-$1.err
 	[ -s /tmp/stats-$1.json ] && echo "NEXIT-STATS-$1 $(tr -d '\n' < /tmp/stats-$1.json)"
 }
-cmd=$(sed -n 's/^cmdline = //p' guest/appliance/appliance.ini)
+# The appliance's command line, pinging L1's side of the tap.
+cmd="$(sed -n 's/^cmdline = //p' guest/appliance/appliance.ini) nexit.ping=10.0.2.1"
 
 echo "NESTED-T boot1-start $(up)"
-timeout 200 /bin/nexit run --config guest/appliance/appliance.ini \
+timeout 200 /bin/nexit run --config guest/appliance/appliance.ini --cmdline "$cmd" \
 	--stats-json /tmp/stats-1.json >/tmp/l2-1.out 2>/tmp/l2-1.err &
 pid=$!
 tap_up
