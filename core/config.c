@@ -257,6 +257,16 @@ int nx_config_set(struct nx_config *c, const char *section, const char *key,
 			"[control], [cpuid], [device \"name\"], [image]", where, section);
 }
 
+bool nx_config_shared_ram(const struct nx_config *c)
+{
+	/* virtio-net's vhost-user backend maps the RAM memfd; backend = tap
+	 * (the kernel's vhost-net) works in nexit's own address space. */
+	for (int i = 0; i < c->ndevices; i++)
+		if (!strcmp(c->devices[i].type, "virtio-net") && strcmp(c->devices[i].backend, "tap"))
+			return true;
+	return false;
+}
+
 struct load_ctx {
 	struct nx_config *c;
 	const char *path;

@@ -85,6 +85,8 @@ int  nx_config_set(struct nx_config *c, const char *section, const char *key,
 		   const char *value, const char *where);
 int  nx_parse_size(const char *s, uint64_t *out);	/* "256M", "1G", "4096" */
 int  nx_config_find_line(const char *path, const char *section, const char *key);
+/* True if a device maps guest RAM from another process (vhost-user). */
+bool nx_config_shared_ram(const struct nx_config *c);
 
 /* ---- guest memory ------------------------------------------------------ */
 struct nx_mem_region {
@@ -109,7 +111,10 @@ struct nx_mem {
 #define NX_E820_MAX		8
 struct nx_e820_entry { uint64_t addr, size; uint32_t type; };
 
+/* A sealed memfd other processes can map (hugepages: hugetlbfs pages). */
 int   nx_mem_init(struct nx_mem *m, uint64_t size, bool hugepages);
+/* Private anonymous memory in transparent huge pages; memfd -1. */
+int   nx_mem_init_private(struct nx_mem *m, uint64_t size);
 void  nx_mem_destroy(struct nx_mem *m);
 /* Host pointer for [gpa, gpa+len) if it lies entirely in RAM, else NULL. */
 void *nx_gpa(const struct nx_mem *m, uint64_t gpa, uint64_t len);

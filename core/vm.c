@@ -133,7 +133,11 @@ int nx_vm_create(struct nx_vm *vm, struct nx_config *cfg)
 		return nx_error("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	if (nx_arch_vm_init(vm) < 0)
 		return -1;
-	if (nx_mem_init(&vm->mem, cfg->mem_bytes, cfg->hugepages) < 0 || set_memslots(vm) < 0)
+	/* A memfd only where another process maps guest RAM or hugetlbfs
+	 * pages are asked for; else private memory in transparent huge pages. */
+	if ((cfg->hugepages || nx_config_shared_ram(cfg) ?
+	     nx_mem_init(&vm->mem, cfg->mem_bytes, cfg->hugepages) :
+	     nx_mem_init_private(&vm->mem, cfg->mem_bytes)) < 0 || set_memslots(vm) < 0)
 		return -1;
 	if (nx_arch_irqchip_create(vm) < 0)
 		return -1;
