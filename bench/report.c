@@ -13,7 +13,7 @@
 
 static const char *const MODE[] = { "full", "quick", "smoke" };
 
-/* The goals issue 5 sets, as (case, path, metric, ratio or absolute limit). */
+/* The goals issues 5 and 14 set, as (case, path, metric, ratio or absolute limit). */
 struct goal {
 	const char *text, *kase, *path, *metric;
 	double limit;
@@ -24,6 +24,7 @@ static const struct goal GOALS[] = {
 	{ "msi p99 <= 0.5x QEMU (completion)", "msi", "completion", "p99_ns", 0.5, false },
 	{ "intx p99 <= 1.0x QEMU split", "intx", "split", "p99_ns", 1.0, false },
 	{ "boot <= 0.5x QEMU", "boot", "probe", "first_line_ms", 0.5, false },
+	{ "appliance boot <= 0.5x QEMU's best", "boot", "appliance", "total_ms", 0.5, false },
 	{ "VMM RSS <= 2 MiB", "rss", "msi-raise", "vmm_rss_kib", 2048, true },
 	{ "net pps >= 1.0x QEMU", "net", "testpmd-txonly", "pps", 1.0, false },
 	{ NULL, NULL, NULL, NULL, 0, false },

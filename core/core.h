@@ -154,7 +154,8 @@ bool nx_bus_access(struct nx_bus *b, uint64_t addr, uint8_t *data, uint32_t len,
 struct nx_stats {
 	_Atomic uint64_t exits_total;			/* KVM_RUN returns to userspace */
 	_Atomic uint64_t exits_by_reason[NX_EXIT_REASONS];
-	uint64_t start_ns;
+	uint64_t start_ns;				/* nx_vm_create */
+	uint64_t vcpus_ns;				/* the vCPU threads started */
 	_Atomic uint64_t first_output_ns;		/* 0 until the first serial byte */
 	uint64_t end_ns;
 };

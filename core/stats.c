@@ -144,6 +144,10 @@ json_object *nx_stats_json(struct nx_vm *vm)
 	json_object_object_add(root, "exits", exits);
 	json_object_object_add(root, "kvm", kernel_stats(vm));
 	json_object_object_add(root, "run_ms", json_object_new_double(ms_since(vm->stats.start_ns, end)));
+	/* VM creation to the vCPU threads' start: nexit's own set-up (RAM,
+	 * devices, loading the kernel and initrd, tables). */
+	json_object_object_add(root, "setup_ms", vm->stats.vcpus_ns ?
+			       json_object_new_double(ms_since(vm->stats.start_ns, vm->stats.vcpus_ns)) : NULL);
 	json_object_object_add(root, "first_output_ms",
 			       first ? json_object_new_double(ms_since(vm->stats.start_ns, first)) : NULL);
 	json_object_object_add(root, "cpus", json_object_new_int(vm->ncpus));

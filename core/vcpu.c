@@ -250,6 +250,7 @@ int nx_vm_run(struct nx_vm *vm)
 		}
 	}
 
+	vm->stats.vcpus_ns = nx_now_ns();
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
