@@ -9,7 +9,7 @@ BUILD    ?= build
 
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
                -Wno-unused-parameter -Wno-missing-field-initializers
-LIBS     := -linih -ljson-c -luring -lpthread -lfdt -lm
+LIBS     := -linih -ljson-c -luring -lpthread -lfdt -lseccomp -lm
 CFLAGS   ?=
 # nexit and nexit-devd are linked statically (as Firecracker is): no
 # dynamic loader at start-up and no shared-library pages in the VMM's RSS

@@ -122,8 +122,20 @@ static int set_vm(struct nx_config *c, const char *section, const char *key, con
 			return BAD("on or off");
 	} else if (!strcmp(key, "profile")) {
 		return copy_str(c->profile, sizeof(c->profile), value, where, key);
+	} else if (!strcmp(key, "sandbox")) {
+		if (!strcmp(value, "on"))
+			c->sandbox = NX_SANDBOX_ON;
+		else if (!strcmp(value, "off"))
+			c->sandbox = NX_SANDBOX_OFF;
+		else if (!strcmp(value, "log"))
+			c->sandbox = NX_SANDBOX_LOG;
+		else
+			return BAD("on, off or log");
+	} else if (!strcmp(key, "user")) {
+		return copy_str(c->user, sizeof(c->user), value, where, key);
 	} else {
-		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, stop_grace, defaults, profile");
+		return UNKNOWN("memory, cpus, irqchip, hugepages, timeout, stop_grace, defaults, "
+			       "profile, sandbox, user");
 	}
 	return 0;
 }

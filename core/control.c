@@ -59,6 +59,8 @@ static void *serve(void *arg)
 {
 	struct nx_control *c = arg;
 
+	if (nx_sandbox_thread(NX_SB_CONTROL, "nexit-ctl") < 0)
+		return NULL;
 	for (;;) {
 		int s = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
 		struct json_object *root;

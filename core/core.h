@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #define NX_MAX_CPUS	64
 #define NX_MAX_DEVICES	16
@@ -75,6 +76,8 @@ struct nx_config {
 	int timeout_s;		/* 0 = none; guest killed after this */
 	int stop_grace_s;	/* SIGTERM / nexit stop: power button, then this long */
 	bool defaults;		/* default devices (one irqdev) when none is configured */
+	int sandbox;		/* enum nx_sandbox_mode */
+	char user[64];		/* drop to this user after set-up ("" = stay) */
 };
 
 void nx_config_defaults(struct nx_config *c);
@@ -326,7 +329,9 @@ void nx_vm_stop(struct nx_vm *vm, int status, const char *reason);
 void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out);
 /* Register a userspace exit in the counters (called by the run loop). */
 void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
-int  nx_stats_write_json(struct nx_vm *vm, const char *path);
+/* The stats file is opened at set-up (before the sandbox), written at exit. */
+int  nx_stats_open_json(const char *path);
+int  nx_stats_write_json(struct nx_vm *vm, int fd, const char *path);
 int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
 struct json_object;
 struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
@@ -348,6 +353,23 @@ int  nx_cmd_stop(int argc, char **argv);	/* `nexit stop SOCKET`: as SIGTERM */
 void nx_sd_notify(const char *msg);
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level);
+
+/* ---- the seccomp sandbox (core/sandbox.c, docs/security.md) ------------ */
+enum nx_sandbox_mode { NX_SANDBOX_ON = 0, NX_SANDBOX_OFF, NX_SANDBOX_LOG };
+/* Thread kinds, each with its own allow-list. */
+enum nx_sb_kind { NX_SB_MAIN, NX_SB_VCPU, NX_SB_EVENT, NX_SB_CONTROL, NX_SB_DEVD, NX_SB_KINDS };
+/* Compiles every kind's filter and sets NO_NEW_PRIVS (once, before any
+ * thread starts); user: drop to it later (nx_sandbox_drop), NULL = stay;
+ * with_uring: a virtio-blk device's threads may use io_uring. */
+int  nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_uring);
+/* The calling thread names itself (name != NULL) and loads its kind's
+ * filter (no filter with the sandbox off). */
+int  nx_sandbox_thread(enum nx_sb_kind kind, const char *name);
+/* Drops to the configured user (end of set-up); 0 if none configured. */
+int  nx_sandbox_drop(void);
+bool nx_sandbox_active(void);
+int  nx_sandbox_user(uid_t *uid, gid_t *gid);	/* <0: no user configured */
+const char *nx_sandbox_mode_name(enum nx_sandbox_mode m);
 
 /* ---- arch hooks (core/x86/arch.c, core/arm64/arch.c) ------------------- */
 /*

@@ -17,6 +17,7 @@
 
 void nx_sd_notify(const char *msg)
 {
+	static int sock = -1;
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	socklen_t alen;
@@ -34,10 +35,13 @@ void nx_sd_notify(const char *msg)
 	if (path[0] == '@')
 		a.sun_path[0] = 0;
 	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '/'));
-	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* One socket for the process, made at the first message (READY=1,
+	 * before the main thread's sandbox, which has no socket()). */
+	if (sock < 0)
+		sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = sock;
 	if (s < 0)
 		return;
 	if (sendto(s, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a, alen) < 0)
 		nx_warn("sd_notify to %s: %s", path, strerror(errno));
-	close(s);
 }

@@ -27,6 +27,7 @@ struct nx_serial {
 	struct nx_vm *vm;
 	unsigned irq;
 	FILE *out;
+	char *obuf;		/* out's buffer (stdout keeps it to the end) */
 	bool own_out;
 	pthread_mutex_t lock;
 	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
@@ -175,6 +176,12 @@ struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq
 		}
 		s->own_out = true;
 	}
+	/* The stream's buffer now: stdio would allocate it at the first byte,
+	 * in a vCPU, with fstat and a terminal ioctl its sandbox does not
+	 * have (it flushes at each line itself). */
+	s->obuf = malloc(BUFSIZ);
+	if (s->obuf)
+		setvbuf(s->out, s->obuf, _IOFBF, BUFSIZ);
 	if (nx_bus_register(&vm->pio, port, 8, serial_io, s, "serial") < 0) {
 		nx_serial_destroy(s);
 		return NULL;
@@ -187,8 +194,10 @@ void nx_serial_destroy(struct nx_serial *s)
 	if (!s)
 		return;
 	fflush(s->out);
-	if (s->own_out)
+	if (s->own_out) {
 		fclose(s->out);
+		free(s->obuf);
+	}
 	free(s);
 }
 

@@ -5,6 +5,7 @@
  * (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst 4.133).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,12 +161,22 @@ json_object *nx_stats_json(struct nx_vm *vm)
 	return root;
 }
 
-int nx_stats_write_json(struct nx_vm *vm, const char *path)
+int nx_stats_open_json(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return nx_error("cannot write stats to %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int nx_stats_write_json(struct nx_vm *vm, int fd, const char *path)
 {
 	json_object *root = nx_stats_json(vm);
-	int ret = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
+	int ret = json_object_to_fd(fd, root, JSON_C_TO_STRING_PRETTY);
 
 	json_object_put(root);
+	close(fd);
 	if (ret < 0)
 		return nx_error("cannot write stats to %s: %s", path, strerror(errno));
 	return 0;

@@ -125,13 +125,17 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 
 	snprintf(name, sizeof(name), "nexit-vcpu%d", vcpu->id);
-	pthread_setname_np(pthread_self(), name);
 	/* The kick signal is the only one a vCPU thread takes. */
 	sigemptyset(&set);
 	sigaddset(&set, NX_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (vm->vcpu_start)
 		vm->vcpu_start(vm->vcpu_start_opaque, vcpu);
+	/* Set-up done (pinning, priority): from here on the vCPU allow-list. */
+	if (nx_sandbox_thread(NX_SB_VCPU, name) < 0) {
+		nx_vm_stop(vm, 1, "sandbox");
+		return NULL;
+	}
 
 	while (!atomic_load(&vm->stopping)) {
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
@@ -238,6 +242,7 @@ int nx_vm_run(struct nx_vm *vm)
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGABRT);
+	sigdelset(&set, SIGSYS);	/* the sandbox's report (core/sandbox.c) */
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	/* nx_vm_stop wakes this thread with SIGUSR2; a handler (not the default
 	 * action, which kills) makes a late one harmless once unblocked. */
@@ -258,6 +263,9 @@ int nx_vm_run(struct nx_vm *vm)
 	sigaddset(&set, SIGUSR2);	/* nx_vm_stop's wake-up */
 	vm->main_thread = pthread_self();
 	nx_sd_notify("READY=1\nSTATUS=vCPUs running");
+	/* Every thread exists: the main thread's own allow-list from here on. */
+	if (nx_sandbox_thread(NX_SB_MAIN, NULL) < 0)
+		nx_vm_stop(vm, 1, "sandbox");
 	while (!atomic_load(&vm->stopping)) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		int sig = sigtimedwait(&set, NULL, &ts);

@@ -18,6 +18,8 @@ static void *loop(void *arg)
 	struct nx_irqthread *t = arg;
 	struct epoll_event ev[16];
 
+	if (nx_sandbox_thread(NX_SB_EVENT, "nexit-irq") < 0)
+		return NULL;
 	for (;;) {
 		int n = epoll_wait(t->epfd, ev, 16, -1);
 
@@ -62,7 +64,6 @@ int nx_irqthread_start(struct nx_irqthread *t)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return nx_error("irq thread: pthread_create: %s", strerror(r));
-	pthread_setname_np(t->thread, "nexit-irq");
 	t->running = true;
 	return 0;
 }

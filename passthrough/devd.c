@@ -114,6 +114,9 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 	b.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b.ep < 0 || epoll_ctl(b.ep, EPOLL_CTL_ADD, sock, &ev) < 0)
 		return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
+	/* Set-up done: from here on the backend's allow-list (core/sandbox.c). */
+	if (nx_sandbox_thread(NX_SB_DEVD, "nexit-devd") < 0)
+		return 1;
 	for (;;) {
 		int timeout = -1, n, r;
 

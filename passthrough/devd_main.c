@@ -17,7 +17,8 @@
 static void usage(FILE *o)
 {
 	fprintf(o,
-"usage: nexit-devd (--socket PATH | --fd N) [--wait block|poll|adaptive] [--spin-us N] [-v]\n"
+"usage: nexit-devd (--socket PATH | --fd N) [--wait block|poll|adaptive] [--spin-us N]\n"
+"                  [--sandbox on|log|off] [-v]\n"
 "\n"
 "The out-of-process backend of nexit's irqdev device. It receives the device's\n"
 "eventfds (MSI irqfd, INTx trigger, doorbell ioeventfds) over a unix socket\n"
@@ -26,6 +27,9 @@ static void usage(FILE *o)
 "  --fd N          serve an already connected socket (how nexit starts us)\n"
 "  --wait MODE     how to wait for work, overriding the device's wait= option\n"
 "  --spin-us N     adaptive: spin N microseconds after each event (default 200)\n"
+"  --sandbox MODE  on (default): after its set-up the backend may only use the\n"
+"                  few system calls its work needs (seccomp); log: report the\n"
+"                  others and go on; off\n"
 "  -v              say what happens\n");
 }
 
@@ -68,14 +72,18 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, 0, 's' }, { "fd", required_argument, 0, 'f' },
 		{ "wait", required_argument, 0, 'w' }, { "spin-us", required_argument, 0, 'u' },
-		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0 }
+		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' },
+		{ "sandbox", required_argument, 0, 'S' }, { 0 }
 	};
 	struct nx_devd_opts o = { .wait = NX_WAIT_BLOCK };
+	enum nx_sandbox_mode sandbox = NX_SANDBOX_ON;
 	const char *path = NULL;
 	int fd = -1, opt;
 	char *end;
 
-	setvbuf(stderr, NULL, _IOLBF, 0);
+	static char errbuf[BUFSIZ];
+
+	setvbuf(stderr, errbuf, _IOLBF, sizeof(errbuf));	/* allocated before the sandbox */
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
@@ -98,6 +106,16 @@ int main(int argc, char **argv)
 				return nx_error("--spin-us: '%s' is not 1..1000000", optarg), 2;
 			break;
 		case 'v': o.verbose = true; break;
+		case 'S':
+			if (!strcmp(optarg, "on"))
+				sandbox = NX_SANDBOX_ON;
+			else if (!strcmp(optarg, "log"))
+				sandbox = NX_SANDBOX_LOG;
+			else if (!strcmp(optarg, "off"))
+				sandbox = NX_SANDBOX_OFF;
+			else
+				return nx_error("--sandbox: '%s' is not on, log or off", optarg), 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -106,6 +124,8 @@ int main(int argc, char **argv)
 		nx_error("give exactly one of --socket PATH or --fd N (see nexit-devd --help)");
 		return 2;
 	}
+	if (nx_sandbox_init(sandbox, NULL, false) < 0)
+		return 1;
 	if (path && (fd = listen_once(path)) < 0)
 		return 1;
 	return nx_devd_serve(fd, &o);

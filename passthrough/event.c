@@ -7,24 +7,49 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include "passthrough/passthrough.h"
 
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	char name[16];
+};
+
+/* The new thread names itself and loads the event threads' filter before
+ * its first line of work. */
+static void *trampoline(void *p)
+{
+	struct thread_start ts = *(struct thread_start *)p;
+
+	free(p);
+	if (nx_sandbox_thread(NX_SB_EVENT, ts.name) < 0)
+		return NULL;
+	return ts.fn(ts.arg);
+}
+
 int nx_pt_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name)
 {
+	struct thread_start *ts = malloc(sizeof(*ts));
 	sigset_t all, old;
 	int r;
 
+	if (!ts)
+		return nx_error("out of memory");
+	*ts = (struct thread_start){ fn, arg, "" };
+	snprintf(ts->name, sizeof(ts->name), "%s", name);
 	/* Signals belong to the main thread (nx_vm_run waits for them). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(t, NULL, fn, arg);
+	r = pthread_create(t, NULL, trampoline, ts);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
+	if (r) {
+		free(ts);
 		return nx_error("cannot create thread %s: %s", name, strerror(r));
-	pthread_setname_np(*t, name);
+	}
 	return 0;
 }
 

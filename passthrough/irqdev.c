@@ -46,6 +46,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -81,6 +82,7 @@ struct nx_irqdev {
 	int pidfd;			/* its pidfd until reaped, -1 */
 	char exit_how[64];		/* how it ended, once reaped */
 	char backend[4400];
+	const char *sandbox;		/* nexit-devd --sandbox MODE */
 	atomic_bool gone;
 	_Atomic uint64_t mmio_exits, msi_doorbell_exits, intx_doorbell_exits, work_sent;
 };
@@ -552,14 +554,27 @@ static int spawn_backend(struct nx_irqdev *d)
 	}
 	if (d->pid == 0) {
 		sigset_t none;
+		uid_t uid = 65534;	/* "nobody" unless a user is configured */
+		gid_t gid = 65534;
 
-		/* The backend goes with nexit (PR_SET_PDEATHSIG survives exec). */
+		/* Started without privileges: it needs none (its socket and the
+		 * MSI eventfd are inherited). Raw calls: a child of a threaded
+		 * process. NO_NEW_PRIVS and the sandbox mode come along. */
+		if (nx_sandbox_active() && geteuid() == 0) {
+			nx_sandbox_user(&uid, &gid);
+			if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+			    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+			    syscall(SYS_setresuid, uid, uid, uid) < 0)
+				_exit(126);
+		}
+		/* The backend goes with nexit (PR_SET_PDEATHSIG survives exec, not
+		 * a change of credentials: set after it). */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(sv[1], 3) < 0)
 			_exit(127);
-		execl(exe, "nexit-devd", "--fd", "3", (char *)NULL);
+		execl(exe, "nexit-devd", "--fd", "3", "--sandbox", d->sandbox, (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -665,6 +680,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	d->vm = vm;
 	d->reg.vm = vm;
 	d->has_msi = d->has_intx = true;
+	d->sandbox = nx_sandbox_mode_name(vm->cfg->sandbox);
 	snprintf(d->name, sizeof(d->name), "%s", c->name);
 	snprintf(d->pci_name, sizeof(d->pci_name), "irqdev-%s", c->name);
 	if (opt_bool(c->opts, "msi", &d->has_msi, c->name) < 0 ||

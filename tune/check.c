@@ -59,6 +59,12 @@ struct json_object *nx_host_json(const struct nx_host *h)
 	add(o, "sysroot", jstr(h->sysroot));
 	add(o, "arch", jstr(arch_name(h->arch)));
 	add(o, "cpu_vendor", jstr(h->cpu_vendor));
+	x = json_object_new_object();
+	add(x, "seccomp_filter", jtri(h->seccomp_filter));
+	add(x, "seccomp_trap", jtri(h->seccomp_trap));
+	add(x, "seccomp_log", jtri(h->seccomp_log));
+	add(x, "default", jstr(h->seccomp_filter == 0 ? "unavailable" : "on"));
+	add(o, "sandbox", x);
 
 	k = json_object_new_object();
 	add(k, "dev_kvm", json_object_new_boolean(h->kvm.dev_present));
@@ -202,6 +208,13 @@ void nx_host_print(const struct nx_host *h, FILE *out)
 	ROW(out, "IOMMU groups", "%d", h->iommu_groups);
 	ROW(out, "/dev/vfio/vfio", "%s", h->vfio_dev ? "yes" : "no");
 	ROW(out, "vfio-pci module", "%s", h->vfio_pci ? "yes" : "no");
+	fprintf(out, "Sandbox (nexit run)\n");
+	ROW(out, "seccomp filters", "%s", tri(h->seccomp_filter));
+	ROW(out, "actions trap / log", "%s / %s", tri(h->seccomp_trap), tri(h->seccomp_log));
+	ROW(out, "nexit run", "%s", h->seccomp_filter == 0 ?
+	    "cannot sandbox here: run with --sandbox off" :
+	    "on by default: NO_NEW_PRIVS, a seccomp allow-list per thread (main, vcpu, event, "
+	    "control; nexit-devd its own, as uid 65534); --user NAME drops to NAME after set-up");
 	fprintf(out, "Memory and scheduling\n");
 	ROW(out, "hugepages 2M", "%ld (free %ld)", h->hp2m_nr, h->hp2m_free);
 	ROW(out, "hugepages 1G", "%ld (free %ld)", h->hp1g_nr, h->hp1g_free);

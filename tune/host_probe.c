@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 
 #include "core/core.h"
+#include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include "tune/tune.h"
 
 #define KP_INTEL "/sys/module/kvm_intel/parameters/"
@@ -418,6 +422,22 @@ static void probe_sched(struct nx_host *h)
 		h->rt_runtime_us = LONG_MIN;
 }
 
+/* What nexit run's sandbox needs of this kernel: seccomp filters
+ * (CONFIG_SECCOMP_FILTER) and the TRAP and LOG actions. Asked of the
+ * running kernel only (a sysroot has no syscalls). */
+static void probe_sandbox(struct nx_host *h)
+{
+	uint32_t trap = SECCOMP_RET_TRAP, log = SECCOMP_RET_LOG;
+
+	h->seccomp_filter = h->seccomp_trap = h->seccomp_log = -1;
+	if (!h->real)
+		return;
+	h->seccomp_filter = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+			    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &trap) == 0;
+	h->seccomp_trap = h->seccomp_filter;
+	h->seccomp_log = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &log) == 0;
+}
+
 int nx_host_probe(struct nx_host *h, const char *sysroot)
 {
 	struct stat st;
@@ -450,6 +470,7 @@ int nx_host_probe(struct nx_host *h, const char *sysroot)
 	free(interrupts);
 	probe_memory(h);
 	probe_sched(h);
+	probe_sandbox(h);
 	nx_host_verdicts(h);
 	return 0;
 }

@@ -278,14 +278,17 @@ int nx_profile_find(const char *name, char *out, size_t n)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = 0;
-			/* build/nexit (or build/asan/nexit, build/tests/...) ->
-			 * tune/profiles of its source tree */
-			if (snprintf(out, n, "%s/../tune/profiles/%s.ini", exe, name) < (int)n &&
-			    is_file(out))
-				return 0;
-			if (snprintf(out, n, "%s/../../tune/profiles/%s.ini", exe, name) < (int)n &&
-			    is_file(out))
-				return 0;
+			/* build/nexit, build/asan/nexit, build/asan/tests/... ->
+			 * tune/profiles of the source tree it was built in */
+			for (int up = 1; up <= 3; up++) {
+				char rel[16] = "";
+
+				for (int k = 0; k < up; k++)
+					strcat(rel, "/..");
+				if (snprintf(out, n, "%s%s/tune/profiles/%s.ini", exe, rel, name) < (int)n &&
+				    is_file(out))
+					return 0;
+			}
 			/* PREFIX/bin/nexit -> PREFIX/share/nexit/profiles */
 			if (snprintf(out, n, "%s/../share/nexit/profiles/%s.ini", exe, name) < (int)n &&
 			    is_file(out))

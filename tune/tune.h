@@ -126,6 +126,9 @@ struct nx_host {
 	int vgic_v4_enable;		/* kvm-arm.vgic_v4_enable                  */
 	char gic_source[64];
 
+	/* the sandbox nexit run loads (core/sandbox.c): 1 yes, 0 no, -1 unknown */
+	int seccomp_filter, seccomp_trap, seccomp_log;
+
 	/* memory */
 	long hp2m_nr, hp2m_free, hp1g_nr, hp1g_free;	/* -1 if absent */
 	char thp[16];

@@ -25,6 +25,8 @@ static void usage_run(FILE *o)
 "  --control SOCKET    serve live counters for `nexit stat`         ([control] socket)\n"
 "  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
 "  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
+"  --sandbox MODE      on (default), log or off: seccomp per thread ([vm] sandbox)\n"
+"  --user NAME         drop to this user once everything is open    ([vm] user)\n"
 "Exit status: 0 on PSCI SYSTEM_OFF; (v<<1)|1 when the guest writes v to the\n"
 "counter page's debug-exit register; 1 on a fatal error; 124 on timeout.\n");
 }
@@ -33,7 +35,7 @@ static void usage_run(FILE *o)
  * modes, hugepages, profiles, CPUID and emulated devices are not here). */
 static const char *const run_flags[] = {
 	"config", "kernel", "initrd", "cmdline", "mem", "memory", "cpus", "serial", "stats-json",
-	"assign", "timeout", "control", "help", NULL
+	"assign", "timeout", "control", "sandbox", "user", "help", NULL
 };
 
 const struct nx_arch_info nx_arch_info = {

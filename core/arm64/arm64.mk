@@ -15,10 +15,11 @@ BUILD    := build/arm64
 SYSROOT  := $(BUILD)/sysroot
 LIBFDT_A := $(SYSROOT)/usr/lib/aarch64-linux-gnu/libfdt.a
 LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu \
-            -linih -ljson-c -lpthread -lfdt
+            -linih -ljson-c -lpthread -lfdt -lseccomp
 
 ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
                 core/vcpu.c core/serial.c core/vm.c core/mem.c core/control.c core/unixsock.c core/notify.c \
+                core/sandbox.c \
                 fallback/gate.c fallback/storm.c fallback/irqthread.c
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
 LIB_SRCS := $(ARM64_SHARED) $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))

@@ -34,6 +34,9 @@ static void usage_run(FILE *o)
 "  --assign BDF        assign a host PCI device bound to vfio-pci   ([device \"name\"] assign)\n"
 "  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
 "  --no-defaults       no default device                            ([vm] defaults = off)\n"
+"  --sandbox MODE      on (default): seccomp allow-list per thread;  ([vm] sandbox)\n"
+"                      log: report calls they lack, run on; off\n"
+"  --user NAME         drop to this user once everything is open    ([vm] user)\n"
 "\n"
 "Default devices: a VM with no [device] and no --device/--assign gets one irqdev\n"
 "(nexit's interrupt test device, QEMU edu layout, PCI 00:01.0), as QEMU adds a\n"
@@ -47,7 +50,7 @@ static void usage_run(FILE *o)
 static const char *const run_flags[] = {
 	"config", "kernel", "initrd", "cmdline", "mem", "memory", "cpus", "irqchip", "hugepages",
 	"serial", "stats-json", "control", "profile", "cpuid-hide", "device", "assign", "timeout",
-	"no-defaults", "help", NULL
+	"no-defaults", "sandbox", "user", "help", NULL
 };
 
 const struct nx_arch_info nx_arch_info = {
