@@ -285,7 +285,9 @@ int nx_pci_claim_msi(struct nx_pci_dev *d, unsigned off)
 	pvm = ctl & MSI_CTL_PVM;
 	data = off + (is64 ? 12 : 8);
 	d->msi_cap = (uint8_t)off;
-	d->msi_nvec = 1u << MSI_CTL_MMC(ctl);
+	/* Multiple Message Capable 110b and 111b are reserved (6.8.1.3): a
+	 * device that says so gets the largest defined, 32 vectors. */
+	d->msi_nvec = 1u << (MSI_CTL_MMC(ctl) > 5 ? 5 : MSI_CTL_MMC(ctl));
 	/* Enable and Multiple Message Enable are the guest's (6.8.1.3). */
 	put(d->cfg, off + 2, 2, ctl & ~(MSI_CTL_EN | (7u << 4)));
 	put(d->wmask, off + 2, 2, MSI_CTL_EN | (7u << 4));

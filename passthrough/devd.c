@@ -99,20 +99,13 @@ static int serve_one(struct devd *b)
 	return 0;
 }
 
-int nx_devd_serve(int sock, const struct nx_devd_opts *o)
+static int serve(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait wait)
 {
-	struct devd b = { .sock = sock, .msi = -1 };
-	enum nx_devd_wait wait = o->wait;
 	uint64_t last = nx_now_ns(), spin = (uint64_t)(o->spin_us ? o->spin_us : 200) * 1000;
-	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = sock };
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLIN, .data.fd = b->sock };
 
-	if (setup(&b, o, &wait) < 0) {
-		if (b.msi >= 0)
-			close(b.msi);
-		return 1;
-	}
-	b.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (b.ep < 0 || epoll_ctl(b.ep, EPOLL_CTL_ADD, sock, &ev) < 0)
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (b->ep < 0 || epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sock, &ev) < 0)
 		return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
 	/* Set-up done: from here on the backend's allow-list (core/sandbox.c). */
 	if (nx_sandbox_thread(NX_SB_DEVD, "nexit-devd") < 0)
@@ -123,7 +116,7 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 		if (wait == NX_WAIT_POLL ||
 		    (wait == NX_WAIT_ADAPTIVE && nx_now_ns() - last < spin))
 			timeout = 0;
-		n = epoll_wait(b.ep, &ev, 1, timeout);
+		n = epoll_wait(b->ep, &ev, 1, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -131,7 +124,7 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 		if (!n)
 			continue;
 		/* Messages first: a DONE-worthy WORK may sit before the hang-up. */
-		r = (ev.events & EPOLLIN) ? serve_one(&b) : 1;
+		r = (ev.events & EPOLLIN) ? serve_one(b) : 1;
 		if (r == 0 && (ev.events & (EPOLLHUP | EPOLLERR)) && !(ev.events & EPOLLIN))
 			r = 1;
 		if (r < 0)
@@ -139,9 +132,23 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 		if (r > 0) {
 			if (o->verbose)
 				nx_info("nexit-devd: nexit hung up after %llu factorials, exiting",
-					(unsigned long long)b.done);
+					(unsigned long long)b->done);
 			return 0;
 		}
 		last = nx_now_ns();
 	}
+}
+
+int nx_devd_serve(int sock, const struct nx_devd_opts *o)
+{
+	struct devd b = { .sock = sock, .msi = -1, .ep = -1 };
+	enum nx_devd_wait wait = o->wait;
+	int r = setup(&b, o, &wait) < 0 ? 1 : serve(&b, o, wait);
+
+	/* Everything it was given goes back (the fuzzer serves in-process). */
+	if (b.msi >= 0)
+		close(b.msi);
+	if (b.ep >= 0)
+		close(b.ep);
+	return r;
 }

@@ -26,6 +26,8 @@ make --no-print-directory -s unit-bins asan-bins >/dev/null || { echo "build of 
 for t in build/tests/test_*; do run "unit/$(basename $t)" "$t"; done
 for t in build/asan/tests/test_*; do run "asan/$(basename $t)" "$t"; done
 for t in tests/integration/*.sh; do [ -e "$t" ] && run "integration/$(basename $t .sh)" bash "$t"; done
+# Each libFuzzer harness a few seconds (make fuzz runs them longer).
+for f in $(tests/fuzz/run.sh --list); do run "fuzz/$f" tests/fuzz/run.sh "${NEXIT_FUZZ_SECONDS:-5}" "$f"; done
 if [ -z "$NEXIT_SKIP_NESTED" ]; then
 	for t in tests/nested/test_*.sh; do [ -e "$t" ] && run "nested/$(basename $t .sh)" bash "$t"; done
 fi

@@ -14,3 +14,4 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 asan-bins:
 	$(MAKE) --no-print-directory BUILD=build/asan STATIC= EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		build/asan/nexit build/asan/nexit-devd unit-bins
+include tests/fuzz/fuzz.mk

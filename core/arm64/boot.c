@@ -57,9 +57,10 @@ static int load_elf(struct nx_vm *vm, struct nx_a64 *a, const uint8_t *f, size_t
 	if (eh->e_phoff > len || eh->e_phnum * (uint64_t)sizeof(Elf64_Phdr) > len - eh->e_phoff)
 		return nx_error("%s: program headers lie outside the file", vm->cfg->kernel);
 	for (int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(f + eh->e_phoff + i * sizeof(Elf64_Phdr));
+		Elf64_Phdr phb, *ph = &phb;	/* copied out: e_phoff need not be aligned */
 		uint8_t *dst;
 
+		memcpy(&phb, f + eh->e_phoff + i * sizeof(Elf64_Phdr), sizeof(phb));
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)
 			continue;
 		if (ph->p_filesz > ph->p_memsz || ph->p_offset > len || ph->p_filesz > len - ph->p_offset)

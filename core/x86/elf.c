@@ -70,14 +70,17 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 		const uint8_t *p = d + phoff + i * phentsize;
 		struct seg *s = &(*out)[i];
 
+		/* Copied out: e_phoff need not be aligned in a file we are given. */
 		if (*is64) {
-			const Elf64_Phdr *ph = (const void *)p;
-			*s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_paddr,
-					   ph->p_filesz, ph->p_memsz };
+			Elf64_Phdr ph;
+			memcpy(&ph, p, sizeof(ph));
+			*s = (struct seg){ ph.p_type, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+					   ph.p_filesz, ph.p_memsz };
 		} else {
-			const Elf32_Phdr *ph = (const void *)p;
-			*s = (struct seg){ ph->p_type, ph->p_offset, ph->p_vaddr, ph->p_paddr,
-					   ph->p_filesz, ph->p_memsz };
+			Elf32_Phdr ph;
+			memcpy(&ph, p, sizeof(ph));
+			*s = (struct seg){ ph.p_type, ph.p_offset, ph.p_vaddr, ph.p_paddr,
+					   ph.p_filesz, ph.p_memsz };
 		}
 	}
 	*n = phnum;

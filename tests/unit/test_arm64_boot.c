@@ -127,12 +127,39 @@ static void test_elf_and_initrd(void **state)
 	assert_true(f->a.initrd_gpa + f->a.initrd_size <= f->a.fdt_gpa);
 }
 
+/* Found by fuzz_arm64_boot: program headers at an odd file offset were
+ * read through a misaligned Elf64_Phdr pointer (UBSan in the ASan build). */
+static void test_elf_unaligned_phdrs(void **state)
+{
+	struct fx *f = *state;
+	uint8_t img[64 + 1 + sizeof(Elf64_Phdr) + 4096] = { 0 };
+	Elf64_Ehdr e = { 0 };
+	Elf64_Phdr ph = { .p_type = PT_LOAD, .p_offset = sizeof(img) - 4096,
+			  .p_paddr = NX_A64_RAM + (1 << 20), .p_filesz = 4096, .p_memsz = 4096 };
+	FILE *fp = fopen(f->cfg.kernel, "wb");
+
+	memcpy(e.e_ident, ELFMAG, SELFMAG);
+	e.e_ident[EI_CLASS] = ELFCLASS64;
+	e.e_machine = EM_AARCH64;
+	e.e_entry = ph.p_paddr;
+	e.e_phoff = 65;
+	e.e_phnum = 1;
+	memcpy(img, &e, sizeof(e));
+	memcpy(img + 65, &ph, sizeof(ph));
+	assert_non_null(fp);
+	assert_int_equal(fwrite(img, sizeof(img), 1, fp), 1);
+	fclose(fp);
+	assert_int_equal(nx_a64_boot_load(&f->vm, &f->a), 0);
+	assert_int_equal(f->a.kernel_end, NX_A64_RAM + (1 << 20) + 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_elf_without_load_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initrd_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_and_initrd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_elf_unaligned_phdrs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

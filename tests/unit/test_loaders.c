@@ -388,6 +388,22 @@ static void test_elf64(void **st)
 	assert_true(load(f) < 0);
 }
 
+/* Found by fuzz_loaders: program headers at an odd file offset were read
+ * through a misaligned Elf64_Phdr pointer (UBSan in the ASan build). */
+static void test_elf64_unaligned_phdrs(void **st)
+{
+	struct fixture *f = *st;
+	Elf64_Ehdr *e = (void *)f->img;
+	Elf64_Phdr ph;
+
+	make_elf64(f, 0x200000, 0x200000, 0x200000);
+	memcpy(&ph, f->img + sizeof(*e), sizeof(ph));
+	memmove(f->img + sizeof(*e) + 1, &ph, sizeof(ph));
+	e->e_phoff = sizeof(*e) + 1;
+	assert_int_equal(load(f), 0);
+	assert_segment(f, 0x200000);
+}
+
 static void test_multiboot_elf64(void **st)
 {
 	struct fixture *f = *st;
@@ -620,6 +636,7 @@ int main(void)
 		T(test_elf_truncated),
 		T(test_elf64),
 		T(test_pvh),
+		T(test_elf64_unaligned_phdrs),
 		T(test_pgtables_gdt),
 		T(test_vcpu_long_mode),
 		T(test_vcpu_multiboot),

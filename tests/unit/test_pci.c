@@ -405,6 +405,15 @@ static void test_claim_caps_near_the_end(void **state)
 	assert_int_equal(nx_pci_claim_msi(d, 0xf4), 0);
 	assert_int_equal(d->msi_cap, 0xf4);
 	assert_int_equal(nx_pci_claim_msix(d, 0xf4), 0);	/* 12 bytes: 0xf4..0xff */
+	/* Found by fuzz_vfio_cfg: Multiple Message Capable 111b (reserved)
+	 * made 128 vectors and a 32-bit shift by 128 for the mask bits. */
+	d->cfg[0xf6] = 0x0e;			/* MMC = 7 */
+	d->cfg[0xf7] = 0x01;			/* per-vector masking, 32-bit: 20 bytes */
+	d->cfg[0x80] = 0x05;
+	d->cfg[0x82] = 0x0e;
+	d->cfg[0x83] = 0x01;
+	assert_int_equal(nx_pci_claim_msi(d, 0x80), 0);
+	assert_int_equal(d->msi_nvec, 32);
 	free(d);
 }
 
