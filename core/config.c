@@ -21,6 +21,7 @@ void nx_config_defaults(struct nx_config *c)
 	c->irqchip = NX_IRQCHIP_SPLIT;
 	c->defaults = true;
 	c->stop_grace_s = 30;
+	c->serial_rate = NX_SERIAL_RATE;
 }
 
 int nx_parse_size(const char *s, uint64_t *out)
@@ -241,7 +242,12 @@ int nx_config_set(struct nx_config *c, const char *section, const char *key,
 	if (!strcmp(section, "serial")) {
 		if (!strcmp(key, "output"))
 			return copy_str(c->serial_out, sizeof(c->serial_out), value, where, key);
-		return UNKNOWN("output");
+		if (!strcmp(key, "rate")) {
+			if (nx_parse_size(value, &c->serial_rate) < 0)
+				return BAD("bytes per second such as 1M, or 0 for no limit");
+			return 0;
+		}
+		return UNKNOWN("output, rate");
 	}
 	if (!strcmp(section, "stats")) {
 		if (!strcmp(key, "json"))

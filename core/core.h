@@ -66,6 +66,7 @@ struct nx_config {
 	char initrd[4096];
 	char cmdline[4096];
 	char serial_out[4096];	/* "" or "stdio" = stdout, else a file path */
+	uint64_t serial_rate;	/* guest output bytes/s the host takes, 0 = any */
 	char stats_json[4096];
 	char control[4096];	/* control socket path (nexit stat)          */
 	char profile[64];
@@ -439,6 +440,10 @@ int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b);
 int nx_platform_init(struct nx_vm *vm);
 
 /* ---- serial (16550A on COM1) ------------------------------------------- */
+/* A guest may write its UART as fast as it can: the host file or terminal
+ * takes NX_SERIAL_RATE bytes/s ([serial] rate) after a burst of 4 s worth;
+ * the rest is dropped, counted and reported. */
+#define NX_SERIAL_RATE		(1ull << 20)
 struct nx_serial;
 struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq,
 				    const char *out_path);

@@ -35,6 +35,8 @@ struct nx_serial {
 	bool rx_ready;
 	bool thri_pending;
 	bool line;		/* level we last drove on the irq line */
+	uint64_t tokens, tok_ns;	/* the host's output budget (may_send) */
+	uint64_t dropped;
 };
 
 static uint8_t iir(struct nx_serial *s)
@@ -59,6 +61,33 @@ static void update_irq(struct nx_serial *s)
 	}
 }
 
+/* Token bucket: rate bytes/s, 4 s of it as the burst (a boot log fits). */
+static bool may_send(struct nx_serial *s)
+{
+	uint64_t rate = s->vm->cfg ? s->vm->cfg->serial_rate : 0, now;
+
+	if (!rate)
+		return true;
+	now = nx_now_ns();
+	if (!s->tok_ns) {
+		s->tok_ns = now;
+		s->tokens = 4 * rate;
+	}
+	s->tokens += (now - s->tok_ns) * rate / 1000000000ull;
+	if (s->tokens > 4 * rate)
+		s->tokens = 4 * rate;
+	s->tok_ns = now;
+	if (s->tokens) {
+		s->tokens--;
+		return true;
+	}
+	if (!s->dropped++ || !(s->dropped % (1u << 20)))
+		nx_warn("serial: the guest writes more than %llu bytes/s ([serial] rate): "
+			"%llu bytes dropped so far", (unsigned long long)rate,
+			(unsigned long long)s->dropped);
+	return false;
+}
+
 static void transmit(struct nx_serial *s, uint8_t c)
 {
 	struct nx_stats *st = &s->vm->stats;
@@ -70,6 +99,8 @@ static void transmit(struct nx_serial *s, uint8_t c)
 	}
 	if (!atomic_load(&st->first_output_ns))
 		atomic_store(&st->first_output_ns, nx_now_ns());
+	if (!may_send(s))
+		return;
 	fputc(c, s->out);
 	if (c == '\n')
 		fflush(s->out);

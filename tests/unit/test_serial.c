@@ -130,9 +130,45 @@ static void test_loopback(void **st)
 	unlink(out);
 }
 
+/* A guest that writes its UART without end: the host file takes the
+ * burst (4 s of [serial] rate) and then the rate; the rest is dropped. It
+ * used to take everything (a guest could fill the host's disk). */
+static void test_output_rate_limited(void **st)
+{
+	struct nx_config cfg = { .serial_rate = 1000 };
+	struct nx_serial *s = mk();
+	FILE *f;
+	long size;
+
+	vm.cfg = &cfg;
+	for (int i = 0; i < 100000; i++)
+		wr(s, 0, 'x');
+	nx_serial_destroy(s);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	unlink(out);
+	assert_true(size >= 4000 && size < 4000 + 1000);	/* burst + < 1 s of rate */
+	/* rate 0: no limit. */
+	cfg.serial_rate = 0;
+	s = mk();
+	vm.cfg = &cfg;
+	for (int i = 0; i < 100000; i++)
+		wr(s, 0, 'y');
+	nx_serial_destroy(s);
+	f = fopen(out, "r");
+	fseek(f, 0, SEEK_END);
+	assert_int_equal(ftell(f), 100000);
+	fclose(f);
+	unlink(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_rate_limited),
 		cmocka_unit_test(test_output_and_lsr),
 		cmocka_unit_test(test_dlab_and_scratch),
 		cmocka_unit_test(test_thre_interrupt),
