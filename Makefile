@@ -29,7 +29,7 @@ LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcar
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HDRS     := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
 
-.PHONY: all deps run test unit integration nested install clean asan bench
+.PHONY: all deps run test unit integration nested install clean asan bench soak
 all: $(BUILD)/nexit $(BUILD)/nexit-devd probe
 
 $(BUILD)/%.o: %.c $(HDRS)
@@ -66,6 +66,10 @@ run: deps all
 
 test: deps all
 	@tests/run.sh
+
+# 1000 boot/stop cycles, nothing may grow (tests/soak.sh, docs/security.md).
+soak: all
+	@tests/soak.sh $(or $(SOAK_CYCLES),1000)
 
 bench: deps all
 	$(BUILD)/nexit bench --out bench/results/latest

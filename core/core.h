@@ -299,6 +299,9 @@ struct nx_vm {
 	struct nx_routes routes;
 	struct { nx_stats_hook fn; void *opaque; } stats_hooks[NX_MAX_STATS_HOOKS];
 	int nstats_hooks;
+	/* Run once the vCPUs have stopped (backends ended and reaped). */
+	struct { void (*fn)(void *opaque); void *opaque; } stop_hooks[NX_MAX_STATS_HOOKS];
+	int nstop_hooks;
 	void *pci;			/* struct nx_pci, core/pci.c */
 	void *arch;			/* per-arch platform state (nx_arch_vm_init), or NULL */
 	/* Called by each vCPU thread before its first KVM_RUN (pinning, FIFO). */
@@ -334,6 +337,7 @@ void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
 int  nx_stats_open_json(const char *path);
 int  nx_stats_write_json(struct nx_vm *vm, int fd, const char *path);
 int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
+int  nx_vm_add_stop_hook(struct nx_vm *vm, void (*fn)(void *opaque), void *opaque);
 struct json_object;
 struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */

@@ -205,6 +205,15 @@ static void kick_all(struct nx_vm *vm)
 	}
 }
 
+int nx_vm_add_stop_hook(struct nx_vm *vm, void (*fn)(void *opaque), void *opaque)
+{
+	if (vm->nstop_hooks == NX_MAX_STATS_HOOKS)
+		return nx_error("too many stop hooks");
+	vm->stop_hooks[vm->nstop_hooks].fn = fn;
+	vm->stop_hooks[vm->nstop_hooks++].opaque = opaque;
+	return 0;
+}
+
 void nx_vm_stop(struct nx_vm *vm, int status, const char *reason)
 {
 	pthread_mutex_lock(&vm->stop_lock);
@@ -309,6 +318,8 @@ int nx_vm_run(struct nx_vm *vm)
 	vm->stats.end_ns = nx_now_ns();
 	if (vm->irq.shutdown)
 		vm->irq.shutdown(vm->irq.opaque);
+	for (int i = 0; i < vm->nstop_hooks; i++)
+		vm->stop_hooks[i].fn(vm->stop_hooks[i].opaque);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return atomic_load(&vm->exit_status);
 }

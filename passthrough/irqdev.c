@@ -407,27 +407,54 @@ static void describe_exit(struct nx_irqdev *d, int st)
 			 WEXITSTATUS(st));
 }
 
+/* Reaps the backend we started if it has exited (device lock held). */
+static bool reap(struct nx_irqdev *d)
+{
+	int st;
+
+	if (d->pidfd < 0 || waitpid(d->pid, &st, WNOHANG) != d->pid)
+		return false;
+	nx_pt_unwatch(&d->pt->loop, d->pidfd);
+	close(d->pidfd);
+	d->pidfd = -1;
+	describe_exit(d, st);
+	return true;
+}
+
 /* pt event thread: the backend we started has exited: reap it. */
 static void on_backend_exit(void *op, int fd, uint32_t events)
 {
 	struct nx_irqdev *d = op;
-	int st;
+	bool reaped;
 
-	if (waitpid(d->pid, &st, WNOHANG) != d->pid)
-		return;
-	nx_pt_unwatch(&d->pt->loop, fd);
-	close(fd);
-	d->pidfd = -1;
-	describe_exit(d, st);
-	if (atomic_load(&d->gone))
+	pthread_mutex_lock(&d->lock);
+	reaped = reap(d);
+	pthread_mutex_unlock(&d->lock);
+	if (reaped && atomic_load(&d->gone))
 		nx_info("irqdev %s: backend nexit-devd %s", d->name, d->exit_how);
+}
+
+void nx_irqdev_stop(struct nx_irqdev *d)
+{
+	struct pollfd p;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->sock >= 0)
+		shutdown(d->sock, SHUT_RDWR);	/* the backend's end of work */
+	p = (struct pollfd){ .fd = d->pidfd, .events = POLLIN };
+	if (d->pidfd >= 0 && poll(&p, 1, NX_DEVD_REPLY_MS) != 1) {
+		pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
+		poll(&p, 1, NX_DEVD_REPLY_MS);
+	}
+	reap(d);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void backend_gone(struct nx_irqdev *d)
 {
 	struct nx_vm *vm = d->vm;
 	char how[160], lines[64] = "";
-	int sock, st;
+	int sock;
 
 	nx_pci_lock(vm);
 	if (atomic_exchange(&d->gone, true)) {
@@ -453,16 +480,14 @@ static void backend_gone(struct nx_irqdev *d)
 	close(sock);
 	/* A backend nexit cut off may still run (stopped, looping): it is ours
 	 * to end; its pidfd watch reaps it. */
+	pthread_mutex_lock(&d->lock);
 	if (d->pid > 0 && d->pidfd >= 0) {
 		if (d->cut_reason[0])
 			pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
-		else if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-			nx_pt_unwatch(&d->pt->loop, d->pidfd);
-			close(d->pidfd);
-			d->pidfd = -1;
-			describe_exit(d, st);
-		}
+		else
+			reap(d);
 	}
+	pthread_mutex_unlock(&d->lock);
 	if (d->cut_reason[0])
 		snprintf(how, sizeof(how), "cut off: %s", d->cut_reason);
 	else

@@ -220,6 +220,9 @@ struct nx_irqdev;
 struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c);
 void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr);
 void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr);
+/* The VM stopped: hang up on the backend; one nexit started ends (killed
+ * after NX_DEVD_REPLY_MS if it does not) and is reaped. */
+void nx_irqdev_stop(struct nx_irqdev *d);
 
 /* ---- VFIO assignment (vfio.c) -------------------------------------------- */
 struct nx_vfio;

@@ -40,6 +40,15 @@ static void stats_hook(void *opaque, void *json)
 	json_object_object_add(root, "passthrough", p);
 }
 
+/* The VM stopped: every backend nexit started ends and is reaped. */
+static void stop_hook(void *opaque)
+{
+	struct nx_pt *pt = opaque;
+
+	for (int i = 0; i < pt->nirqdev; i++)
+		nx_irqdev_stop(pt->irqdev[i]);
+}
+
 static void find_exe_dir(struct nx_pt *pt)
 {
 	char buf[4096];
@@ -105,7 +114,7 @@ int nx_passthrough_init(struct nx_vm *vm)
 					c->name);
 		}
 	}
-	if (nx_stats_add_hook(vm, stats_hook, pt) < 0)
+	if (nx_stats_add_hook(vm, stats_hook, pt) < 0 || nx_vm_add_stop_hook(vm, stop_hook, pt) < 0)
 		return -1;
 	return 0;
 }
