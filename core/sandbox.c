@@ -77,7 +77,7 @@ static const int base_calls[] = {
 
 static const int main_calls[] = {
 	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(rt_sigaction), SCMP_SYS(fsync),
-	SCMP_SYS(lseek), SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(openat),
+	SCMP_SYS(lseek), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
 	SCMP_SYS(pread64), SCMP_SYS(epoll_ctl), SCMP_SYS(wait4), SCMP_SYS(waitid),
 	/* the end: backends hung up on, waited for (bounded), killed, reaped */
 	SCMP_SYS(shutdown), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(pidfd_send_signal),

@@ -84,6 +84,7 @@ struct nx_irqdev {
 	char backend[4400];
 	const char *sandbox;		/* nexit-devd --sandbox MODE */
 	atomic_bool gone;
+	atomic_bool stopped;		/* the VM is over: its end is not news */
 	_Atomic uint64_t mmio_exits, msi_doorbell_exits, intx_doorbell_exits, work_sent;
 };
 
@@ -430,7 +431,7 @@ static void on_backend_exit(void *op, int fd, uint32_t events)
 	pthread_mutex_lock(&d->lock);
 	reaped = reap(d);
 	pthread_mutex_unlock(&d->lock);
-	if (reaped && atomic_load(&d->gone))
+	if (reaped && atomic_load(&d->gone) && !atomic_load(&d->stopped))
 		nx_info("irqdev %s: backend nexit-devd %s", d->name, d->exit_how);
 }
 
@@ -438,6 +439,7 @@ void nx_irqdev_stop(struct nx_irqdev *d)
 {
 	struct pollfd p;
 
+	atomic_store(&d->stopped, true);
 	pthread_mutex_lock(&d->lock);
 	if (d->sock >= 0)
 		shutdown(d->sock, SHUT_RDWR);	/* the backend's end of work */
@@ -493,6 +495,8 @@ static void backend_gone(struct nx_irqdev *d)
 	else
 		snprintf(how, sizeof(how), "hung up%s%s%s", d->exit_how[0] ? " (" : "", d->exit_how,
 			 d->exit_how[0] ? ")" : "");
+	if (atomic_load(&d->stopped))
+		return;
 	if (d->intx_attached)
 		snprintf(lines, sizeof(lines), ", intx gsi %u", d->intx_gsi);
 	nx_warn("irqdev %s: backend %s %s: lines masked (msi gsi %d%s), guest keeps running",

@@ -72,6 +72,7 @@ static int do_allowed(void)
 
 static int do_socket(void) { return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 20; }
 static int do_open_write(void) { return open("/tmp/nexit-sandbox-test", O_WRONLY | O_CREAT, 0600) >= 0 ? 0 : 21; }
+static int do_open_read(void) { return open("/proc/self/fdinfo/0", O_RDONLY) >= 0 ? 0 : 26; }
 static int do_exec_mem(void)
 {
 	return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
@@ -107,6 +108,9 @@ static void test_allowed_and_denied(void **state)
 	/* main and control may open read-only (/proc/self/fdinfo), never to write. */
 	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_CONTROL, do_open_write, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "openat"));
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_MAIN, do_open_write, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "(main filter) made system call openat"));
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_MAIN, do_open_read, err, sizeof(err)), 0);
 	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_DEVD, do_socket, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "(devd filter)"));
 }
