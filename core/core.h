@@ -299,7 +299,8 @@ struct nx_vm {
 	struct nx_routes routes;
 	struct { nx_stats_hook fn; void *opaque; } stats_hooks[NX_MAX_STATS_HOOKS];
 	int nstats_hooks;
-	/* Run once the vCPUs have stopped (backends ended and reaped). */
+	/* Run by nx_vm_stop_hooks once the VM is over and its stats written
+	 * (backends ended and reaped). */
 	struct { void (*fn)(void *opaque); void *opaque; } stop_hooks[NX_MAX_STATS_HOOKS];
 	int nstop_hooks;
 	void *pci;			/* struct nx_pci, core/pci.c */
@@ -338,6 +339,7 @@ int  nx_stats_open_json(const char *path);
 int  nx_stats_write_json(struct nx_vm *vm, int fd, const char *path);
 int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
 int  nx_vm_add_stop_hook(struct nx_vm *vm, void (*fn)(void *opaque), void *opaque);
+void nx_vm_stop_hooks(struct nx_vm *vm);
 struct json_object;
 struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */

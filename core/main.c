@@ -264,6 +264,7 @@ static int cmd_run(int argc, char **argv)
 		nx_info("guest stopped: %s (exit status %d)", vm->stop_reason, status);
 	if (stats_fd >= 0 && nx_stats_write_json(vm, stats_fd, cfg->stats_json) < 0 && status == 0)
 		status = 1;
+	nx_vm_stop_hooks(vm);		/* backends end and are reaped before nexit */
 out:
 	if (vm->serial)
 		nx_serial_destroy(vm->serial);

@@ -205,6 +205,12 @@ static void kick_all(struct nx_vm *vm)
 	}
 }
 
+void nx_vm_stop_hooks(struct nx_vm *vm)
+{
+	for (int i = 0; i < vm->nstop_hooks; i++)
+		vm->stop_hooks[i].fn(vm->stop_hooks[i].opaque);
+}
+
 int nx_vm_add_stop_hook(struct nx_vm *vm, void (*fn)(void *opaque), void *opaque)
 {
 	if (vm->nstop_hooks == NX_MAX_STATS_HOOKS)
@@ -318,8 +324,6 @@ int nx_vm_run(struct nx_vm *vm)
 	vm->stats.end_ns = nx_now_ns();
 	if (vm->irq.shutdown)
 		vm->irq.shutdown(vm->irq.opaque);
-	for (int i = 0; i < vm->nstop_hooks; i++)
-		vm->stop_hooks[i].fn(vm->stop_hooks[i].opaque);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return atomic_load(&vm->exit_status);
 }

@@ -63,14 +63,14 @@ for mode in silent garbage fdflood early big; do
 done
 
 # nexit-devd stopped: cut off, then killed and reaped by nexit.
-timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=fact-max timeout_ms=5000 delay_ms=1000 hold_ms=3000" \
+timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=fact-max timeout_ms=5000 delay_ms=3000 hold_ms=3000" \
 	--device irqdev --control "$T/ctl" --timeout 45 >"$T/out" 2>"$T/err" &
 VMM=$!
 for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x nexit-devd) && break; sleep 0.05; done
 [ -n "$devd" ] || fail "stopped: nexit-devd did not start"
 kill -STOP $devd
 for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
-timeout 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer"
+timeout 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer: $(cat "$T/err")"
 for i in $(seq 40); do [ -e /proc/$devd ] || break; sleep 0.05; done
 [ -e /proc/$devd ] && fail "stopped: nexit-devd $devd is still there ($(awk '/State/{print $2}' /proc/$devd/status)) after the cut-off"
 wait $VMM; rc=$?; VMM=
