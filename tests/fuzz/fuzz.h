@@ -8,7 +8,8 @@
 #ifndef NEXIT_FUZZ_H
 #define NEXIT_FUZZ_H
 
-#include <dirent.h>
+#include "tests/fdcount.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,18 +39,25 @@ static inline uint64_t fz_u64(struct fz *f) { uint64_t v; fz_bytes(f, &v, 8); re
 /* An access size the buses see: 1, 2, 4 or 8. */
 static inline uint32_t fz_len(struct fz *f) { return 1u << (fz_u8(f) & 3); }
 
-/* Open file descriptors of this process (a leak shows as growth). */
-static inline int fz_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
+/* One guest access off the input: size, direction, the bytes a write stores. */
+struct fz_acc {
+	uint8_t buf[8];
+	uint32_t len;
+	bool w;
+};
 
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
+static inline struct fz_acc fz_access(struct fz *f)
+{
+	struct fz_acc a;
+
+	a.len = fz_len(f);
+	a.w = fz_u8(f) & 1;
+	fz_bytes(f, a.buf, sizeof(a.buf));
+	return a;
 }
+
+/* Open file descriptors of this process (a leak shows as growth). */
+#define fz_open_fds nx_test_open_fds
 
 /* A harness's invariant: a broken one is a crash libFuzzer keeps. */
 #define FZ_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)

@@ -64,17 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(!d->msi_cap || d->msi_cap + d->msi_len <= sizeof(d->cfg));
 	pci->dev[1] = d;
 	while (fz_left(&f)) {
-		uint8_t buf[8];
-		uint32_t len = fz_len(&f);
-		bool w = fz_u8(&f) & 1;
-		uint64_t v = fz_u64(&f);
-
-		memcpy(buf, &v, 8);
+		struct fz_acc a = fz_access(&f);
 		if (fz_u8(&f) & 1)
 			nx_bus_access(&vm->mmio, NX_A64_PCI_ECAM + ((uint64_t)(fz_u8(&f) & 3) << 15) +
-				      (fz_u16(&f) & 0xfff), buf, len, w, NULL);
+				      (fz_u16(&f) & 0xfff), a.buf, a.len, a.w, NULL);
 		else
-			nx_bus_access(&vm->mmio, fz_u32(&f), buf, len, w, NULL);
+			nx_bus_access(&vm->mmio, fz_u32(&f), a.buf, a.len, a.w, NULL);
 		/* Whatever the guest did, the device's host view is intact. */
 		FZ_ASSERT(d->fd == devfd && d->vm == vm && d->bar[0].dev == d);
 	}

@@ -73,12 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (fz_left(&f)) {
 		uint8_t op = fz_u8(&f) % 6;
-		uint8_t buf[8];
-		uint32_t len = fz_len(&f);
-		bool w = fz_u8(&f) & 1;
-		uint64_t v = fz_u64(&f);
-
-		memcpy(buf, &v, 8);
+		struct fz_acc a = fz_access(&f);
+		uint8_t *buf = a.buf;
+		uint32_t len = a.len;
+		bool w = a.w;
 		switch (op) {
 		case 0: {	/* 0xCF8 latch, then a 0xCFC access */
 			uint32_t a8 = fz_u32(&f);

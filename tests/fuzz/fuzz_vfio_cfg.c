@@ -84,17 +84,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	while (fz_left(&f)) {
-		uint8_t buf[8];
-		uint32_t len = fz_len(&f);
-		bool w = fz_u8(&f) & 1;
-		uint64_t v = fz_u64(&f);
-
-		memcpy(buf, &v, 8);
+		struct fz_acc a = fz_access(&f);
 		if (fz_u8(&f) & 1)
-			nx_pci_cfg_access(vm, (unsigned)d->slot, 0, fz_u16(&f) & 0xfff, buf,
-					  len > 4 ? 4 : len, w);
+			nx_pci_cfg_access(vm, (unsigned)d->slot, 0, fz_u16(&f) & 0xfff, a.buf,
+					  a.len > 4 ? 4 : a.len, a.w);
 		else
-			nx_bus_access(&vm->mmio, NX_PCI_MMIO_BASE + (fz_u32(&f) & 0x3ffff), buf, len, w,
+			nx_bus_access(&vm->mmio, NX_PCI_MMIO_BASE + (fz_u32(&f) & 0x3ffff), a.buf, a.len, a.w,
 				      NULL);
 	}
 out:

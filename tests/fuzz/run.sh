@@ -4,7 +4,7 @@
 # corpus kept in build/fuzz/corpus/NAME, with ASan + UBSan; a crash, leak,
 # timeout (10 s per input) or out-of-memory fails, its input kept as
 # build/fuzz/artifacts/NAME-*. One line per harness with its executions;
-# build/fuzz/summary.json has the figures docs/security.md quotes.
+# build/fuzz/summary.jsonl has the figures docs/security.md quotes.
 # tests/fuzz/run.sh --list prints the names.
 cd "$(dirname "$0")/../.."
 if [ "$1" = --list ]; then
@@ -13,7 +13,10 @@ if [ "$1" = --list ]; then
 fi
 secs=${1:?usage: tests/fuzz/run.sh SECONDS [NAME...]}; shift
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=($(tests/fuzz/run.sh --list))
+if [ ${#names[@]} = 0 ]; then
+	names=($(tests/fuzz/run.sh --list))
+	rm -f build/fuzz/summary.jsonl		# a whole run: its own figures
+fi
 command -v clang >/dev/null || { echo "skip: no clang (make deps installs it)"; exit 77; }
 make --no-print-directory -s fuzz-bins || { echo "FAIL: building the fuzz harnesses"; exit 1; }
 B=build/fuzz

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <linux/kvm.h>
 #include "passthrough/passthrough.h"
+#include "tests/fdcount.h"
 
 struct fx {
 	struct nx_irqdev_regs r;
@@ -51,17 +52,7 @@ static bool wait_readable(int fd, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
+#define open_fds nx_test_open_fds
 
 static int efd(void)
 {
