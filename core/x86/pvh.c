@@ -44,9 +44,10 @@ bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry)
 	    e->e_phnum > (k->size - e->e_phoff) / sizeof(Elf64_Phdr))
 		return false;
 	for (unsigned i = 0; i < e->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(k->data + e->e_phoff + i * sizeof(*ph));
+		Elf64_Phdr phb, *ph = &phb;	/* copied out: e_phoff need not be aligned */
 		uint64_t off, end;
 
+		memcpy(&phb, k->data + e->e_phoff + i * sizeof(phb), sizeof(phb));
 		if (ph->p_type != PT_NOTE || ph->p_offset > k->size ||
 		    ph->p_filesz > k->size - ph->p_offset)
 			continue;
@@ -54,9 +55,13 @@ bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry)
 		end = off + ph->p_filesz;
 		/* Elf64_Nhdr: namesz, descsz, type; name and desc 4-byte aligned. */
 		while (end - off >= sizeof(Elf64_Nhdr)) {
-			const Elf64_Nhdr *n = (const void *)(k->data + off);
-			uint64_t name = off + sizeof(*n), desc = name + ((n->n_namesz + 3ull) & ~3ull);
-			uint64_t next = desc + ((n->n_descsz + 3ull) & ~3ull);
+			Elf64_Nhdr nb, *n = &nb;	/* nor p_offset */
+			uint64_t name, desc, next;
+
+			memcpy(&nb, k->data + off, sizeof(nb));
+			name = off + sizeof(nb);
+			desc = name + ((n->n_namesz + 3ull) & ~3ull);
+			next = desc + ((n->n_descsz + 3ull) & ~3ull);
 
 			if (next > end)
 				break;
