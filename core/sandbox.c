@@ -81,6 +81,7 @@ static const int main_calls[] = {
 	SCMP_SYS(pread64), SCMP_SYS(epoll_ctl), SCMP_SYS(wait4), SCMP_SYS(waitid),
 	/* the end: backends hung up on, waited for (bounded), killed, reaped */
 	SCMP_SYS(shutdown), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(pidfd_send_signal),
+	SCMP_SYS(sendto),	/* sd_notify STOPPING=1 on the socket READY=1 made */
 };
 
 #ifdef __SANITIZE_ADDRESS__
@@ -116,8 +117,8 @@ static const int event_calls[] = {
 
 static const int control_calls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(getsockopt), SCMP_SYS(sendto),
-	SCMP_SYS(sendmsg), SCMP_SYS(pread64), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
-	SCMP_SYS(lseek),
+	SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(pread64), SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
 };
 
 static const int devd_calls[] = {
@@ -199,6 +200,9 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 		break;
 	case NX_SB_CONTROL:
 		r |= allow_all(c, control_calls, sizeof(control_calls) / sizeof(control_calls[0]));
+		/* `nexit stop`: SIGTERM to this process, nothing else. */
+		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, SCMP_A0(SCMP_CMP_EQ, pid),
+				      SCMP_A1(SCMP_CMP_EQ, SIGTERM));
 		break;
 	case NX_SB_DEVD:
 		r |= allow_all(c, devd_calls, sizeof(devd_calls) / sizeof(devd_calls[0]));

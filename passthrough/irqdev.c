@@ -444,10 +444,13 @@ void nx_irqdev_stop(struct nx_irqdev *d)
 	if (d->sock >= 0)
 		shutdown(d->sock, SHUT_RDWR);	/* the backend's end of work */
 	p = (struct pollfd){ .fd = d->pidfd, .events = POLLIN };
-	if (d->pidfd >= 0 && poll(&p, 1, NX_DEVD_REPLY_MS) != 1) {
-		pidfd_send_signal(d->pidfd, SIGKILL, NULL, 0);
+	pthread_mutex_unlock(&d->lock);
+	/* Waited for without the device lock: stats may still be asked for. */
+	if (p.fd >= 0 && poll(&p, 1, NX_DEVD_REPLY_MS) != 1) {
+		pidfd_send_signal(p.fd, SIGKILL, NULL, 0);
 		poll(&p, 1, NX_DEVD_REPLY_MS);
 	}
+	pthread_mutex_lock(&d->lock);
 	reap(d);
 	pthread_mutex_unlock(&d->lock);
 }
