@@ -66,27 +66,30 @@ int nx_file_size(const char *what, const char *path, uint64_t *size)
 	return 0;
 }
 
-int nx_file_read(const char *what, const char *path, uint8_t **buf, size_t *len)
+int nx_kimage_copy(const struct nx_kimage *k, uint64_t off, void *dst, uint64_t len)
 {
-	uint64_t size;
-	int fd = open_regular(what, path, &size), r;
+	uint8_t *d = dst;
 
-	if (fd < 0)
-		return fd;
-	*buf = malloc(size ? size : 1);
-	if (!*buf) {
-		close(fd);
-		return nx_error("%s '%s': out of memory for %llu bytes", what, path,
-				(unsigned long long)size);
+	if (off > k->size || len > k->size - off)
+		return nx_error("kernel '%s': [0x%llx, +0x%llx) is past the end of the file "
+				"(%zu bytes)", k->path, (unsigned long long)off,
+				(unsigned long long)len, k->size);
+	if (off + len <= k->head) {
+		memcpy(d, k->data + off, len);
+		return 0;
 	}
-	r = read_all(fd, *buf, size, what, path);
-	close(fd);
-	if (r < 0) {
-		free(*buf);
-		*buf = NULL;
-		return r;
+	while (len) {
+		ssize_t r = pread(k->fd, d, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return nx_error("kernel '%s': read failed: %s", k->path,
+					r < 0 ? strerror(errno) : "file shrank while loading");
+		d += r;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
 	}
-	*len = size;
 	return 0;
 }
 
@@ -183,6 +186,7 @@ int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
 int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 {
 	struct nx_kimage k = { .path = vm->cfg->kernel };
+	uint64_t size;
 	uint32_t pvh;
 	long mb;
 	int r;
@@ -191,9 +195,22 @@ int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 	if (nx_lowmem_end(&vm->mem) < 2 * NX_BOOT_LOAD_MIN)
 		return nx_error("guest RAM (%llu KiB) is too small to boot a kernel (need 2 MiB)",
 				(unsigned long long)(vm->mem.size >> 10));
-	r = nx_file_read("kernel", k.path, &k.data, &k.size);
-	if (r < 0)
+	k.fd = open_regular("kernel", k.path, &size);
+	if (k.fd < 0)
+		return k.fd;
+	k.size = size;
+	k.head = size < NX_KHEAD ? size : NX_KHEAD;
+	k.data = malloc(NX_KHEAD);
+	if (!k.data) {
+		close(k.fd);
+		return nx_error("out of memory");
+	}
+	r = read_all(k.fd, k.data, k.head, "kernel", k.path);
+	if (r < 0) {
+		free(k.data);
+		close(k.fd);
 		return r;
+	}
 
 	/* Order matters: a bzImage's setup code never carries a multiboot
 	 * header, while multiboot kernels are usually also ELF files. */
@@ -209,5 +226,6 @@ int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 		r = nx_error("kernel '%s' is neither an ELF file nor a bzImage "
 			     "(no ELF magic, no multiboot header, no \"HdrS\" at 0x202)", k.path);
 	free(k.data);
+	close(k.fd);
 	return r;
 }

@@ -9,12 +9,21 @@
 
 #include "core/core.h"
 
-/* A kernel file read into host memory. */
+/* A kernel file: its first NX_KHEAD bytes in host memory (headers), the
+ * rest read straight into guest RAM (nx_kimage_copy): one copy of the image,
+ * no buffer the size of the kernel (whose page faults are what loading a
+ * 50 MB vmlinux costs where a fault is expensive, e.g. a nested machine). */
+#define NX_KHEAD	(64u << 10)
 struct nx_kimage {
 	const char *path;
-	uint8_t *data;
-	size_t size;
+	uint8_t *data;		/* the first head bytes */
+	size_t head;
+	size_t size;		/* of the whole file */
+	int fd;
 };
+/* Copies [off, off + len) of the file to dst; one error line if that is
+ * past the end or the file shrank. */
+int nx_kimage_copy(const struct nx_kimage *k, uint64_t off, void *dst, uint64_t len);
 
 /* Lowest guest address a kernel or module may occupy: below 1 MiB live the
  * GDT, page tables, boot_params, cmdline, MP and ACPI tables. */
@@ -27,8 +36,6 @@ struct nx_kimage {
 #define NX_SEL_CODE64		0x10
 #define NX_SEL_DATA		0x18
 
-/* Reads a whole file (what = "kernel", "initrd", ...). */
-int nx_file_read(const char *what, const char *path, uint8_t **buf, size_t *len);
 /* Reads a whole file straight into guest RAM at gpa (size known by stat). */
 int nx_file_size(const char *what, const char *path, uint64_t *size);
 int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,

@@ -128,7 +128,8 @@ int nx_bzimage_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot 
 	if (!nx_boot_place(vm, "bzImage kernel (init_size)", load, need))
 		return -1;
 	dst = nx_gpa(&vm->mem, load, sys_size);
-	memcpy(dst, d + setup_size, sys_size);
+	if (nx_kimage_copy(k, setup_size, dst, sys_size) < 0)
+		return -1;
 
 	r = nx_boot_cmdline(vm, h->cmdline_size);
 	if (r < 0)

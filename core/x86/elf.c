@@ -12,7 +12,7 @@
 
 bool nx_is_elf(const struct nx_kimage *k)
 {
-	return k->size >= EI_NIDENT && !memcmp(k->data, ELFMAG, SELFMAG);
+	return k->head >= EI_NIDENT && !memcmp(k->data, ELFMAG, SELFMAG);
 }
 
 /* One program header in a class-independent form. */
@@ -23,13 +23,14 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 {
 	const uint8_t *d = k->data;
 	uint64_t phoff, phentsize, phnum;
+	uint8_t *ph;
 
 	if (d[EI_DATA] != ELFDATA2LSB)
 		return nx_error("kernel '%s': ELF file is not little-endian", k->path);
 	if (d[EI_CLASS] == ELFCLASS64) {
 		const Elf64_Ehdr *e = (const void *)d;
 
-		if (k->size < sizeof(*e))
+		if (k->head < sizeof(*e))
 			return nx_error("kernel '%s': truncated ELF header", k->path);
 		if (e->e_machine != EM_X86_64)
 			return nx_error("kernel '%s': ELF64 for machine %u, not x86_64", k->path,
@@ -43,7 +44,7 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 	} else if (d[EI_CLASS] == ELFCLASS32) {
 		const Elf32_Ehdr *e = (const void *)d;
 
-		if (k->size < sizeof(*e))
+		if (k->head < sizeof(*e))
 			return nx_error("kernel '%s': truncated ELF header", k->path);
 		if (e->e_machine != EM_386)
 			return nx_error("kernel '%s': ELF32 for machine %u, not i386", k->path,
@@ -64,10 +65,17 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 				k->path);
 
 	*out = calloc(phnum, sizeof(**out));
-	if (!*out)
+	ph = malloc(phnum * phentsize);
+	if (!*out || !ph) {
+		free(ph);
 		return nx_error("out of memory");
+	}
+	if (nx_kimage_copy(k, phoff, ph, phnum * phentsize) < 0) {
+		free(ph);
+		return -1;
+	}
 	for (uint64_t i = 0; i < phnum; i++) {
-		const uint8_t *p = d + phoff + i * phentsize;
+		const uint8_t *p = ph + i * phentsize;
 		struct seg *s = &(*out)[i];
 
 		/* Copied out: e_phoff need not be aligned in a file we are given. */
@@ -83,6 +91,7 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 					   ph.p_filesz, ph.p_memsz };
 		}
 	}
+	free(ph);
 	*n = phnum;
 	return 0;
 }
@@ -117,7 +126,10 @@ int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
 			r = -1;
 			break;
 		}
-		memcpy(dst, k->data + s[i].off, s[i].filesz);
+		if (nx_kimage_copy(k, s[i].off, dst, s[i].filesz) < 0) {
+			r = -1;
+			break;
+		}
 		memset(dst + s[i].filesz, 0, s[i].memsz - s[i].filesz);
 		if (s[i].paddr + s[i].memsz > *end)
 			*end = s[i].paddr + s[i].memsz;
@@ -142,7 +154,7 @@ int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b
 	uint64_t entry, end;
 	int r;
 
-	if (k->size > EI_CLASS && k->data[EI_CLASS] != ELFCLASS64)
+	if (k->head > EI_CLASS && k->data[EI_CLASS] != ELFCLASS64)
 		return nx_error("kernel '%s' is a 32-bit ELF without a multiboot header; "
 				"nexit boots multiboot ELF32 or plain ELF64 kernels", k->path);
 	if (vm->cfg->initrd[0])

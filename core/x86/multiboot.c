@@ -76,7 +76,7 @@ _Static_assert(NX_MB_INFO + MBI_SIZE <= NX_BOOT_PARAMS, "multiboot info overlaps
 
 long nx_multiboot_find(const struct nx_kimage *k)
 {
-	size_t lim = k->size < MB_SEARCH ? k->size : MB_SEARCH;
+	size_t lim = k->head < MB_SEARCH ? k->head : MB_SEARCH;
 
 	/* Spec 3.1.1: 32-bit aligned, entirely within the first 8192 bytes. */
 	for (size_t off = 0; off + 12 <= lim; off += 4) {
@@ -123,7 +123,8 @@ static int load_aout_kludge(struct nx_vm *vm, const struct nx_kimage *k, long of
 	dst = nx_boot_place(vm, "multiboot kernel image", h->load_addr, bss_end - h->load_addr);
 	if (!dst)
 		return -1;
-	memcpy(dst, k->data + file_off, len);
+	if (nx_kimage_copy(k, file_off, dst, len) < 0)
+		return -1;
 	memset(dst + len, 0, bss_end - h->load_addr - len);
 	*entry = h->entry_addr;
 	*end = bss_end;
@@ -241,7 +242,7 @@ int nx_multiboot_load(struct nx_vm *vm, const struct nx_kimage *k, long off,
 	uint64_t entry, end;
 	int r;
 
-	memcpy(&h, k->data + off, k->size - off < sizeof(h) ? k->size - off : sizeof(h));
+	memcpy(&h, k->data + off, k->head - off < sizeof(h) ? k->head - off : sizeof(h));
 	if (h.flags & MB_F_REQUIRED_MASK & ~MB_F_KNOWN)
 		return nx_error("kernel '%s': multiboot header requires features 0x%x that nexit "
 				"does not provide", k->path, h.flags & MB_F_REQUIRED_MASK & ~MB_F_KNOWN);

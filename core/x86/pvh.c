@@ -13,6 +13,7 @@
  * guest; here the kernel is already in place at its link address.
  */
 #include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/x86/boot.h"
 
@@ -33,32 +34,48 @@ struct hvm_modlist_entry { uint64_t paddr, size, cmdline_paddr, reserved; };
 struct hvm_memmap_entry { uint64_t addr, size; uint32_t type, reserved; };
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info v1 layout");
 
+/* [off, off + len) of the file, or -1 (quietly: a probe, not a load). */
+static int pread_quiet(const struct nx_kimage *k, uint64_t off, void *dst, uint64_t len)
+{
+	if (off > k->size || len > k->size - off)
+		return -1;
+	return nx_kimage_copy(k, off, dst, len);
+}
+
 /* The 32-bit entry of an ELF64 kernel's PHYS32_ENTRY note (in a PT_NOTE
  * segment); false if it has none. Every offset is checked against the file. */
 bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry)
 {
 	const Elf64_Ehdr *e = (const void *)k->data;
+	Elf64_Phdr *phs;
+	uint8_t *notes = NULL;
+	bool found = false;
 
-	if (k->size < sizeof(*e) || k->data[EI_CLASS] != ELFCLASS64 ||
+	if (k->head < sizeof(*e) || k->data[EI_CLASS] != ELFCLASS64 ||
 	    e->e_phentsize != sizeof(Elf64_Phdr) || e->e_phoff > k->size ||
 	    e->e_phnum > (k->size - e->e_phoff) / sizeof(Elf64_Phdr))
 		return false;
-	for (unsigned i = 0; i < e->e_phnum; i++) {
-		Elf64_Phdr phb, *ph = &phb;	/* copied out: e_phoff need not be aligned */
-		uint64_t off, end;
+	phs = malloc((size_t)e->e_phnum * sizeof(*phs));
+	if (!phs || pread_quiet(k, e->e_phoff, phs, (uint64_t)e->e_phnum * sizeof(*phs)) < 0) {
+		free(phs);
+		return false;
+	}
+	for (unsigned i = 0; i < e->e_phnum && !found; i++) {
+		uint64_t off = 0, end = phs[i].p_filesz;
 
-		memcpy(&phb, k->data + e->e_phoff + i * sizeof(phb), sizeof(phb));
-		if (ph->p_type != PT_NOTE || ph->p_offset > k->size ||
-		    ph->p_filesz > k->size - ph->p_offset)
+		/* Notes are small; a huge PT_NOTE is not a kernel's. */
+		if (phs[i].p_type != PT_NOTE || end > NX_KHEAD)
 			continue;
-		off = ph->p_offset;
-		end = off + ph->p_filesz;
+		free(notes);
+		notes = malloc(end ? end : 1);
+		if (!notes || pread_quiet(k, phs[i].p_offset, notes, end) < 0)
+			break;
 		/* Elf64_Nhdr: namesz, descsz, type; name and desc 4-byte aligned. */
 		while (end - off >= sizeof(Elf64_Nhdr)) {
-			Elf64_Nhdr nb, *n = &nb;	/* nor p_offset */
+			Elf64_Nhdr nb, *n = &nb;	/* copied out: no alignment assumed */
 			uint64_t name, desc, next;
 
-			memcpy(&nb, k->data + off, sizeof(nb));
+			memcpy(&nb, notes + off, sizeof(nb));
 			name = off + sizeof(nb);
 			desc = name + ((n->n_namesz + 3ull) & ~3ull);
 			next = desc + ((n->n_descsz + 3ull) & ~3ull);
@@ -66,14 +83,17 @@ bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry)
 			if (next > end)
 				break;
 			if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
-			    !memcmp(k->data + name, "Xen", 4) && n->n_descsz >= 4) {
-				memcpy(entry, k->data + desc, 4);
-				return true;
+			    !memcmp(notes + name, "Xen", 4) && n->n_descsz >= 4) {
+				memcpy(entry, notes + desc, 4);
+				found = true;
+				break;
 			}
 			off = next;
 		}
 	}
-	return false;
+	free(notes);
+	free(phs);
+	return found;
 }
 
 /* The initrd is module 0 (Linux takes the first module as its initrd). */
