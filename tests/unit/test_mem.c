@@ -9,7 +9,9 @@
 #include <setjmp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "core/core.h"
 
@@ -47,10 +49,39 @@ static void test_gpa_bounds(void **state)
 	nx_mem_destroy(&m);
 }
 
+/* Private THP-backed RAM: 2 MiB aligned and sized, no memfd, usable, and
+ * not inherited by a forked child (MADV_DONTFORK). */
+static void test_private_ram(void **state)
+{
+	struct nx_mem m;
+	pid_t pid;
+	int st;
+
+	assert_int_equal(nx_mem_init_private(&m, (5 << 20) + 123), 0);
+	assert_int_equal(m.memfd, -1);
+	assert_int_equal((uintptr_t)m.base & ((2 << 20) - 1), 0);
+	assert_int_equal(m.size, 6 << 20);
+	assert_int_equal(m.regions[0].gpa, 0);
+	assert_int_equal(m.regions[0].size, 6 << 20);
+	m.base[0] = 1;
+	m.base[m.size - 1] = 2;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);	/* not cmocka's handler */
+		_exit(m.base[0] == 1 ? 1 : 0);	/* DONTFORK: the access faults (SIGSEGV) */
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	nx_mem_destroy(&m);
+	assert_int_equal(nx_mem_init_private(&m, 1000), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memfd_sealed),
+		cmocka_unit_test(test_private_ram),
 		cmocka_unit_test(test_gpa_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
