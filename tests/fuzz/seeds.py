@@ -97,6 +97,14 @@ for q in (0, 1):
 s += st(15) + u8(1) + st(0) + u8(7) + u8(3) + acc(2, 0, 0) + u16(0x2000)
 add("fuzz_virtio", s)
 
+# fuzz_irqdev: op, access, op fields (BAR0 offset / config offset).
+bar = lambda lenlog, w, val, off: u8(0) + acc(lenlog, w, val) + u16(off)
+cfgw = lambda lenlog, val, off: u8(2) + acc(lenlog, 1, val) + u8(off)
+add("fuzz_irqdev", bar(2, 0, 0, 0) + bar(2, 1, 0x1234, 4) + bar(2, 0, 0, 4) + u8(3) + acc(2, 1, 5 << 32) +
+    bar(2, 1, 1, 0x60) + bar(2, 0, 0, 0x24) + bar(2, 1, 1, 0x64) +
+    cfgw(2, 0xfee00000, 0x44) + cfgw(1, 0x41, 0x4c) + cfgw(1, 1, 0x42) + bar(2, 1, 2, 0x60) +
+    cfgw(1, 0, 0x42) + cfgw(1, 0x406, 0x04) + bar(2, 1, 4, 0x60))
+
 # fuzz_config: mode 0 config file, 2 profile, 1 one key.
 for path in ["guest/appliance/appliance.ini"] + sorted(glob.glob("tune/profiles/*.ini")):
     if os.path.exists(path):
