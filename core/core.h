@@ -245,6 +245,21 @@ struct nx_irq_source {
 typedef void (*nx_stats_hook)(void *opaque, void *json_obj /* struct json_object * */);
 #define NX_MAX_STATS_HOOKS 8
 
+/* ---- what kind of KVM this host has (core/kvm_kind.c) ------------------ */
+enum nx_kvm_kind {
+	NX_KVM_KIND_NONE,	/* no /dev/kvm, or it cannot create and run a VM      */
+	NX_KVM_KIND_PROBE,	/* VMs run, guest ring 0 does not (kvm_pvm): ring-3 guests only */
+	NX_KVM_KIND_LINUX,	/* guest ring 0 runs: Linux guests boot              */
+};
+struct nx_kvm_kind_info {
+	enum nx_kvm_kind kind;
+	int api_version;
+	char reason[400];	/* one sentence: what /dev/kvm answered            */
+};
+const char *nx_kvm_device(void);	/* NEXIT_KVM_DEVICE (tests) or /dev/kvm */
+const char *nx_kvm_kind_name(enum nx_kvm_kind k);	/* "none" | "probe" | "linux" */
+int  nx_kvm_detect(struct nx_kvm_kind_info *k);
+
 /* ---- VM and vCPUs ------------------------------------------------------ */
 struct kvm_run;
 struct nx_vm;
@@ -409,6 +424,9 @@ int  nx_arch_platform_init(struct nx_vm *vm);		/* serial port, platform devices 
 int  nx_arch_vcpu_init(struct nx_vcpu *vcpu);		/* after KVM_CREATE_VCPU */
 int  nx_arch_irqchip_init(struct nx_vm *vm);		/* after every vCPU exists */
 int  nx_arch_boot(struct nx_vm *vm);			/* kernel, boot tables, vCPU 0 */
+/* Runs a tiny ring-0 guest on a fresh VM: 1 when it ran natively, 0 when
+ * not (why says what happened), <0 when no vCPU could run at all. */
+int  nx_arch_ring0_test(int kvm_fd, int vm_fd, char *why, size_t len);
 
 /* ---- x86 platform (core/x86) ------------------------------------------- */
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */

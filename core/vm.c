@@ -28,14 +28,17 @@ static int open_kvm(struct nx_vm *vm)
 {
 	int v;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	const char *dev = nx_kvm_device();
+
+	vm->kvm_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		if (errno == ENOENT)
-			return nx_error("/dev/kvm does not exist: KVM is not available on this host "
-					"(%s)", nx_arch_info.kvm_hint);
+			return nx_error("%s does not exist: KVM is not available on this host "
+					"(%s)", dev, nx_arch_info.kvm_hint);
 		if (errno == EACCES || errno == EPERM)
-			return nx_error("permission denied opening /dev/kvm (run as root or join the kvm group)");
-		return nx_error("cannot open /dev/kvm: %s", strerror(errno));
+			return nx_error("permission denied opening %s (run as root or join the kvm group)",
+					dev);
+		return nx_error("cannot open %s: %s", dev, strerror(errno));
 	}
 	v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION)

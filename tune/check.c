@@ -74,6 +74,8 @@ struct json_object *nx_host_json(const struct nx_host *h)
 	add(k, "flavour", jstr(nx_flavour_name(h->flavour)));
 	add(k, "modules", jstr(h->kvm_modules));
 	add(k, "error", h->kvm.error[0] ? jstr(h->kvm.error) : NULL);
+	add(k, "kind", jstr(nx_kvm_kind_name(h->kvm.kind.kind)));
+	add(k, "kind_reason", jstr(h->kvm.kind.reason));
 	caps = json_object_new_object();
 	for (int i = 0; i < NX_KCAP_COUNT; i++)
 		add(caps, nx_kcap_name(i), h->kvm.usable ? json_object_new_int(h->kvm.caps[i]) : NULL);
@@ -170,6 +172,7 @@ void nx_host_print(const struct nx_host *h, FILE *out)
 										: "absent");
 	if (h->kvm.error[0])
 		ROW(out, "", "(%s)", h->kvm.error);
+	ROW(out, "runs", "%s (%s)", nx_kvm_kind_name(h->kvm.kind.kind), h->kvm.kind.reason);
 	ROW(out, "flavour", "%s%s%s%s", nx_flavour_name(h->flavour), h->kvm_modules[0] ? " (modules: " : "",
 	    h->kvm_modules, h->kvm_modules[0] ? ")" : "");
 	if (h->kvm.usable) {
@@ -247,11 +250,21 @@ int nx_cmd_check(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: nexit check [--json] [--sysroot DIR]\n"
+			printf("usage: nexit check [--json] [--sysroot DIR] | --kvm\n"
 			       "  Reports KVM capabilities, APIC virtualization, IOMMU/interrupt remapping,\n"
 			       "  VFIO, GIC, hugepages, CPU isolation, governor, irqbalance, halt polling,\n"
 			       "  and a verdict per interrupt path. --sysroot reads a fake host tree\n"
-			       "  (KVM caps from DIR/nexit-fake/kvm-caps); see docs/tuning.md.\n");
+			       "  (KVM caps from DIR/nexit-fake/kvm-caps); see docs/tuning.md.\n"
+			       "  --kvm prints one line, \"linux|probe|none: reason\": whether this\n"
+			       "  host's KVM runs Linux guests, only ring-3 test guests (kvm_pvm), or\n"
+			       "  nothing; from what /dev/kvm answers (docs/machine.md).\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--kvm")) {
+			struct nx_kvm_kind_info k;
+
+			/* One line for scripts: "KIND: reason" (core/kvm_kind.c). */
+			nx_kvm_detect(&k);
+			printf("%s: %s\n", nx_kvm_kind_name(k.kind), k.reason);
 			return 0;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
@@ -263,7 +276,7 @@ int nx_cmd_check(int argc, char **argv)
 			sysroot = argv[i] + 10;
 		} else {
 			return nx_error("check: unknown argument '%s' (usage: nexit check [--json] "
-					"[--sysroot DIR])", argv[i]), 2;
+					"[--sysroot DIR] | --kvm)", argv[i]), 2;
 		}
 	}
 	h = calloc(1, sizeof(*h));

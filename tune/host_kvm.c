@@ -112,6 +112,9 @@ static int probe_fake(struct nx_host *h)
 	if (!k->usable)
 		snprintf(k->error, sizeof(k->error), "KVM API version %d, nexit needs %d",
 			 k->api_version, KVM_API_VERSION);
+	k->kind.kind = k->usable ? NX_KVM_KIND_LINUX : NX_KVM_KIND_NONE;
+	snprintf(k->kind.reason, sizeof(k->kind.reason), "fake sysroot: %.300s",
+		 k->usable ? "usable KVM caps" : k->error);
 	return 0;
 }
 
@@ -120,9 +123,10 @@ static int probe_real(struct nx_host *h)
 	struct nx_kvm_info *k = &h->kvm;
 	int kvm, vm, q;
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	nx_kvm_detect(&k->kind);
+	kvm = open(nx_kvm_device(), O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
-		snprintf(k->error, sizeof(k->error), "open /dev/kvm: %s", strerror(errno));
+		snprintf(k->error, sizeof(k->error), "open %s: %s", nx_kvm_device(), strerror(errno));
 		return 0;
 	}
 	k->api_version = ioctl(kvm, KVM_GET_API_VERSION, 0);
@@ -160,10 +164,13 @@ int nx_kvm_probe(struct nx_host *h)
 	struct nx_kvm_info *k = &h->kvm;
 
 	memset(k, 0, sizeof(*k));
-	k->dev_present = nx_sr_exists(h->sysroot, "/dev/kvm");
+	k->dev_present = h->real ? access(nx_kvm_device(), F_OK) == 0
+				 : nx_sr_exists(h->sysroot, "/dev/kvm");
 	if (!k->dev_present) {
-		snprintf(k->error, sizeof(k->error), "no /dev/kvm (KVM module not loaded, "
-			 "or virtualization disabled in firmware)");
+		if (h->real)
+			nx_kvm_detect(&k->kind);
+		snprintf(k->error, sizeof(k->error), "no %s (KVM module not loaded, "
+			 "or virtualization disabled in firmware)", h->real ? nx_kvm_device() : "/dev/kvm");
 		return 0;
 	}
 	return h->real ? probe_real(h) : probe_fake(h);

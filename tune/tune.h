@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include "core/core.h"
 
 struct nx_vm;
 struct nx_vcpu;
@@ -77,6 +78,7 @@ struct nx_kvm_info {
 	int api_version;
 	int caps[NX_KCAP_COUNT];	/* KVM_CHECK_EXTENSION result, 0 = no     */
 	char error[NX_TUNE_PATH + 64];	/* why not usable                    */
+	struct nx_kvm_kind_info kind;	/* nx_kvm_detect (fake: linux if usable) */
 };
 
 enum nx_arch { NX_ARCH_OTHER, NX_ARCH_X86, NX_ARCH_ARM64 };

@@ -60,6 +60,17 @@ static bool cap(const struct nx_host *h, enum nx_kcap c)
 /* CPU side of posted delivery: APICv (Intel SDM 30.6) or AVIC (AMD APM 15.29). */
 static bool cpu_posted(const struct nx_host *h, struct why *w)
 {
+	/* What KVM answers decides (core/kvm_kind.c); the module name only says more. */
+	if (h->kvm.kind.kind == NX_KVM_KIND_NONE) {
+		why(w, "no KVM runs here (%s)", h->kvm.kind.reason);
+		return false;
+	}
+	if (h->kvm.kind.kind == NX_KVM_KIND_PROBE) {
+		why(w, "KVM runs guest ring 0 in software (%s module), so there is no APICv/AVIC "
+		    "posted-interrupt descriptor for a device to post into",
+		    nx_flavour_name(h->flavour));
+		return false;
+	}
 	switch (h->flavour) {
 	case NX_KVM_INTEL:
 		if (h->apicv == 1)

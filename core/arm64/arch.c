@@ -6,7 +6,11 @@
  * the vCPUs, and the boot (kernel, device tree, vCPU 0). The vCPU hook,
  * KVM_ARM_VCPU_INIT, is in vcpu_init.c; the RAM layout in memmap.c.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 #include "core/arm64/arm64.h"
 
@@ -46,6 +50,23 @@ const struct nx_arch_info nx_arch_info = {
 	.run_flags = run_flags,
 	.usage_run = usage_run,
 };
+
+/* nx_kvm_detect's test: arm64 KVM runs guest EL1 on the CPU (there is no
+ * emulated kernel mode as with x86's kvm_pvm), so a vCPU that can be
+ * created can run a kernel. */
+int nx_arch_ring0_test(int kvm_fd, int vm_fd, char *why, size_t len)
+{
+	int vcpu = ioctl(vm_fd, KVM_CREATE_VCPU, 0);
+
+	(void)kvm_fd;
+	if (vcpu < 0) {
+		snprintf(why, len, "KVM_CREATE_VCPU: %s", strerror(errno));
+		return -1;
+	}
+	close(vcpu);
+	snprintf(why, len, "arm64 KVM runs guest EL1 on the CPU");
+	return 1;
+}
 
 /* The vGIC is in the kernel: stats say "kernel", not x86's default "split". */
 int nx_arch_config(struct nx_config *cfg)

@@ -20,6 +20,7 @@ LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu 
 ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
                 core/vcpu.c core/serial.c core/vm.c core/mem.c core/control.c core/unixsock.c core/notify.c \
                 core/sandbox.c \
+                core/kvm_kind.c \
                 fallback/gate.c fallback/storm.c fallback/irqthread.c
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
 LIB_SRCS := $(ARM64_SHARED) $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))

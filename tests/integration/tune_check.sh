@@ -81,13 +81,30 @@ json_assert $T/real.json '
 assert len(d["verdicts"]) == 4 and all(x["reason"] for x in d["verdicts"])
 assert d["posted_interrupts"]["reason"]
 '
-if [ -d /sys/module/kvm_pvm ]; then
+# The report's KVM kind is the one `nexit check --kvm` prints (core/kvm_kind.c).
+kind=$("$NEXIT" check --kvm | cut -d: -f1)
+KIND=$kind json_assert $T/real.json '
+import os
+assert d["kvm"]["kind"] == os.environ["KIND"] and d["kvm"]["kind_reason"], d["kvm"]
+'
+if [ "$kind" = probe ]; then
 	json_assert $T/real.json '
-assert d["kvm"]["flavour"] == "kvm_pvm", d["kvm"]
 assert d["posted_interrupts"]["available"] is False
-assert "kvm_pvm" in d["posted_interrupts"]["reason"], d["posted_interrupts"]
+assert "ring 0 in software" in d["posted_interrupts"]["reason"], d["posted_interrupts"]
 '
 fi
+# A host without /dev/kvm (NEXIT_KVM_DEVICE names a path that does not exist).
+NEXIT_KVM_DEVICE=$T/no-kvm "$NEXIT" check --kvm >$T/kvm.txt || fail "check --kvm without KVM exited $?"
+grep -q "^none: cannot open $T/no-kvm: No such file" $T/kvm.txt || fail "check --kvm without KVM: $(cat $T/kvm.txt)"
+NEXIT_KVM_DEVICE=$T/no-kvm "$NEXIT" check --json >$T/nokvm-real.json || fail "check --json without KVM"
+json_assert $T/nokvm-real.json '
+assert d["kvm"]["kind"] == "none" and d["kvm"]["usable"] is False, d["kvm"]
+assert all(x["verdict"] == "unavailable" for x in d["verdicts"]), d["verdicts"]
+assert d["posted_interrupts"]["available"] is False and "no KVM runs here" in d["posted_interrupts"]["reason"]
+'
+# /dev/zero opens but is no KVM: "none", with what it answered.
+NEXIT_KVM_DEVICE=/dev/zero "$NEXIT" check --kvm >$T/kvm.txt || fail "check --kvm on /dev/zero exited $?"
+grep -q "^none: /dev/zero answers KVM API version -1" $T/kvm.txt || fail "check --kvm on /dev/zero: $(cat $T/kvm.txt)"
 
 # Bad input: one error line, non-zero exit.
 "$NEXIT" check --bogus >$T/o 2>$T/e && fail "check --bogus succeeded"
