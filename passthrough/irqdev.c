@@ -803,7 +803,7 @@ void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
 	nx_pci_lock(d->vm);
 	if (d->has_msi) {
 		snprintf(id, sizeof(id), "%s.msi0", d->name);
-		o = nx_pt_line_json(id, &d->msi, atomic_load(&d->msi_doorbell_exits),
+		o = nx_pt_line_json(id, &d->msi, (int64_t)atomic_load(&d->msi_doorbell_exits),
 				    (int64_t)raised);
 		json_object_object_add(o, "delivered_by", json_object_new_string("backend"));
 		json_object_object_add(o, "device", json_object_new_string(d->name));

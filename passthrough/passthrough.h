@@ -103,7 +103,7 @@ void nx_reg_ioeventfd_drop(struct nx_registry *r, uint64_t addr, uint64_t len);
 struct json_object *nx_pt_irq_lines(struct json_object *root);
 /* One exitless line object: id, path, gsi, vector, dest, state, counters;
  * delivered < 0: not observable by nexit (null). */
-struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits,
+struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_t vmm_exits,
 				    int64_t delivered);
 
 /* ---- the out-of-process backend protocol (proto.c, docs/passthrough.md) -- */

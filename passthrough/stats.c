@@ -23,7 +23,7 @@ struct json_object *nx_pt_irq_lines(struct json_object *root)
 	return lines;
 }
 
-struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64_t vmm_exits,
+struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_t vmm_exits,
 				    int64_t delivered)
 {
 	struct json_object *o = json_object_new_object();
@@ -42,7 +42,9 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, uint64
 	json_object_object_add(o, "delivered", delivered >= 0 ? json_object_new_int64(delivered) : NULL);
 	json_object_object_add(o, "masked_at_host", json_object_new_int64((int64_t)v->masks));
 	json_object_object_add(o, "route_updates", json_object_new_int64((int64_t)v->route_updates));
-	json_object_object_add(o, "vmm_exits", json_object_new_int64((int64_t)vmm_exits));
+	/* -1: nexit does not see this line's interrupts (VFIO, vhost-user), so
+	 * it has no exit count to give: null, not a claimed 0. */
+	json_object_object_add(o, "vmm_exits", vmm_exits >= 0 ? json_object_new_int64(vmm_exits) : NULL);
 	json_object_object_add(o, "pending", json_object_new_boolean(nx_msivec_pending(v)));
 	return o;
 }

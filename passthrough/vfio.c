@@ -562,7 +562,7 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 		struct json_object *o;
 
 		snprintf(id, sizeof(id), "%s.msi%u", v->name, i);
-		o = nx_pt_line_json(id, &v->msi[i], 0, -1);
+		o = nx_pt_line_json(id, &v->msi[i], -1, -1);
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);
@@ -571,7 +571,7 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 		struct json_object *o;
 
 		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
-		o = nx_pt_line_json(id, &v->msix[i], 0, -1);
+		o = nx_pt_line_json(id, &v->msix[i], -1, -1);
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);

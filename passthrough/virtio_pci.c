@@ -452,7 +452,7 @@ void nx_virtio_lines_json(struct nx_virtio_dev *v, struct json_object *arr,
 			continue;
 		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
 		/* Signalled by the data path through the irqfd: not an exit. */
-		o = nx_pt_line_json(id, &v->vec[i], 0, -1);
+		o = nx_pt_line_json(id, &v->vec[i], -1, -1);
 		json_object_object_add(o, "delivered_by", json_object_new_string(delivered_by));
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "use", json_object_new_string(vec_names[i]));

@@ -1,10 +1,40 @@
 # Shared helpers for integration test scripts (sourced).
+#
+# A script says what it needs in one header line that tests/run.sh reads:
+#   # test: needs=none|kvm|linux|l1 [l1=also] [timeout=SECONDS] [asan=no]
+#     none   runs on this host (no KVM involved)
+#     kvm    a KVM that runs the ring-3 probe guest (kvm_pvm or hardware)
+#     linux  a KVM that boots Linux guests (hardware, or L1)
+#     l1     the nested L1 machine's test bed (its intel-iommu and edu device)
+#     l1=also  also run in L1 when this host's KVM is not a Linux one (a
+#              LAPIC that keeps interrupts in service, nothing excused)
+#     timeout  the harness's watchdog for the whole script (default 600)
+#     asan=no  not in the ASan+UBSan pass
+# tests/run.sh runs each script where its need is met: on this host, or in
+# L1 (docs/nested.md). Run directly, a script that finds no KVM fails.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NEXIT=${NEXIT:-build/nexit}
+# nexit starts the nexit-devd next to itself: the same build.
+DEVD=${DEVD:-$(dirname "$NEXIT")/nexit-devd}
 PROBE=${PROBE:-build/guest/probe.elf}
+NEXIT_WHERE=${NEXIT_WHERE:-host}
 skip() { echo "skip: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
-need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no usable /dev/kvm"; }
+# kvm_kind: linux, probe or none, as `nexit check --kvm` finds it here.
+kvm_kind() {
+	[ -n "${KVM_KIND_LINE:-}" ] || KVM_KIND_LINE=$("$NEXIT" check --kvm 2>&1)
+	echo "${KVM_KIND_LINE%%:*}"
+}
+need_kvm() {
+	case $(kvm_kind) in
+	probe|linux) ;;
+	*) fail "no usable KVM on $NEXIT_WHERE ($KVM_KIND_LINE); tests/run.sh runs this test in the nested L1 machine on such hosts";;
+	esac
+}
+need_linux_kvm() {
+	[ "$(kvm_kind)" = linux ] ||
+		fail "this KVM cannot boot Linux ($KVM_KIND_LINE); tests/run.sh runs this test in the nested L1 machine on such hosts"
+}
 # probe_json OUTPUT_FILE: prints the JSON of the last PROBE line.
 probe_json() { grep -a '^PROBE ' "$1" | tail -n1 | sed 's/^PROBE //'; }
 # probe_irqdev_pass CHIP CMDLINE DIR: boots the probe with one irqdev under
@@ -12,7 +42,7 @@ probe_json() { grep -a '^PROBE ' "$1" | tail -n1 | sed 's/^PROBE //'; }
 # scenario passes. Leaves the PROBE JSON in $j.
 probe_irqdev_pass() {
 	local chip=$1 cmd=$2 dir=$3 rc
-	timeout 120 "$NEXIT" run --irqchip "$chip" --kernel "$PROBE" --device irqdev \
+	timeout -k 10 120 "$NEXIT" run --irqchip "$chip" --kernel "$PROBE" --device irqdev \
 		--cmdline "$cmd" --stats-json "$dir/s.json" --timeout 100 >"$dir/out" 2>"$dir/err"
 	rc=$?
 	j=$(probe_json "$dir/out")

@@ -9,17 +9,21 @@
 # Debian moves on: the versioned linux-image-*-cloud-amd64 that the
 # meta-package linux-image-cloud-amd64 currently depends on. Override with
 # NEXIT_KERNEL_PKG=linux-image-<version>-cloud-amd64.
+# A second argument names another meta-package: the nested L1 machine uses
+# Debian's generic kernel, linux-image-amd64 (it has the 9p modules the
+# cloud kernel lacks; tests/nested/lib.sh).
 set -euo pipefail
-build=${1:?usage: fetch-kernel.sh BUILD_DIR}
-meta=linux-image-cloud-amd64
+build=${1:?usage: fetch-kernel.sh BUILD_DIR [META-PACKAGE]}
+meta=${2:-linux-image-cloud-amd64}
 
 die() { echo "nexit: error: appliance: $*" >&2; exit 1; }
 
-pkg=${NEXIT_KERNEL_PKG:-}
+pkg=""
+[ "$meta" = linux-image-cloud-amd64 ] && pkg=${NEXIT_KERNEL_PKG:-}
 if [ -z "$pkg" ]; then
 	# "  Depends: linux-image-6.1.0-56-cloud-amd64" -> the versioned package.
 	pkg=$(apt-cache depends "$meta" 2>/dev/null |
-	      sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n1)
+	      sed -n 's/^ *Depends: \(linux-image-[^ ]*-amd64\)$/\1/p' | head -n1)
 	[ -n "$pkg" ] || die "apt-cache knows no $meta (run apt-get update)"
 fi
 

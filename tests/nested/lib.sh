@@ -116,6 +116,7 @@ nested_initramfs() {
 	cp /bin/busybox "$stage/bin/busybox"
 	install -m 0755 tests/nested/l1-init "$stage/init"
 	install -m 0755 tests/nested/l1-vfio-bind "$stage/bin/nested-vfio-bind"
+	install -m 0755 tools/taskdump.sh "$stage/bin/nested-taskdump"
 	mknod "$stage/dev/console" c 5 1 2>/dev/null || true
 
 	: > "$stage/etc/nested/modules"
@@ -186,4 +187,185 @@ nested_kernel_clean() {
 	local bad
 	bad=$(grep -aE 'WARNING: CPU|BUG:|Oops' "$1" | tr -d '\r' | head -n 5)
 	[ -z "$bad" ] || fail "kernel warning in $1: $bad"
+# ---- L1 with the host's file system (tools/l1.sh) ------------------------
+#
+# One L1 machine runs any command of this host unchanged: Debian's generic
+# kernel (linux-image-amd64: the cloud kernel has no 9p) mounts the host's /
+# read-only over virtio-9p, under a tmpfs overlay, and l1-init runs the
+# command in a chroot of it (docs/nested.md, "L1 with the host's files").
+#
+#   l1_prepare                  # kernel, vmlinux, depmod, cached initramfs
+#   l1_run CWD CMD [ARGS...]    # boot, run CMD from CWD in L1, power off
+#
+# l1_run's knobs: L1_SHARES (array of host directories L1 may write, at
+# the same path), L1_QEMU_ARGS (array, more QEMU arguments), L1_ENV (array
+# of VAR=VALUE for the command), L1_TIMEOUT (seconds for the whole run,
+# default 3000), L1_STALL (seconds without a heartbeat that make a stall,
+# default 60), L1_CONSOLE (1: stream the command's output to stdout),
+# L1_RUN (run directory; default a new build/l1/run.XXXXXX), L1_MEM (MiB,
+# default 4096), L1_SMP (default 2), L1_APPEND (more kernel parameters).
+# l1_run returns the command's exit status, or 125 when L1 did not report
+# one: $L1_RUN/status then says why (stall, timeout, boot).
+L1_DIR=${L1_DIR:-build/l1}
+L1_MODULES="kvm-amd 9p 9pnet_virtio virtio_pci overlay"
+
+# _l1_vmlinux BZIMAGE OUT: the uncompressed kernel inside a bzImage (QEMU
+# boots it through its PVH ELF note): TCG then need not run the
+# decompressor, ~5 s of the xz-compressed generic kernel's boot.
+_l1_vmlinux() {
+	local img=$1 out=$2 off
+	for magic in $'\xfd7zXZ\x00' $'\x28\xb5\x2f\xfd' $'\x1f\x8b\x08'; do
+		off=$(LC_ALL=C grep -abo "$magic" "$img" | head -n1 | cut -d: -f1)
+		[ -n "$off" ] || continue
+		tail -c +$((off + 1)) "$img" | { xz -dc --single-stream 2>/dev/null ||
+			zstd -qdc 2>/dev/null || gzip -dc 2>/dev/null; } > "$out.tmp"
+		if [ "$(head -c 4 "$out.tmp")" = $'\x7fELF' ]; then
+			mv "$out.tmp" "$out"
+			return 0
+		fi
+	done
+	rm -f "$out.tmp"
+	nested_log "cannot find an xz, zstd or gzip vmlinux in $img"
+	return 1
+}
+
+l1_prepare() {
+	L1_KROOT=$(guest/appliance/fetch-kernel.sh build linux-image-amd64) || return 1
+	L1_KREL=$(basename "$(ls -d "$L1_KROOT"/lib/modules/*/ | head -n1)")
+	mkdir -p "$L1_DIR"
+	L1_VMLINUX=$L1_DIR/vmlinux-$L1_KREL
+	[ -s "$L1_VMLINUX" ] || _l1_vmlinux "$(ls "$L1_KROOT"/boot/vmlinuz-* | head -n1)" "$L1_VMLINUX" ||
+		return 1
+	# modules.dep for modprobe inside L1 (Debian writes it at install time).
+	[ -s "$L1_KROOT/lib/modules/$L1_KREL/modules.dep" ] ||
+		busybox depmod -b "$L1_KROOT" "$L1_KREL" || return 1
+	L1_INITRD=$L1_DIR/initramfs-$L1_KREL.cpio
+	local f fresh=1
+	for f in tests/nested/l1-init tests/nested/lib.sh tools/taskdump.sh tests/nested/kvmcheck.c \
+		 tests/nested/l1-vfio-bind; do
+		[ "$L1_INITRD" -nt "$f" ] || fresh=""
+	done
+	[ -n "$fresh" ] && return 0
+	local script
+	script=$(mktemp "${TMPDIR:-/tmp}/l1-none.XXXXXX") || return 1
+	echo 'echo "host-root mode only"; exit 1' > "$script"
+	NESTED_KROOT=$L1_KROOT NESTED_KREL=$L1_KREL NESTED_MODULES=$L1_MODULES NESTED_BUILD=$L1_DIR \
+		nested_initramfs "$L1_INITRD" "$script"
+	local rc=$?
+	rm -f "$script"
+	return $rc
+}
+
+# _l1_monitor RUN CMD: one human-monitor command to L1's QEMU, its answer.
+_l1_monitor() {
+	python3 - "$1/mon.sock" "$2" <<'PY' 2>&1
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out, end = b"", time.time() + 3
+while time.time() < end:
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+PY
+}
+
+# _l1_env: the command's environment, as lines for bash's `.`.
+_l1_env() {
+	local v
+	for v in PATH HOME LANG LC_ALL TERM CI USER $(compgen -e | grep -E '^(NEXIT_|PROBE_|NESTED_|BENCH_)'); do
+		[ "$v" = NEXIT_KVM_DEVICE ] && continue	# L1 has a KVM of its own
+		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+	done
+	echo "export NEXIT_WHERE=L1"
+	for v in "${L1_ENV[@]}"; do printf 'export %q\n' "$v"; done
+}
+
+l1_run() {
+	local cwd=$1; shift
+	local run t0 qpid tpid=""
+	local -a qargs=()
+	l1_prepare || { nested_log "cannot prepare the L1 machine"; return 125; }
+	if [ -n "${L1_RUN:-}" ]; then
+		run=$(realpath -m "$L1_RUN"); rm -rf "$run"; mkdir -p "$run"
+	else
+		run=$(mktemp -d "$(realpath "$L1_DIR")/run.XXXXXX")
+	fi
+	L1_RUN=$run
+	case $run$cwd in *[[:space:]]*) nested_log "paths with spaces are not supported: $run $cwd"; return 125;; esac
+	{ printf 'cd %q || exit 125\n' "$cwd"; printf '%q ' "$@"; echo; } > "$run/cmd"
+	_l1_env > "$run/env"
+	: > "$run/shares"
+	local i=0 d
+	for d in "${L1_SHARES[@]}"; do
+		mkdir -p "$d"
+		d=$(realpath "$d")
+		echo "share$i $d" >> "$run/shares"
+		qargs+=(-virtfs "local,path=$d,mount_tag=share$i,security_model=none,multidevs=remap")
+		i=$((i + 1))
+	done
+	realpath "$L1_KROOT/lib/modules/$L1_KREL" > "$run/modules"
+	local limit=${L1_TIMEOUT:-3000} stall=${L1_STALL:-60}
+	t0=$(date +%s)
+	"$QEMU" -accel tcg -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt \
+		-m "${L1_MEM:-4096}" -smp "${L1_SMP:-2}" -nodefaults -display none -no-reboot \
+		-monitor "unix:$run/mon.sock,server,nowait" \
+		-serial "file:$run/console.log" -serial "file:$run/ctl.log" \
+		-kernel "$L1_VMLINUX" -initrd "$L1_INITRD" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on nexit.l1run=$run nexit.l1limit=$((limit - 15)) ${L1_APPEND:-}" \
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$run,mount_tag=l1run,security_model=none,multidevs=remap" \
+		-device intel-iommu,intremap=on -device edu \
+		"${qargs[@]}" "${L1_QEMU_ARGS[@]}" </dev/null >"$run/qemu.out" 2>&1 &
+	qpid=$!
+	if [ "${L1_CONSOLE:-}" = 1 ]; then
+		tail -n +1 -F --pid=$qpid "$run/console.log" 2>/dev/null &
+		tpid=$!
+	fi
+	# Watch the heartbeat (ttyS1 grows every 2 s) and the time limit.
+	local why="" now age
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 1
+		now=$(date +%s)
+		if [ -s "$run/ctl.log" ]; then
+			age=$((now - $(stat -c %Y "$run/ctl.log")))
+		else
+			age=$((now - t0))
+		fi
+		if [ $age -gt "$stall" ]; then
+			why="stall"
+		elif [ $((now - t0)) -gt "$limit" ]; then
+			why="timeout"
+		fi
+		if [ -n "$why" ]; then
+			{ echo "== info cpus"; _l1_monitor "$run" "info cpus"
+			  echo "== info registers -a"; _l1_monitor "$run" "info registers -a"; } > "$run/$why-state.txt"
+			kill -TERM $qpid 2>/dev/null; sleep 1; kill -KILL $qpid 2>/dev/null
+			break
+		fi
+	done
+	wait $qpid 2>/dev/null
+	[ -n "$tpid" ] && wait $tpid 2>/dev/null
+	L1_WALL_S=$(( $(date +%s) - t0 ))
+	if [ -z "$why" ] && [ -s "$run/rc" ]; then
+		return "$(cat "$run/rc")"
+	fi
+	if [ -z "$why" ]; then
+		grep -aq '^NESTED-T cmd-start' "$run/ctl.log" 2>/dev/null && why=crash || why=boot
+	fi
+	echo "$why" > "$run/status"
+	case $why in
+	stall) nested_log "L1 stopped making progress: no heartbeat for ${stall} s (last: $(tail -n1 "$run/ctl.log" 2>/dev/null | tr -d '\r')); QEMU state in $run/stall-state.txt";;
+	timeout) nested_log "L1 ran over its ${limit} s; QEMU state in $run/timeout-state.txt";;
+	boot) nested_log "L1 did not start the command (logs: $run/ctl.log, $run/qemu.out)";;
+	crash) nested_log "L1 ended without the command's status (logs: $run/ctl.log, $run/console.log)";;
+	esac
+	return 125
 }

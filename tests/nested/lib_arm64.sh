@@ -66,6 +66,7 @@ nested_a64_initramfs() {
 	cp "$A64_BUILD/busybox/bin/busybox" "$stage/bin/busybox"
 	install -m 0755 tests/nested/l1-init "$stage/init"
 	install -m 0755 tests/nested/l1-vfio-bind "$stage/bin/nested-vfio-bind"
+	install -m 0755 tools/taskdump.sh "$stage/bin/nested-taskdump"
 	: > "$stage/etc/nested/modules"
 	ko=$(_nested_resolve $NESTED_MODULES) || { rm -rf "$stage"; return 1; }
 	for f in $ko; do

@@ -272,6 +272,8 @@ void irq_cap(unsigned vec, u64 limit, u64 cap_addr, u32 cap_val);
 bool irq_capped(unsigned vec);
 struct platform;
 bool lapic_holds_in_service(struct platform *p);
+struct json;
+bool lapic_checks(struct platform *p, struct json *j);
 
 /* ---- cpu.c: GDT/TSS/IDT, per-CPU state, user_call and kcall ----------- */
 struct cpu {

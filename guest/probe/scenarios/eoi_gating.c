@@ -60,7 +60,9 @@ static bool eoi_gating(struct platform *p)
 	json_u64(&j, "after_ack_eoi", final);
 	json_u64(&j, "window_ms", win);
 	json_bool(&j, "capped", irq_capped(VEC));
-	return probe_result(&j, first == 1 && held == 1 && again == 2 && again_held == 2 &&
-				final == 2);
+	/* Every count but "delivered at all" needs the LAPIC's in-service hold. */
+	bool gated = !lapic_checks(p, &j) ||
+		     (first == 1 && held == 1 && again == 2 && again_held == 2 && final == 2);
+	return probe_result(&j, first >= 1 && gated);
 }
 SCENARIO("eoi-gating", eoi_gating);

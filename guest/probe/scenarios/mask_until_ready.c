@@ -45,6 +45,8 @@ static bool mask_until_ready(struct platform *p)
 	json_u64(&j, "after_unmask", after);
 	json_u64(&j, "after_unmask_settled", settled);
 	json_u64(&j, "window_ms", win);
-	return probe_result(&j, masked_count == 0 && rte_masked && after == 1 && settled == 1);
+	/* Exactly once needs the vector held in service until the handler's EOI. */
+	bool exact = !lapic_checks(p, &j) || (after == 1 && settled == 1);
+	return probe_result(&j, masked_count == 0 && rte_masked && after >= 1 && exact);
 }
 SCENARIO("mask-until-ready", mask_until_ready);

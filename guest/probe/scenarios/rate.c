@@ -80,8 +80,15 @@ static bool rate(struct platform *p, bool intx)
 	json_u64(&j, "ms", ms);
 	json_u64(&j, "interrupts", r.count);
 	json_u64(&j, "irqs_per_s", r.count * 1000 / (ms ? ms : 1));
+	/* The raw count: a rounded ratio hides a few exits in many interrupts. */
+	if (r.have_exits)
+		json_u64(&j, "vmm_exits", r.exits);
+	else
+		json_null(&j, "vmm_exits");
 	if (r.have_exits && r.count)
 		json_milli(&j, "vmm_exits_per_irq", r.exits * 1000 / r.count);
+	else
+		json_null(&j, "vmm_exits_per_irq");
 	return probe_result(&j, r.count > 0 && !r.timeouts);
 }
 
