@@ -187,6 +187,8 @@ nested_kernel_clean() {
 	local bad
 	bad=$(grep -aE 'WARNING: CPU|BUG:|Oops' "$1" | tr -d '\r' | head -n 5)
 	[ -z "$bad" ] || fail "kernel warning in $1: $bad"
+}
+
 # ---- L1 with the host's file system (tools/l1.sh) ------------------------
 #
 # One L1 machine runs any command of this host unchanged: Debian's generic
