@@ -8,6 +8,7 @@
  * tune/ and bench/ yet).
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,6 +211,23 @@ static bool has_device(const struct nx_config *c, const char *type)
 	return false;
 }
 
+/* NEXIT_DEBUG_HANG=1, test-only (tests/selftest/hang_nexit.sh): nexit run
+ * never ends and blocks every signal it can, as a VMM stuck in an
+ * uninterruptible wait would: the failure the test harness's watchdogs must
+ * catch, report with task states and end with SIGKILL. */
+static void debug_hang(void)
+{
+	sigset_t all;
+
+	if (!getenv("NEXIT_DEBUG_HANG"))
+		return;
+	nx_warn("NEXIT_DEBUG_HANG is set: hanging on purpose, deaf to SIGTERM (harness self-test)");
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	for (;;)
+		pause();
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct nx_config *cfg = calloc(1, sizeof(*cfg));
@@ -221,6 +239,7 @@ static int cmd_run(int argc, char **argv)
 	nx_config_defaults(cfg);
 	if (parse_run_args(cfg, argc, argv) < 0)
 		return 1;
+	debug_hang();
 #ifdef HAVE_TUNE
 	/* A profile's memory settings (hugepages) must be known before RAM exists. */
 	if (cfg->profile[0] && nx_profile_apply_config(cfg, cfg->profile) < 0)

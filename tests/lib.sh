@@ -15,7 +15,7 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NEXIT=${NEXIT:-build/nexit}
 # nexit starts the nexit-devd next to itself: the same build.
-DEVD=${DEVD:-$(dirname "$NEXIT")/nexit-devd}
+NEXIT_DEVD=${NEXIT_DEVD:-$(dirname "$NEXIT")/nexit-devd}
 PROBE=${PROBE:-build/guest/probe.elf}
 NEXIT_WHERE=${NEXIT_WHERE:-host}
 skip() { echo "skip: $*"; exit 77; }

@@ -1,37 +1,50 @@
 # tests/probe_cases.sh - the probe guest's interrupt scenarios and what each
-# must show, shared by tests/integration/probe_irq.sh (this host) and
-# tests/nested/test_probe_irq.sh (a nested KVM-SVM machine). Sourced (bash).
+# must show, for tests/integration/probe_irq.sh (on this host, and where
+# this host's KVM is not a Linux one, once more in the nested L1 machine).
+# Sourced (bash).
 #
-# Each case: "cmdline|python check on j (the PROBE JSON)|gated", where gated
-# marks the checks that need a LAPIC holding a delivered interrupt in service
-# until the guest's EOI (kvm_pvm does not: see docs/machine.md).
-# PROBE_N_MSI / PROBE_N_INTX scale the latency runs. fact-max (issue 12): a
+# Each case: "cmdline|check|lapic checks|stats check"
+#   check         python on j (the PROBE JSON) that must hold everywhere;
+#                 nexit must also exit 0 with "result":"pass";
+#   lapic checks  python conditions on j, ';'-separated, that need a LAPIC
+#                 keeping a delivered interrupt in service until its EOI
+#                 (SDM 10.8.4). Where it auto-EOIs (kvm_pvm; decided once
+#                 per run by probe_lapic_auto_eoi), the cmdline gets
+#                 lapic_auto_eoi=1 (the probe then reports them but leaves
+#                 them out of its result), each one is counted as excused,
+#                 and everything else must still hold, exit status 0 too;
+#   stats check   python on s (nexit's --stats-json) and j; fb(s, "cli0")
+#                 is the fallback (INTx) line of device cli0; chip is the
+#                 irqchip.
+# Counts are raw: vmm_exits is the guest's count of VMM exits in its window
+# (nexit's counter page), never a rounded ratio. INTx costs at most one VMM
+# exit per delivered interrupt under split (the EOI) and none under kernel.
+# PROBE_N_MSI / PROBE_N_INTX scale the latency runs; PROBE_CASE_FILTER (an
+# extended regex on the cmdline) runs a subset. fact-max (issue 12): a
 # guest that writes the largest factorial operand and reads the device back
-# must leave nexit responsive and get n! in 32 bits.
+# must leave nexit responsive and get n! in 32 bits. The storm scenario is
+# not here: probe_irq.sh runs it as a pair (storm control off, then a budget
+# below the rate measured without it).
 
-# Storm control per line: budget 200 per 10 ms, 20 ms back-off (docs/fallback.md).
-# The budget must be below what the platform can storm at: ~15 000/s on this
-# host, ~7 000/s in the nested TCG machine (which sets PROBE_STORM_BUDGET=20).
-PROBE_DEV_A="irqdev,storm_budget=${PROBE_STORM_BUDGET:-200},storm_window_ms=10,storm_backoff_ms=20"
+PROBE_DEV_A="irqdev"
 PROBE_DEV_B="irqdev"
 
 probe_cases() {
 	local nm=${PROBE_N_MSI:-10000} ni=${PROBE_N_INTX:-1000}
+	local intx_exits="(fb(s, 'cli0')['vmm_exits'] == 0 and j['vmm_exits'] == 0) if chip == 'kernel' else (fb(s, 'cli0')['vmm_exits'] <= fb(s, 'cli0')['delivered'] and j['vmm_exits'] <= fb(s, 'cli0')['delivered'])"
 	PROBE_CASES=(
-	"scenario=msi-latency n=$nm|j['received'] == $nm and j['vmm_exits_per_irq'] == 0|"
-	"scenario=intx-latency n=$ni|j['received'] == $ni and j['vmm_exits_per_irq'] is not None and j['vmm_exits_per_irq'] <= 2|"
-	"scenario=mask-until-ready|j['while_masked'] == 0|gated"
-	"scenario=eoi-gating|j['during_eoi_wait'] == 1|gated"
-	"scenario=shutdown-mask|j['replayed_after_unmask'] == 0|gated"
-	"scenario=storm n=100 expect_throttle=1 a_max_per_s=20000|j['b_received'] == 100 and j['a_throttled'] and not j['a_capped']|"
-	"scenario=affinity n=10|j['to_cpu1_ran_on_cpu1'] == 10 and j['to_cpu0_ran_on_cpu0'] == 10|"
-	"scenario=priority|j['first_taken'] == j['high_vector'] and j['tpr8_low_delivered'] == 0|"
-	"scenario=msi-latency n=500 trigger=fact|j['trigger'] == 'fact' and j['received'] == 500|"
-	"scenario=msi-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits_per_irq'] == 0|"
-	"scenario=intx-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits_per_irq'] <= 2|"
-	"scenario=fact-max|j['results_ok'] == j['operands'] and j['fact_max_done']|"
+	"scenario=msi-latency n=$nm|j['received'] == $nm and j['vmm_exits'] == 0||all(l['vmm_exits'] == 0 for l in s['irq']['lines'] if l['path'] == 'exitless')"
+	"scenario=intx-latency n=$ni|j['received'] == $ni and j['vmm_exits'] is not None||$intx_exits"
+	"scenario=mask-until-ready|j['while_masked'] == 0 and j['rte_masked'] and j['after_unmask'] >= 1|j['after_unmask'] == 1; j['after_unmask_settled'] == 1|"
+	"scenario=eoi-gating|j['first'] >= 1|j['first'] == 1; j['during_eoi_wait'] == 1; j['after_eoi_asserted'] == 2; j['after_ack_eoi'] == 2|"
+	"scenario=shutdown-mask|j['while_masked_after_eoi'] == 0 and j['msi_after_disable'] == 0 and j['fresh_after_unmask'] >= 1|j['first'] == 1; j['replayed_after_unmask'] == 0; j['fresh_after_unmask'] == 1|"
+	"scenario=affinity n=10|j['to_cpu1_ran_on_cpu1'] == 10 and j['to_cpu0_ran_on_cpu0'] == 10||"
+	"scenario=priority|j['first_taken'] == j['high_vector'] and j['tpr8_low_delivered'] == 0||"
+	"scenario=msi-latency n=500 trigger=fact|j['trigger'] == 'fact' and j['received'] == 500||"
+	"scenario=msi-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits'] == 0||"
+	"scenario=intx-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits'] is not None||$intx_exits"
+	"scenario=fact-max|j['results_ok'] == j['operands'] and j['fact_max_done']||"
 	)
-	# PROBE_CASE_FILTER (an extended regex on the cmdline) runs a subset.
 	local c keep=()
 	for c in "${PROBE_CASES[@]}"; do
 		[[ ${c%%|*} =~ ${PROBE_CASE_FILTER:-.} ]] && keep+=("$c")
@@ -39,25 +52,67 @@ probe_cases() {
 	PROBE_CASES=("${keep[@]}")
 }
 
-# probe_verdict JSON RC CHECK GATED EXCUSE_OK: prints "ok", "EXCUSED ..." or "FAIL ...".
+# probe_verdict JSON RC CHECK LAPIC STATS_CHECK STATS_FILE CHIP AUTO_EOI:
+# prints "ok", "ok, N LAPIC checks excused (...)" or "FAIL ...". A failure
+# is never excused: nexit's exit status, the probe's result and every check
+# but the LAPIC ones (and those too where the LAPIC holds in service) must
+# hold.
 probe_verdict() {
 	python3 - "$@" <<'PY'
 import json, sys
-raw, rc, check, gated, excuse_ok = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+raw, rc, check, lapic, scheck, sfile, chip, auto_eoi = sys.argv[1:9]
+rc = int(rc)
 try:
     j = json.loads(raw)
 except ValueError:
     print("FAIL no PROBE line (rc=%d)" % rc); sys.exit()
-ok = rc == 0 and j.get("result") == "pass"
-try:
-    ok = ok and bool(eval(check, {}, {"j": j}))
-except Exception as e:
-    ok = False
-if ok:
-    print("ok")
-elif gated and excuse_ok == "1" and j.get("lapic_in_service") is False:
-    print("EXCUSED the LAPIC does not keep interrupts in service (auto-EOI): no EOI to gate on")
+s = None
+if scheck:
+    try:
+        s = json.load(open(sfile))
+    except (OSError, ValueError) as e:
+        print("FAIL no stats JSON (%s)" % e); sys.exit()
+def fb(s, dev):
+    ls = [l for l in s["irq"]["lines"] if l.get("path") == "fallback" and dev in (l.get("id") or "")]
+    assert len(ls) == 1, "no single fallback line for %s" % dev
+    return ls[0]
+env = {"j": j, "s": s, "chip": chip, "fb": fb}
+def holds(expr):
+    try:
+        return bool(eval(expr, {}, env))
+    except Exception as e:
+        return False
+bad = []
+if rc != 0:
+    bad.append("exit status %d" % rc)
+if j.get("result") != "pass":
+    bad.append("result %s" % j.get("result"))
+for what, expr in (("check", check), ("stats check", scheck)):
+    if expr and not holds(expr):
+        bad.append("%s: %s" % (what, expr))
+lapic_checks = [c.strip() for c in lapic.split(";") if c.strip()]
+if auto_eoi != "1":
+    bad += ["LAPIC check: %s" % c for c in lapic_checks if not holds(c)]
+if bad:
+    print("FAIL " + "; ".join(bad))
+elif lapic_checks and auto_eoi == "1":
+    print("ok, %d LAPIC checks excused (this LAPIC auto-EOIs: %s)" %
+          (len(lapic_checks), ", ".join(lapic_checks)))
 else:
-    print("FAIL rc=%d" % rc)
+    print("ok")
 PY
+}
+
+# probe_lapic_auto_eoi NEXIT PROBE: 1 when this KVM's LAPIC does not keep
+# a delivered interrupt in service until EOI (the probe's inservice
+# scenario: isr_set false), 0 when it does; decided once per run.
+probe_lapic_auto_eoi() {
+	local out
+	out=$(timeout -k 5 60 "$1" run --kernel "$2" --cmdline "scenario=inservice" --timeout 50 2>/dev/null |
+	      grep -a '^PROBE ' | tail -n1)
+	case $out in
+	*'"isr_set":false'*) echo 1;;
+	*'"isr_set":true'*) echo 0;;
+	*) echo "probe_lapic_auto_eoi: no inservice result: $out" >&2; return 1;;
+	esac
 }

@@ -5,6 +5,7 @@
 #   tests/run.sh --only NAME...    just these (integration/probe_hello,
 #                                  asan/integration/x, selftest/x, nested/x, unit/x)
 #   tests/run.sh --where host|L1   put every KVM test there (harness self-tests)
+#   tests/run.sh --list [...]      print "NAME WHERE" for each planned run, run nothing
 #
 # Units (cmocka, plain and ASan+UBSan), a few seconds of each libFuzzer
 # harness (tests/fuzz) and the arm64 nested machines run on
@@ -25,13 +26,14 @@
 # checks (EXCUSED-CHECKS lines of the scripts) and flaky tests; the last line
 # is "N passed, N failed, N skipped".
 cd "$(dirname "$0")/.."
-LOG=${TEST_LOG:-build/test-logs}
-ONLY=(); WHERE=""; IN_L1=""
+LOG=${NEXIT_TEST_LOG:-build/test-logs}
+ONLY=(); WHERE=""; IN_L1=""; LIST=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) shift; while [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; do ONLY+=("$1"); shift; done;;
 	--where) WHERE=$2; shift 2;;
 	--in-l1) IN_L1=1; shift;;
+	--list) LIST=1; shift;;
 	*) echo "nexit: error: tests/run.sh: unknown argument $1" >&2; exit 2;;
 	esac
 done
@@ -229,10 +231,12 @@ if [ -n "$IN_L1" ]; then
 	exit
 fi
 
-make --no-print-directory -s all unit-bins asan-bins appliance >/dev/null ||
-	{ echo "build of tests failed"; exit 1; }
+if [ -z "$LIST" ]; then
+	make --no-print-directory -s all unit-bins asan-bins appliance >/dev/null ||
+		{ echo "build of tests failed"; exit 1; }
+	echo "----  this host's KVM: $KIND_LINE"
+fi
 [ ${#ONLY[@]} -eq 0 ] && mapfile -t ONLY < <(all_tests)
-echo "----  this host's KVM: $KIND_LINE"
 host_tests=(); l1_tests=()
 for t in "${ONLY[@]}"; do
 	case $t in
@@ -244,6 +248,11 @@ for t in "${ONLY[@]}"; do
 		[ "$w" = host ] && host_tests+=("$t") || l1_tests+=("$t")
 	done
 done
+if [ -n "$LIST" ]; then
+	for t in "${host_tests[@]}"; do echo "$t host"; done
+	for t in "${l1_tests[@]}"; do echo "$t L1"; done
+	exit 0
+fi
 for t in "${host_tests[@]}"; do run_one "$t"; done
 [ ${#l1_tests[@]} -gt 0 ] && run_in_l1 "${l1_tests[@]}"
 

@@ -4,7 +4,7 @@
 # Linux, an intel-iommu with QEMU's edu device for VFIO) and returns its exit
 # status. L1 sees this host's whole file system read-only (9p) under a
 # tmpfs overlay, so the same programs and paths work there: the command runs
-# from the current directory, with PATH, HOME, CI and the NEXIT_*, PROBE_*,
+# from the current directory, with the system's PATH, HOME, CI and the NEXIT_*, PROBE_*,
 # NESTED_*, BENCH_* variables of this shell (not NEXIT_KVM_DEVICE), plus
 # NEXIT_WHERE=L1. Writes stay in L1 except in --share directories.
 #

@@ -1,30 +1,31 @@
 #!/bin/bash
 # The issue tracker's acceptance commands, exactly as written there.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 out=$(mktemp); trap 'rm -f $out' EXIT
 
 # Issue 3: hello on 2 vCPUs prints cpus 2 / pass and exits 0.
-timeout 30 $NEXIT run --kernel $PROBE --cmdline "scenario=hello" --cpus 2 >$out 2>&1 || fail "hello: exit $?"
+timeout -k 5 30 $NEXIT run --kernel $PROBE --cmdline "scenario=hello" --cpus 2 >$out 2>&1 || fail "hello: exit $?"	# lint: the command exactly as the issue wrote it; timeout -k bounds it
 j=$(probe_json $out)
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["cpus"]==2 and j["result"]=="pass", j' "$j" ||
 	fail "hello: $j"
 echo "ok hello --cpus 2: $j"
 
 # Issue 4: msi-latency n=10000 on the default machine (its default irqdev): 0 VMM exits per irq.
-timeout 60 $NEXIT run --kernel $PROBE --cmdline "scenario=msi-latency n=10000" >$out 2>&1 || fail "msi-latency: exit $?"
+timeout -k 5 60 $NEXIT run --kernel $PROBE --cmdline "scenario=msi-latency n=10000" >$out 2>&1 || fail "msi-latency: exit $?"	# lint: the command exactly as the issue wrote it; timeout -k bounds it
 j=$(probe_json $out)
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["received"]==10000 and j["vmm_exits_per_irq"]==0 and j["result"]=="pass", j' "$j" ||
 	fail "msi-latency: $j"
 echo "ok msi-latency: vmm_exits_per_irq 0 over 10000"
 
 # ... and intx-latency shows <= 2 VMM exits per interrupt.
-timeout 60 $NEXIT run --kernel $PROBE --cmdline "scenario=intx-latency n=2000" >$out 2>&1 || fail "intx-latency: exit $?"
+timeout -k 5 60 $NEXIT run --kernel $PROBE --cmdline "scenario=intx-latency n=2000" >$out 2>&1 || fail "intx-latency: exit $?"	# lint: the command exactly as the issue wrote it; timeout -k bounds it
 j=$(probe_json $out)
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["result"]=="pass" and j["vmm_exits_per_irq"] is not None and j["vmm_exits_per_irq"]<=2, j' "$j" ||
 	fail "intx-latency: $j"
 echo "ok intx-latency: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["vmm_exits_per_irq"])' "$j") VMM exits per interrupt"
 
 # --no-defaults: no irqdev, so the probe finds none and says so (and fails).
-timeout 30 $NEXIT run --no-defaults --kernel $PROBE --cmdline "scenario=msi-latency n=10" >$out 2>&1 && fail "msi-latency without any device passed"
+timeout -k 5 30 $NEXIT run --no-defaults --kernel $PROBE --cmdline "scenario=msi-latency n=10" >$out 2>&1 && fail "msi-latency without any device passed"	# lint: the command exactly as the issue wrote it; timeout -k bounds it
 echo "ok --no-defaults leaves the irqdev out"

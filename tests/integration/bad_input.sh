@@ -1,6 +1,7 @@
 #!/bin/bash
 # Bad input: each case exits non-zero with exactly one "nexit: error:" line,
 # no crash (status < 128), within 5 s.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 T=$(mktemp -d); trap 'rm -rf $T' EXIT
@@ -54,7 +55,7 @@ cases=(
 bad=0
 for c in "${cases[@]}"; do
 	name=${c%%|*}; args=${c#*|}
-	out=$(timeout 5 $NEXIT run $args 2>&1 </dev/null); rc=$?
+	out=$(timeout -k 5 5 $NEXIT run --timeout 5 $args 2>&1 </dev/null); rc=$?
 	nerr=$(grep -c '^nexit: error:' <<<"$out")
 	if [ $rc -eq 0 ] || [ $rc -ge 124 ] || [ "$nerr" -ne 1 ]; then
 		echo "FAIL [$name]: rc=$rc, $nerr error lines:"; echo "$out" | head -5 | sed 's/^/    /'

@@ -3,6 +3,7 @@
 # a complete results.json (it parses, every case is there, every row has a
 # nexit and a qemu figure or a stated reason), report.md and plots.
 # Benchmark figures are never asserted: this machine is shared and noisy.
+# test: needs=kvm timeout=900
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] || skip "no $NEXIT (make)"
@@ -10,7 +11,7 @@ need_kvm
 OUT=$(mktemp -d /tmp/nexit-bench-smoke.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
-timeout 300 "$NEXIT" bench --smoke --probe "$PROBE" --out "$OUT" || fail "nexit bench --smoke exited $?"
+timeout -k 5 300 "$NEXIT" bench --smoke --probe "$PROBE" --out "$OUT" || fail "nexit bench --smoke exited $?"
 for f in results.json report.md; do [ -s "$OUT/$f" ] || fail "no $f"; done
 
 python3 - "$OUT/results.json" <<'PY' || fail "results.json incomplete (see above)"

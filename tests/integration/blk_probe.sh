@@ -7,6 +7,7 @@
 # a broken ring asks for a reset while the VM goes on, read-only disks,
 # image locking, the bad-input errors, and that the same probe driver runs
 # under QEMU's virtio-blk-pci.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
@@ -19,7 +20,7 @@ IMG=$T/disk.img
 truncate -s 16M "$IMG"
 
 run() {	# name, device options, cmdline
-	timeout 60 "$NEXIT" run --kernel "$PROBE" --mem 256M --no-defaults --timeout 50 \
+	timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --mem 256M --no-defaults --timeout 50 \
 		--device "virtio-blk,path=$IMG$2" --cmdline "scenario=blk $3" \
 		--stats-json "$T/$1.json" >"$T/$1.out" 2>"$T/$1.err"
 }
@@ -69,13 +70,13 @@ echo "blk_probe: read-only disk: writes refused, image unchanged"
 # One writer per image: a lock held elsewhere is one error line.
 flock -x "$IMG" sleep 30 & LOCK=$!
 sleep 0.3
-out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --device "virtio-blk,path=$IMG" 2>&1); rc=$?
+out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 15 --device "virtio-blk,path=$IMG" 2>&1); rc=$?
 kill $LOCK; wait $LOCK 2>/dev/null; LOCK=""
 [ $rc != 0 ] && grep -q "^nexit: error: .*is in use by another process" <<<"$out" || fail "locked image: $out"
 
 # Bad input: one error line each, non-zero exit.
 bad() {	# device spec, expected error
-	out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --device "$1" 2>&1); rc=$?
+	out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 15 --device "$1" 2>&1); rc=$?
 	[ $rc != 0 ] && [ "$(grep -c '^nexit: error:' <<<"$out")" = 1 ] && grep -q "$2" <<<"$out" ||
 		fail "--device $1: rc=$rc: $out"
 }
@@ -92,7 +93,7 @@ echo "blk_probe: bad input refused"
 # The same probe driver under QEMU's virtio-blk-pci (modern).
 QEMU=$(command -v qemu-system-x86_64)
 if [ -n "$QEMU" ]; then
-	timeout 60 "$QEMU" -accel kvm -cpu host,-arch-capabilities -machine q35 -m 256 -smp 1 \
+	timeout -k 5 60 "$QEMU" -accel kvm -cpu host,-arch-capabilities -machine q35 -m 256 -smp 1 \
 		-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-drive "if=none,id=d0,file=$IMG,format=raw" -device virtio-blk-pci,drive=d0,disable-legacy=on \

@@ -7,9 +7,10 @@
 # that is stopped (SIGSTOP) is cut off the same way, killed and reaped (no
 # zombie). The guest is the probe's fact-max (the factorial is the backend's
 # work), held alive for a while after its device disappears.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d)
 FAKE=; VMM=
 cleanup() { [ -n "$FAKE" ] && kill $FAKE 2>/dev/null; [ -n "$VMM" ] && kill -9 $VMM 2>/dev/null; rm -rf "$T"; }
@@ -26,7 +27,7 @@ run_vm() {
 	for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && break; sleep 0.05; done
 	for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
 	grep -q 'cut off' "$T/err" || { kill -9 $VMM; fail "$name: no cut-off report: $(tail -n3 "$T/err")"; }
-	timeout 2 "$NEXIT" stat "$T/ctl" >"$T/live.json" || fail "$name: nexit stat did not answer after the cut-off"
+	timeout -k 5 2 "$NEXIT" stat "$T/ctl" >"$T/live.json" || fail "$name: nexit stat did not answer after the cut-off"
 	python3 - "$T/live.json" <<'PY' || fail "$name: live stats do not show the device gone"
 import json, sys
 dev = json.load(open(sys.argv[1]))["passthrough"]["devices"][0]
@@ -70,7 +71,7 @@ for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x n
 [ -n "$devd" ] || fail "stopped: nexit-devd did not start"
 kill -STOP $devd
 for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
-timeout 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer: $(cat "$T/err")"
+timeout -k 5 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer: $(cat "$T/err")"
 for i in $(seq 40); do [ -e /proc/$devd ] || break; sleep 0.05; done
 [ -e /proc/$devd ] && fail "stopped: nexit-devd $devd is still there ($(awk '/State/{print $2}' /proc/$devd/status)) after the cut-off"
 wait $VMM; rc=$?; VMM=

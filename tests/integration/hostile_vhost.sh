@@ -7,6 +7,7 @@
 # once nexit cuts the backend off (status reads 0 within the 5 s bound),
 # and nexit exits on the guest's own end. The guest is the probe's `net`
 # scenario (no packet ever comes, so it fails: exit status 3).
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build/nexit or probe.elf missing (run make)"
@@ -32,7 +33,7 @@ for mode in hang stopped; do
 		sleep 2
 	fi
 	t0=$(date +%s%N)
-	timeout 2 "$NEXIT" stat "$T/ctl" >"$T/live.json" ||
+	timeout -k 5 2 "$NEXIT" stat "$T/ctl" >"$T/live.json" ||
 		fail "$mode: nexit stat did not answer within 2 s while the backend hangs"
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	wait $VMM; rc=$?; VMM=

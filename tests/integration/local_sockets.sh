@@ -4,9 +4,10 @@
 # their user nor root is refused even when the file's mode is widened
 # (SO_PEERCRED): nexit stat as another user gets one error line, nexit-devd
 # keeps waiting for its real nexit.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 [ "$(id -u)" = 0 ] || skip "needs root to act as another user (setpriv)"
 command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
 T=$(mktemp -d); chmod 0711 "$T"
@@ -17,7 +18,7 @@ nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 nexit_abs=$(readlink -f "$NEXIT")
 
 # nexit-devd --socket: 0600, another user's nexit is refused, ours served.
-build/nexit-devd --socket "$T/d.sock" 2>"$T/devd.err" &
+"$NEXIT_DEVD" --socket "$T/d.sock" 2>"$T/devd.err" &
 DEVD=$!
 for i in $(seq 100); do [ -S "$T/d.sock" ] && break; sleep 0.05; done
 [ "$(stat -c %a "$T/d.sock")" = 600 ] || fail "backend socket mode $(stat -c %a "$T/d.sock"), expected 600"

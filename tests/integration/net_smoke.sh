@@ -6,6 +6,7 @@
 # under QEMU's vhost-user-net (if QEMU is there), that a backend killed
 # mid-run leaves the guest running with one warning, and the bad-input errors.
 # Needs root (hugepages, hugetlbfs mount), /dev/kvm and dpdk-testpmd.
+# test: needs=kvm timeout=900
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
@@ -17,7 +18,7 @@ NR=/proc/sys/vm/nr_hugepages
 NR_ORIG=""
 TP=""
 cleanup() {
-	[ -n "$TP" ] && kill -INT "$TP" 2>/dev/null && { timeout 10 tail --pid="$TP" -f /dev/null; kill -KILL "$TP" 2>/dev/null; }
+	[ -n "$TP" ] && kill -INT "$TP" 2>/dev/null && { timeout -k 5 10 tail --pid="$TP" -f /dev/null; kill -KILL "$TP" 2>/dev/null; }
 	mountpoint -q "$T/huge" && umount "$T/huge"
 	rmdir "/var/run/dpdk/nexit-net-$$" 2>/dev/null
 	[ -n "$NR_ORIG" ] && echo "$NR_ORIG" > $NR
@@ -42,7 +43,7 @@ mount -t hugetlbfs -o pagesize=2M nodev "$T/huge" || skip "cannot mount hugetlbf
 SOCK=$T/vhost.sock
 start_testpmd() {
 	rm -f "$SOCK"
-	timeout 120 "$TESTPMD" -l 0-1 --no-pci --huge-dir "$T/huge" --file-prefix "nexit-net-$$" \
+	timeout -k 5 120 "$TESTPMD" -l 0-1 --no-pci --huge-dir "$T/huge" --file-prefix "nexit-net-$$" \
 		--no-shconf --no-telemetry --huge-unlink -m 128 --vdev "net_vhost0,iface=$SOCK" -- --total-num-mbufs=8192 \
 		--forward-mode=txonly --auto-start --stats-period 3600 >"$T/testpmd.log" 2>&1 </dev/null &
 	TP=$!
@@ -56,7 +57,7 @@ PIN=""
 [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && PIN="taskset -c 0"
 
 run() {	# mode
-	$PIN timeout 40 "$NEXIT" run --kernel "$PROBE" --mem 256M \
+	$PIN timeout -k 5 40 "$NEXIT" run --kernel "$PROBE" --mem 256M \
 		--cmdline "scenario=net mode=$1 ms=300 wait_ms=15000 max_exits_per_1000=1" \
 		--device "virtio-net,backend=$SOCK" --stats-json "$T/stats-$1.json" --timeout 35 \
 		>"$T/out-$1" 2>"$T/err-$1"
@@ -87,7 +88,7 @@ done
 # The same probe driver under QEMU's vhost-user-net (virtio-net-pci, modern).
 QEMU=$(command -v qemu-system-x86_64)
 if [ -n "$QEMU" ]; then
-	$PIN timeout 60 "$QEMU" -accel kvm -cpu host,-arch-capabilities \
+	$PIN timeout -k 5 60 "$QEMU" -accel kvm -cpu host,-arch-capabilities \
 		-machine q35,kernel-irqchip=split,memory-backend=mem \
 		-object memory-backend-memfd,id=mem,size=256M,share=on -m 256 -smp 1 -nodefaults \
 		-no-user-config -display none -monitor none -serial stdio -no-reboot \
@@ -111,13 +112,13 @@ fi
 # guest runs to its end (exit 0 with packets from before, or 3 if the kill
 # came before its window opened), never a crash or a hang.
 CTL=$T/control.sock
-$PIN timeout 40 "$NEXIT" run --kernel "$PROBE" --mem 256M --control "$CTL" \
+$PIN timeout -k 5 40 "$NEXIT" run --kernel "$PROBE" --mem 256M --control "$CTL" \
 	--cmdline "scenario=net mode=poll ms=3000 wait_ms=15000" \
 	--device "virtio-net,backend=$SOCK" --stats-json "$T/stats-kill.json" --timeout 35 \
 	>"$T/out-kill" 2>"$T/err-kill" &
 VM=$!
 for _ in $(seq 150); do
-	timeout 5 "$NEXIT" stat "$CTL" 2>/dev/null | grep -q '"state": *"running"' && break
+	timeout -k 5 5 "$NEXIT" stat "$CTL" 2>/dev/null | grep -q '"state": *"running"' && break
 	sleep 0.1
 done
 sleep 1
@@ -135,12 +136,12 @@ assert d["state"] == "source-gone" and d["ioeventfds"] == 0, d
 echo "net_smoke: backend killed mid-run: guest finished (exit $rc), vectors masked"
 
 # Bad input: one error line, non-zero exit, no hang.
-out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --device virtio-net 2>&1); rc=$?
+out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --timeout 15 --device virtio-net 2>&1); rc=$?
 [ $rc != 0 ] && grep -q "^nexit: error: .*needs backend=SOCKET" <<<"$out" || fail "no backend: $out"
-out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --device "virtio-net,backend=$SOCK,queues=2" 2>&1); rc=$?
+out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --timeout 15 --device "virtio-net,backend=$SOCK,queues=2" 2>&1); rc=$?
 [ $rc != 0 ] && grep -q "^nexit: error: .*queues must be 1" <<<"$out" || fail "queues=2: $out"
-out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --device "virtio-net,backend=$SOCK,mac=01:00:00:00:00:01" 2>&1); rc=$?
+out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --timeout 15 --device "virtio-net,backend=$SOCK,mac=01:00:00:00:00:01" 2>&1); rc=$?
 [ $rc != 0 ] && grep -q "^nexit: error: .*mac must be a unicast" <<<"$out" || fail "multicast mac: $out"
-out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --device "virtio-net,backend=$T/none.sock" 2>&1); rc=$?
+out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --timeout 15 --device "virtio-net,backend=$T/none.sock" 2>&1); rc=$?
 [ $rc != 0 ] && grep -q "^nexit: error: cannot connect to vhost-user backend" <<<"$out" || fail "no socket: $out"
 echo "net_smoke: pass"

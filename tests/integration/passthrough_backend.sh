@@ -2,14 +2,15 @@
 # An externally started backend (nexit-devd --socket, [device] backend =) with
 # each wait strategy serves the INTx scenario (the backend is on that path),
 # and `nexit stat` reads the live counters over --control while the guest runs.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d)
 DEVD=
 trap '[ -n "$DEVD" ] && kill $DEVD 2>/dev/null; rm -rf "$T"' EXIT
 for w in block poll adaptive; do
-	build/nexit-devd --socket "$T/d.sock" 2>"$T/devd.err" &
+	"$NEXIT_DEVD" --socket "$T/d.sock" 2>"$T/devd.err" &
 	DEVD=$!
 	cat >"$T/vm.ini" <<INI
 [kernel]
@@ -19,7 +20,7 @@ type = irqdev
 backend = $T/d.sock
 wait = $w
 INI
-	timeout 120 "$NEXIT" run --config "$T/vm.ini" --kernel "$PROBE" --control "$T/ctl" \
+	timeout -k 5 120 "$NEXIT" run --config "$T/vm.ini" --kernel "$PROBE" --control "$T/ctl" \
 		--timeout 100 >"$T/out" 2>"$T/err" &
 	vmm=$!
 	for i in $(seq 100); do [ -S "$T/ctl" ] && break; sleep 0.05; done

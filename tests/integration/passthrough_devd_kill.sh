@@ -3,17 +3,18 @@
 # masks the device's lines (MSI route + irqfd, INTx source), says so once,
 # keeps the guest running (the probe times out and reports), exits cleanly
 # with the guest's status, and the stats show the lines as source-gone.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d)
 DEVD=; VMM=
 cleanup() { [ -n "$DEVD" ] && kill $DEVD 2>/dev/null; [ -n "$VMM" ] && kill $VMM 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 for s in intx-latency msi-latency; do
-	build/nexit-devd --socket "$T/devd.sock" 2>"$T/devd.err" &
+	"$NEXIT_DEVD" --socket "$T/devd.sock" 2>"$T/devd.err" &
 	DEVD=$!
-	timeout 120 "$NEXIT" run --kernel "$PROBE" --device "irqdev,backend=$T/devd.sock" \
+	timeout -k 5 120 "$NEXIT" run --kernel "$PROBE" --device "irqdev,backend=$T/devd.sock" \
 		--cmdline "scenario=$s n=100000 timeout_ms=2000" --control "$T/ctl" \
 		--stats-json "$T/s.json" --timeout 100 >"$T/out" 2>"$T/err" &
 	VMM=$!

@@ -3,14 +3,15 @@
 # irqdev options, an unreachable backend, VFIO assignment on a host that
 # cannot do it (wrong BDF, no IOMMU / not bound to vfio-pci), nexit stat and
 # nexit-devd usage.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 # expect_err WHAT PATTERN CMD...: non-zero exit, exactly one error line matching PATTERN.
 expect_err() {
 	local what=$1 pat=$2; shift 2
-	timeout 30 "$@" >"$T/out" 2>"$T/err"
+	timeout -k 5 30 "$@" >"$T/out" 2>"$T/err"
 	local rc=$?
 	[ $rc -ne 0 ] && [ $rc -lt 124 ] || fail "$what: exit status $rc"
 	[ "$(grep -c '^nexit: error:' "$T/err")" -eq 1 ] || fail "$what: not one error line: $(cat "$T/err")"
@@ -20,9 +21,9 @@ expect_err() {
 
 expect_err "stat without socket" "usage: nexit stat" "$NEXIT" stat
 expect_err "stat of a missing socket" "cannot connect to control socket" "$NEXIT" stat "$T/none.sock"
-expect_err "devd without a socket" "exactly one of --socket" build/nexit-devd
-expect_err "devd bad wait" "not block, poll or adaptive" build/nexit-devd --wait spin --fd 0
-expect_err "bad BDF syntax" "PCI address" "$NEXIT" run --kernel "$PROBE" --assign zz:1
+expect_err "devd without a socket" "exactly one of --socket" "$NEXIT_DEVD"
+expect_err "devd bad wait" "not block, poll or adaptive" "$NEXIT_DEVD" --wait spin --fd 0
+expect_err "bad BDF syntax" "PCI address" "$NEXIT" run --kernel "$PROBE" --timeout 10 --assign zz:1
 
 need_kvm
 R=("$NEXIT" run --kernel "$PROBE" --timeout 10)

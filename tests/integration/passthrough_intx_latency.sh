@@ -3,9 +3,10 @@
 # nexit's passthrough event thread asserts the level line on a raise, the
 # fallback controller gates it on the guest's EOI. At most 2 VMM exits per interrupt (the EOI exit under split,
 # none under kernel), under both irqchips.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for chip in split kernel; do
 	probe_irqdev_pass $chip "scenario=intx-latency n=2000" "$T"

@@ -3,9 +3,10 @@
 # the MSI's irqfd eventfd) passes with vmm_exits_per_irq 0 under both
 # irqchips, and the stats JSON lists the line as exitless with the route the
 # guest programmed (vector 0x41 to APIC 0).
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for chip in split kernel; do
 	probe_irqdev_pass $chip "scenario=msi-latency n=10000" "$T"

@@ -2,6 +2,7 @@
 # The probe guest's hello scenario on nexit with 1 and 2 vCPUs: the PROBE line
 # must report every vCPU started ("cpus":N), the RAM given (mem_mb), pass, and
 # nexit must exit 0 (the probe powers off through ACPI S5 on pass).
+# test: needs=kvm
 . "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
@@ -9,7 +10,7 @@ need_kvm
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 
 for n in 1 2; do
-	timeout 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=hello" --cpus $n --mem 256M \
+	timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=hello" --cpus $n --mem 256M --timeout 50 \
 		>"$out" 2>&1
 	rc=$?
 	cat "$out"

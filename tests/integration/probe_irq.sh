@@ -1,48 +1,79 @@
 #!/bin/bash
 # Every interrupt scenario of the probe guest on nexit, under irqchip=split and
 # irqchip=kernel (PROBE_IRQCHIPS overrides), with two irqdev devices (edu
-# layout, out-of-process backend). Asserts the issue's numbers: MSI exitless
-# (vmm_exits_per_irq 0 over 10000 interrupts), INTx <= 2 VMM exits per
-# interrupt, storm throttled by nexit (not by the probe's own cap) while the
-# second line keeps being served, affinity and priority as the guest set them.
+# layout, out-of-process backend); the cases and what each must show are in
+# tests/probe_cases.sh: MSI with 0 VMM exits (raw count) over 10000
+# interrupts, INTx with at most one VMM exit per delivered interrupt under
+# split and none under kernel, affinity and priority as the guest set them.
 #
-# EOI-gated checks (eoi-gating, shutdown-mask, mask-until-ready's "exactly
-# once") need a local APIC that keeps a delivered interrupt in service until
-# the guest's EOI. Each of those PROBE lines carries "lapic_in_service"; where
-# it is false (measured on kvm_pvm: every delivery behaves as auto-EOI, see
-# docs/probe.md) a failure is reported as EXCUSED with that reason instead of
-# failing the run - the probe cannot delay an EOI the CPU has already done.
+# Storm control, as a pair: first with storm control off (storm_budget=0),
+# which must show no throttling (nexit's own storms counter 0) and gives the
+# line's natural storm rate R; then with a budget of a quarter of R per
+# 10 ms window (at most 50): nexit's storms counter on the storming line must be >= 1, its
+# rate must stay within the budget and below half of R, and the second
+# device's MSIs keep being served.
+#
+# The checks that need a LAPIC keeping a delivered interrupt in service until
+# its EOI are excused only where this KVM's LAPIC auto-EOIs (kvm_pvm), decided
+# once here with the inservice scenario; the count is printed
+# (EXCUSED-CHECKS, summed by tests/run.sh). On such hosts tests/run.sh also
+# runs this script in the nested L1 machine, whose LAPIC keeps interrupts in
+# service: nothing is excused there.
+# test: needs=kvm l1=also timeout=900
 . "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
 [ -s "$PROBE" ] || fail "$PROBE is not built"
-"$NEXIT" run --help 2>&1 | grep -q irqdev || skip "this nexit has no irqdev device"
 source tests/probe_cases.sh
-out=$(mktemp); trap 'rm -f "$out"' EXIT
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 failed=0; excused=0
 
-run() {	# irqchip, cmdline, python assertion on j, [gated]
-	local chip=$1 cmd=$2 check=$3 gated=$4 rc json verdict
+AUTO_EOI=$(probe_lapic_auto_eoi "$NEXIT" "$PROBE") || fail "cannot tell whether this LAPIC keeps interrupts in service"
+echo "this KVM's LAPIC $([ "$AUTO_EOI" = 1 ] && echo "auto-EOIs (LAPIC checks excused)" || echo "keeps interrupts in service (nothing excused)")"
+
+# run CHIP CMDLINE CHECK LAPIC STATS_CHECK [DEVICE_A]: one scenario, judged.
+run() {
+	local chip=$1 cmd=$2 check=$3 lapic=$4 scheck=$5 deva=${6:-$PROBE_DEV_A} rc verdict n
+	[ -n "$lapic" ] && [ "$AUTO_EOI" = 1 ] && cmd="$cmd lapic_auto_eoi=1"
+	rm -f "$T/s.json"
 	timeout -k 10 120 "$NEXIT" run --kernel "$PROBE" --cmdline "$cmd" --cpus 2 --irqchip "$chip" \
-		--device "$PROBE_DEV_A" --device "$PROBE_DEV_B" >"$out" 2>&1
+		--device "$deva" --device "$PROBE_DEV_B" --stats-json "$T/s.json" --timeout 100 \
+		>"$T/out" 2>&1
 	rc=$?
-	json=$(probe_json "$out")
-	verdict=$(probe_verdict "$json" "$rc" "$check" "$gated" 1)
+	j=$(probe_json "$T/out")
+	verdict=$(probe_verdict "$j" "$rc" "$check" "$lapic" "$scheck" "$T/s.json" "$chip" "$AUTO_EOI")
 	echo "[$chip] $cmd -> $verdict"
-	echo "    $json"
+	echo "    $j" | cut -c1-600
 	case $verdict in
+	ok,*) n=${verdict#ok, }; excused=$((excused + ${n%% *}));;
 	ok) ;;
-	EXCUSED*) excused=$((excused + 1));;
-	*) failed=1; grep -v '^PROBE ' "$out" | tail -n 5 | sed 's/^/    /';;
+	*) failed=1; grep -av '^PROBE ' "$T/out" | tail -n 5 | sed 's/^/    /';;
 	esac
 }
 
 probe_cases
 for chip in ${PROBE_IRQCHIPS:-split kernel}; do
 	for c in "${PROBE_CASES[@]}"; do
-		IFS='|' read -r cmd check gated <<<"$c"
-		run "$chip" "$cmd" "$check" "$gated"
+		IFS='|' read -r cmd check lapic scheck <<<"$c"
+		run "$chip" "$cmd" "$check" "$lapic" "$scheck"
 	done
+	[[ storm =~ ${PROBE_CASE_FILTER:-.} ]] || continue
+	# Storm control off: no throttling, and the natural storm rate.
+	# R: A's deliveries over the whole run (no MSIs on B: n=0), up to the
+	# guest's own safety cap (a_cap) after which it quiesces the device.
+	run "$chip" "scenario=storm n=0 a_cap=100000" "j['a_deliveries_during_b'] + j['a_deliveries_observed'] > 0" "" \
+		"fb(s, 'cli0')['storms'] == 0 and fb(s, 'cli0')['storm_budget'] == 0" "irqdev,storm_budget=0"
+	rate=$(python3 -c 'import json,sys; j=json.loads(sys.argv[1])
+print((j["a_deliveries_during_b"] + j["a_deliveries_observed"]) * 1000 // (j["b_window_ms"] + 200))' "$j" 2>/dev/null)
+	[ -n "$rate" ] && [ "$rate" -gt 0 ] || { echo "[$chip] storm: no natural rate"; failed=1; continue; }
+	# A budget of a quarter of that per 10 ms window (2 to 50), 20 ms back-off.
+	budget=$(( rate / 400 )); [ $budget -lt 2 ] && budget=2; [ $budget -gt 50 ] && budget=50
+	max=$(( budget * 100 * 3 / 2 ))
+	run "$chip" "scenario=storm n=100 expect_throttle=1 a_max_per_s=$max" \
+		"j['b_received'] == 100 and not j['a_capped'] and j['a_rate_per_s'] * 2 < $rate" "" \
+		"fb(s, 'cli0')['storms'] >= 1" \
+		"irqdev,storm_budget=$budget,storm_window_ms=10,storm_backoff_ms=20"
 done
+echo "EXCUSED-CHECKS $excused"
 [ $failed -eq 0 ] || fail "interrupt scenarios failed on nexit"
-echo "all interrupt scenarios passed ($excused EOI-gated checks excused on this CPU; tests/nested/test_probe_irq.sh runs them on a LAPIC that keeps interrupts in service)"
+echo "all interrupt scenarios passed ($excused LAPIC-dependent checks excused)"

@@ -3,6 +3,7 @@
 # IOAPIC, two `edu` devices, 2 CPUs): shows the probe guest itself is right,
 # independently of nexit. The probe exits 0 on pass (ACPI S5), isa-debug-exit
 # status 3 on fail.
+# test: needs=none asan=no
 . "$(dirname "$0")/../lib.sh"
 QEMU=${QEMU:-qemu-system-x86_64}
 command -v "$QEMU" >/dev/null || skip "$QEMU not installed"
@@ -12,7 +13,7 @@ failed=0
 
 run() {	# scenario cmdline, then python assertions on j
 	local cmd=$1 check=$2
-	timeout 60 "$QEMU" -accel tcg -m 256 -smp 2 -display none -serial "file:$out" \
+	timeout -k 5 60 "$QEMU" -accel tcg -m 256 -smp 2 -display none -serial "file:$out" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -device edu -device edu \
 		-kernel "$PROBE" -append "$cmd" </dev/null >/dev/null 2>&1
 	local rc=$? json

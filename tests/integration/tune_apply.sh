@@ -2,6 +2,7 @@
 # nexit tune: the dry run changes nothing and prints "what: current -> new";
 # --apply on a copy of each fake sysroot changes the host files, and
 # --undo restores every file byte for byte (cmp of every file, diff -r).
+# test: needs=none
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
 F=tests/fixtures

@@ -3,6 +3,7 @@
 # AVIC+AMD-Vi, arm64 GICv4, no /dev/kvm) asserts each path's verdict; on
 # this machine the report must be valid JSON, name the KVM flavour and say
 # why posted interrupts are not available.
+# test: needs=none
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
 F=tests/fixtures

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A profile with an unknown key or a bad value is rejected with one
 # "nexit: error: FILE:LINE: ..." line naming the key and what is accepted.
+# test: needs=none
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT

@@ -282,7 +282,10 @@ PY
 # _l1_env: the command's environment, as lines for bash's `.`.
 _l1_env() {
 	local v
-	for v in PATH HOME LANG LC_ALL TERM CI USER $(compgen -e | grep -E '^(NEXIT_|PROBE_|NESTED_|BENCH_)'); do
+	# The system's PATH: a per-user one (pyenv shims: a shell script and a
+	# fork per python3) costs seconds per call under TCG.
+	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for v in HOME LANG LC_ALL TERM CI USER $(compgen -e | grep -E '^(NEXIT_|PROBE_|NESTED_|BENCH_)'); do
 		[ "$v" = NEXIT_KVM_DEVICE ] && continue	# L1 has a KVM of its own
 		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 	done
@@ -324,7 +327,7 @@ l1_run() {
 		-append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on nexit.l1run=$run nexit.l1limit=$((limit - 15)) ${L1_APPEND:-}" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$run,mount_tag=l1run,security_model=none,multidevs=remap" \
-		-device intel-iommu,intremap=on -device edu \
+		-device intel-iommu,intremap=on -device edu -device edu \
 		"${qargs[@]}" "${L1_QEMU_ARGS[@]}" </dev/null >"$run/qemu.out" 2>&1 &
 	qpid=$!
 	if [ "${L1_CONSOLE:-}" = 1 ]; then

@@ -22,7 +22,7 @@ cat > "$script" <<'L1'
 fails=0
 for chip in split kernel; do
 	echo "NESTED-T nexit-start-$chip $(cut -d' ' -f1 /proc/uptime)"
-	timeout 150 /bin/nexit run --config guest/appliance/appliance.ini --irqchip $chip \
+	timeout -k 5 150 /bin/nexit run --config guest/appliance/appliance.ini --irqchip $chip --timeout 140 \
 		--stats-json /tmp/stats.json >/tmp/l2.out 2>/tmp/l2.err
 	rc=$?
 	echo "NESTED-T nexit-end-$chip $(cut -d' ' -f1 /proc/uptime)"

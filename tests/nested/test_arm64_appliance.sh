@@ -16,7 +16,7 @@ nested_a64_appliance "$NESTED_BUILD/appliance.cpio.gz" || fail "cannot build the
 script=$NESTED_BUILD/appliance-test.sh
 cat > "$script" <<'L1'
 echo "NESTED-T nexit-start $(cut -d' ' -f1 /proc/uptime)"
-timeout 150 /bin/nexit run --kernel vmlinuz --initrd appliance.cpio.gz --mem 256M --cpus 2 \
+timeout -k 5 150 /bin/nexit run --timeout 140 --kernel vmlinuz --initrd appliance.cpio.gz --mem 256M --cpus 2 \
 	--cmdline "console=ttyS0 earlycon=uart8250,mmio,0x09000000 panic=-1" \
 	--stats-json /tmp/stats.json >/tmp/l2.out 2>/tmp/l2.err
 rc=$?
