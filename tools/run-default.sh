@@ -1,13 +1,30 @@
-#!/bin/sh
-# `make run`: boot the default guest with its console on this terminal.
-# A host whose KVM runs Linux boots the appliance; under kvm_pvm (guest
-# ring 0 is emulated instruction by instruction) Linux cannot boot, so the
-# probe guest's interrupt demo runs instead.
+#!/bin/bash
+# `make run`: boots the Linux appliance (guest/appliance) with its console
+# on this terminal, then prints the appliance VM's interrupt counters (per
+# line, per path) from nexit's --stats-json. Where this host's KVM boots
+# Linux (`nexit check --kvm` says linux) nexit runs it here; otherwise
+# (kvm_pvm emulates guest ring 0, or there is no /dev/kvm at all) the same
+# script runs inside the nested x86 machine (tools/l1.sh: QEMU TCG with
+# SVM+NPT, a real KVM-SVM), after one line that says which and why.
 cd "$(dirname "$0")/.."
-if [ -d /sys/module/kvm_pvm ]; then
-	echo "nexit: this host's KVM is kvm_pvm, which cannot boot Linux (ring 0 is emulated); booting the probe guest's interrupt demo instead"
-	exec build/nexit run --kernel build/guest/probe.elf --cpus 2 --device irqdev \
-		--cmdline "scenario=demo" --timeout 60
+STATS=build/run/stats.json
+make --no-print-directory -s appliance >/dev/null || exit 1
+mkdir -p build/run
+if [ "${1:-}" != --here ]; then
+	line=$(build/nexit check --kvm)
+	if [ "${line%%:*}" = linux ]; then
+		echo "nexit: booting the Linux appliance on this host's KVM ($line)"
+	else
+		echo "nexit: this host's KVM cannot boot Linux ($line); booting the Linux appliance in the nested x86 machine instead (QEMU TCG, SVM+NPT: tools/l1.sh, docs/nested.md)"
+		exec tools/l1.sh --console --share build/run --timeout 175 -- tools/run-default.sh --here
+	fi
 fi
-make --no-print-directory appliance >/dev/null || exit 1
-exec build/nexit run --config guest/appliance/appliance.ini --timeout 60
+rm -f "$STATS"
+timeout -k 5 160 build/nexit run --config guest/appliance/appliance.ini --stats-json "$STATS" --timeout 150
+rc=$?
+if [ -s "$STATS" ]; then
+	python3 tools/irq-counters.py "$STATS"
+else
+	echo "nexit: no interrupt counters (nexit exited $rc before writing $STATS)"
+fi
+exit $rc
