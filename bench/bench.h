@@ -37,6 +37,7 @@ struct nxb_opts {
 	int intx_n;		/* interrupts per INTx latency run       */
 	int rate_ms;		/* rate window, ms                       */
 	int timeout_s;		/* per VMM process                       */
+	bool in_l1;		/* running inside the nested L1 machine  */
 };
 
 /* ---- one VMM process ---------------------------------------------------- */
@@ -106,6 +107,8 @@ struct nxb_vmcfg {
 	int cpus;
 	const char *perf_events;	/* run under `perf stat -e` (QEMU)  */
 	int rss_every_ms;	/* sample the VMM's RSS while it runs   */
+	const char *assign;	/* a VFIO device (BDF) instead of irqdev/edu:
+				 * nexit --assign, QEMU -device vfio-pci    */
 	const char *qmp;	/* QEMU: QMP socket; the guest leaves by ACPI S5
 				 * (no isa-debug-exit, -no-shutdown) and the
 				 * KVM stats are read before "quit"   */
@@ -181,6 +184,7 @@ struct nxb_row {
 	double ratios[NXB_MAX_ROUNDS];	/* per round, where both ran */
 	int nratios;
 	char note[512];
+	char where[8];		/* "" (where the bench ran) or "L1"  */
 };
 
 /* Latency distribution of one path and VMM, for the CDF plot. */
@@ -194,6 +198,8 @@ struct nxb_dist {
 
 struct nxb_host {
 	char kernel[128], cpu[128], kvm[64], qemu_version[128], date[64], nexit_version[32];
+	char where[8];			/* "host" or "L1" (the nested machine)   */
+	char kvm_kind[8], kvm_reason[400];	/* core/kvm_kind.c            */
 	int ncpus;
 	char command[1024];
 };
@@ -224,6 +230,8 @@ struct nxb_results {
 	char unavailable[NXB_NVMM][256];	/* why a VMM cannot run at all */
 	char cases_run[256];
 	double elapsed_s;
+	int nexit_failed;		/* nexit runs that ran and failed   */
+	char nexit_first_failure[256];
 };
 struct nxb_row *nxb_row_get(struct nxb_results *r, const char *kase, const char *path,
 			    const char *metric, const char *unit, bool lower_better);
@@ -246,6 +254,17 @@ const struct nxb_case *nxb_case_find(const char *name);
 void nxb_case_net(const struct nxb_opts *o, struct nxb_results *r);	/* bench/net.c */
 /* boot/appliance (bench/appliance.c): the Linux appliance on both VMMs. */
 void nxb_case_appliance(const struct nxb_opts *o, struct nxb_results *r);
+/* An edu function (QEMU's test device, PCI 1234:11e8) behind an IOMMU and
+ * bound to vfio-pci (bench/vfio.c binds one that is not yet); its BDF. */
+bool nxb_vfio_edu(char *bdf, size_t sz, char *why, size_t wsz);
+
+/* ---- the nested L1 machine (l1.c) ------------------------------------------ */
+/* Runs `nexit bench ARGS --out OUT` (plus extra) inside L1 through
+ * tools/l1.sh, OUT shared; returns its exit status (125: no L1). */
+int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *extra_only,
+		 const char *out);
+/* Adds the rows of another run's results.json as rows measured in L1. */
+int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *note);
 
 /* ---- output ------------------------------------------------------------ */
 int nxb_write_json(const struct nxb_results *r, const char *path);

@@ -78,6 +78,7 @@ struct pair {
 	 * what the case asked (an older probe ignores unknown keys). */
 	const char *need_key, *need_val;
 	const char *wait;	/* nexit irqdev backend wait= (NULL: its default) */
+	const char *assign;	/* a VFIO-assigned device instead of irqdev/edu */
 	bool pin_cpu0;		/* both VMMs (all their threads) on CPU 0 */
 };
 
@@ -150,6 +151,7 @@ static void fill_cfg(const struct nxb_opts *o, const struct pair *pr, enum nxb_v
 	c->edu = pr->edu;
 	c->fast_boot = pr->fast_boot && v == NXB_QEMU;
 	c->wait = v == NXB_NEXIT ? pr->wait : NULL;
+	c->assign = pr->assign;
 	c->cpus = 1;
 	c->rss_every_ms = pr->kind == K_RSS ? 20 : 0;
 	snprintf(c->cmdline, sizeof(c->cmdline), pr->scn, pr->arg);
@@ -642,6 +644,53 @@ static void case_rss(const struct nxb_opts *o, struct nxb_results *res)
 		 "nexit-devd (the stand-in for an assigned device); QEMU's edu is in-process");
 }
 
+/*
+ * vfio: the same device assigned to each VMM through VFIO: nexit --assign
+ * (VFIO MSI eventfd bound to a KVM irqfd; INTx through nexit's fallback
+ * controller) against QEMU -device vfio-pci. The device is QEMU's edu
+ * behind the nested L1 machine's intel-iommu, so on a host without one the
+ * case runs in L1 (bench/l1.c) and its rows say so.
+ */
+static void case_vfio(const struct nxb_opts *o, struct nxb_results *res)
+{
+	static char bdf[32];
+	char why[256], out[4400];
+	struct pair compl = { "vfio", "msi-completion", LAT, K_PROBE, SCN_MSI_COMPL, o->lat_n,
+		{ "split", "split" }, false, false, "", true, "trigger", "fact" };
+	struct pair intx = { "vfio", "intx", LAT, K_PROBE, SCN_INTX, o->intx_n,
+		{ "split", "split" }, false, false, "", true };
+
+	if (!nxb_vfio_edu(bdf, sizeof(bdf), why, sizeof(why))) {
+		if (!o->in_l1) {
+			int st;
+
+			fprintf(stderr, "bench: vfio: %s: the case runs in the nested L1 machine\n", why);
+			snprintf(out, sizeof(out), "%s/vfio-l1", o->out);
+			st = nxb_l1_bench(o, 0, NULL, "vfio", out);
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "/results.json");
+			if (nxb_import_rows(res, out, "measured in the nested L1 machine (QEMU TCG, "
+					    "KVM-SVM, edu behind intel-iommu): compare the two VMMs, "
+					    "not these figures with this host's") < 0 || st) {
+				res->nexit_failed++;
+				if (!res->nexit_first_failure[0])
+					snprintf(res->nexit_first_failure, sizeof(res->nexit_first_failure),
+						 "the vfio case in L1 exited %d", st);
+			}
+			return;
+		}
+		for (int v = 0; v < NXB_NVMM; v++) {
+			nxb_row_fail(nxb_row_get(res, "vfio", "msi-completion", "p50_ns", "ns", true),
+				     (enum nxb_vmm)v, "%s", why);
+			nxb_row_fail(nxb_row_get(res, "vfio", "intx", "p50_ns", "ns", true),
+				     (enum nxb_vmm)v, "%s", why);
+		}
+		return;
+	}
+	compl.assign = intx.assign = bdf;
+	run_pair(o, res, &compl);
+	run_pair(o, res, &intx);
+}
+
 const struct nxb_case nxb_cases[] = {
 	{ "msi", "MSI doorbell->ISR (raise) and device completion->ISR, exitless vs emulated edu", case_msi },
 	{ "intx", "level INTx round trip with EOI: split and kernel irqchip", case_intx },
@@ -650,6 +699,8 @@ const struct nxb_case nxb_cases[] = {
 	{ "boot", "process start to first guest serial output; the Linux appliance to its ready line and exit", case_boot },
 	{ "rss", "VMM resident memory beyond guest RAM", case_rss },
 	{ "net", "DPDK testpmd traffic through vhost-user-net", nxb_case_net },	/* bench/net.c */
+	{ "vfio", "edu assigned through VFIO: MSI completion and INTx, nexit --assign vs QEMU vfio-pci",
+	  case_vfio },
 	{ NULL, NULL, NULL },
 };
 

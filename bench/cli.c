@@ -168,7 +168,7 @@ static int parse(struct nxb_opts *o, int argc, char **argv)
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
 			if (!nxb_case_find(t))
 				return nx_error("--only: unknown case '%s' (cases: msi,intx,rate,exits,"
-						"boot,rss,net)", t);
+						"boot,rss,net,vfio)", t);
 	}
 	return 0;
 }
@@ -191,10 +191,10 @@ static void availability(struct nxb_opts *o, struct nxb_results *r)
 {
 	char found[4096];
 
-	if (access("/dev/kvm", R_OK | W_OK))
+	if (strcmp(r->host.kvm_kind, "probe") && strcmp(r->host.kvm_kind, "linux"))
 		for (int v = 0; v < NXB_NVMM; v++)
 			snprintf(r->unavailable[v], sizeof(r->unavailable[v]),
-				 "no usable /dev/kvm: %s", strerror(errno));
+				 "no usable KVM: %.200s", r->host.kvm_reason);
 	if (access(o->probe, R_OK))
 		for (int v = 0; v < NXB_NVMM; v++)
 			if (!r->unavailable[v][0])
@@ -243,6 +243,30 @@ int nx_cmd_bench(int argc, char **argv)
 	}
 	r->opts = o;
 	nxb_host_probe(&r->host, o, argc, argv);
+	/* Where the VMMs can run (core/kvm_kind.c): here, or both inside the
+	 * nested L1 machine when this host has no KVM at all. */
+	{
+		struct nx_kvm_kind_info k;
+		const char *w = getenv("NEXIT_WHERE");
+
+		nx_kvm_detect(&k);
+		o->in_l1 = w && !strcmp(w, "L1");
+		snprintf(r->host.where, sizeof(r->host.where), "%s", o->in_l1 ? "L1" : "host");
+		snprintf(r->host.kvm_kind, sizeof(r->host.kvm_kind), "%s", nx_kvm_kind_name(k.kind));
+		snprintf(r->host.kvm_reason, sizeof(r->host.kvm_reason), "%s", k.reason);
+		if (k.kind == NX_KVM_KIND_NONE && !o->in_l1) {
+			char out[PATH_MAX];
+
+			if (!realpath(o->out, out))
+				return nx_error("--out %s: %s", o->out, strerror(errno)), 1;
+			fprintf(stderr, "bench: no KVM here (%s): running the bench in the nested L1 "
+				"machine, nexit and QEMU side by side there (tools/l1.sh)\n", k.reason);
+			status = nxb_l1_bench(o, argc, argv, NULL, out);
+			free(r);
+			free(o);
+			return status;
+		}
+	}
 	availability(o, r);
 	for (int v = 0; v < NXB_NVMM; v++)
 		if (r->unavailable[v][0])
@@ -279,6 +303,13 @@ int nx_cmd_bench(int argc, char **argv)
 		status = 1;
 	fprintf(stderr, "bench: %.0f s; wrote %s/results.json, report.md, plots/ (%s)\n",
 		r->elapsed_s, o->out, note);
+	/* A bench whose nexit failed is no benchmark of nexit: say so and fail. */
+	if (r->nexit_failed || r->unavailable[NXB_NEXIT][0]) {
+		nx_error("bench: %d nexit run%s failed (first: %s)", r->nexit_failed,
+			 r->nexit_failed == 1 ? "" : "s",
+			 r->nexit_failed ? r->nexit_first_failure : r->unavailable[NXB_NEXIT]);
+		status = 1;
+	}
 	free(r);
 	free(o);
 	return status;

@@ -96,6 +96,9 @@ int nxb_write_json(const struct nxb_results *r, const char *path)
 	json_object_object_add(host, "cpu", json_object_new_string(r->host.cpu));
 	json_object_object_add(host, "cpus", json_object_new_int(r->host.ncpus));
 	json_object_object_add(host, "kvm", json_object_new_string(r->host.kvm));
+	json_object_object_add(host, "where", json_object_new_string(r->host.where));
+	json_object_object_add(host, "kvm_kind", json_object_new_string(r->host.kvm_kind));
+	json_object_object_add(host, "kvm_kind_reason", json_object_new_string(r->host.kvm_reason));
 	json_object_object_add(host, "qemu", json_object_new_string(r->host.qemu_version));
 	json_object_object_add(host, "nexit_commit", json_object_new_string(r->host.nexit_version));
 	json_object_object_add(host, "date", json_object_new_string(r->host.date));
@@ -127,6 +130,8 @@ int nxb_write_json(const struct nxb_results *r, const char *path)
 		json_object_object_add(c, "metric", json_object_new_string(row->metric));
 		json_object_object_add(c, "unit", json_object_new_string(row->unit));
 		json_object_object_add(c, "lower_is_better", json_object_new_boolean(row->lower_better));
+		json_object_object_add(c, "where", json_object_new_string(
+			row->where[0] ? row->where : r->host.where));
 		for (int v = 0; v < NXB_NVMM; v++) {
 			char key[32];
 
@@ -266,6 +271,9 @@ int nxb_write_report(const struct nxb_results *r, const char *path, const char *
 	fprintf(f, "| host | |\n|---|---|\n");
 	fprintf(f, "| date | %s |\n| kernel | %s |\n| CPU | %s (%d online) |\n| /dev/kvm | %s |\n",
 		r->host.date, r->host.kernel, r->host.cpu, r->host.ncpus, r->host.kvm);
+	fprintf(f, "| ran on | %s%s (KVM kind %s: %s) |\n", r->host.where,
+		!strcmp(r->host.where, "L1") ? ", the nested x86 machine: QEMU TCG with SVM+NPT, "
+		"both VMMs inside it" : "", r->host.kvm_kind, r->host.kvm_reason);
 	fprintf(f, "| QEMU | %s |\n| nexit | %s |\n", r->host.qemu_version, r->host.nexit_version);
 	fprintf(f, "| mode | %s: %d measured rounds (+%d warm-up) per pair; %d interrupts per MSI run, "
 		   "%d per INTx run; %d ms rate window |\n| took | %.0f s |\n\n",

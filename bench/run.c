@@ -45,8 +45,8 @@ static void at_probe_line(void *opaque)
 					 sizeof(q->r->kvm_why)) == 0;
 }
 
-bool nxb_vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct nxb_vmcfg *c,
-		const char *tag, bool want_stats, struct nxb_vmrun *r)
+static bool vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct nxb_vmcfg *c,
+		   const char *tag, bool want_stats, struct nxb_vmrun *r)
 {
 	struct nxb_argv a;
 	char log[4400], line[200];
@@ -121,6 +121,21 @@ bool nxb_vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct 
 	}
 	r->ok = true;
 	return true;
+}
+
+/* A nexit run that started and failed is a failure of the whole bench (its
+ * exit status), whatever the case does with the missing figure. */
+bool nxb_vm_run(const struct nxb_opts *o, struct nxb_results *res, const struct nxb_vmcfg *c,
+		const char *tag, bool want_stats, struct nxb_vmrun *r)
+{
+	bool ok = vm_run(o, res, c, tag, want_stats, r);
+
+	if (!ok && r->ran && c->vmm == NXB_NEXIT) {
+		if (!res->nexit_failed++)
+			snprintf(res->nexit_first_failure, sizeof(res->nexit_first_failure),
+				 "%.60s: %.180s", tag, r->why);
+	}
+	return ok;
 }
 
 void nxb_vmrun_free(struct nxb_vmrun *r)

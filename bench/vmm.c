@@ -38,7 +38,10 @@ static int nexit_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 	r |= nxb_argv_add(a, "%lluM", NXB_GUEST_RAM >> 20);
 	r |= nxb_argv_add(a, "--irqchip");
 	r |= nxb_argv_add(a, "%s", c->irqchip ? c->irqchip : "split");
-	if (c->edu) {
+	if (c->assign) {
+		r |= nxb_argv_add(a, "--assign");
+		r |= nxb_argv_add(a, "%s", c->assign);
+	} else if (c->edu) {
 		r |= nxb_argv_add(a, "--device");
 		if (c->wait)
 			r |= nxb_argv_add(a, "irqdev,wait=%s", c->wait);
@@ -127,7 +130,10 @@ static int qemu_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 		r |= nxb_argv_add(a, "-device");
 		r |= nxb_argv_add(a, "isa-debug-exit,iobase=0xf4,iosize=4");
 	}
-	if (c->edu) {
+	if (c->assign) {
+		r |= nxb_argv_add(a, "-device");
+		r |= nxb_argv_add(a, "vfio-pci,host=%s", c->assign);
+	} else if (c->edu) {
 		r |= nxb_argv_add(a, "-device");
 		r |= nxb_argv_add(a, "edu");
 	}
