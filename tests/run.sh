@@ -184,8 +184,8 @@ run_in_l1() {	# NAME...
 			FAIL*) fail=$((fail + 1)); failed+=("$n");;
 			esac
 			echo "$line"
-		done < <(grep -a -E '^(PASS|FAIL|SKIP)  ' "$out/console.log" 2>/dev/null)
-		grep -a -E '^      ' "$out/console.log" 2>/dev/null | head -n 40
+		done < <(tr -d '\r' < "$out/console.log" 2>/dev/null | grep -a -E '^(PASS|FAIL|SKIP)  ')
+		tr -d '\r' < "$out/console.log" 2>/dev/null | grep -a -E '^      ' | head -n 40
 		local rest=() t
 		for t in "${todo[@]}"; do
 			[[ " ${done[*]} " == *" $t "* ]] || rest+=("$t")

@@ -8,9 +8,9 @@
 # SVM+NPT, a real KVM-SVM), after one line that says which and why.
 cd "$(dirname "$0")/.."
 STATS=build/run/stats.json
-make --no-print-directory -s appliance >/dev/null || exit 1
-mkdir -p build/run
 if [ "${1:-}" != --here ]; then
+	make --no-print-directory -s appliance >/dev/null || exit 1
+	mkdir -p build/run
 	line=$(build/nexit check --kvm)
 	if [ "${line%%:*}" = linux ]; then
 		echo "nexit: booting the Linux appliance on this host's KVM ($line)"

@@ -27,7 +27,7 @@ for path in sys.argv[1:]:
         for m in re.finditer(r"(?<![\w-])timeout\s+(?!-k|--kill-after|--)(\S+)", code):
             if re.match(r"[0-9$\"]", m.group(1)):
                 print("%s:%d: `timeout` without -k: %s" % (path, start, code.strip()[:120])); bad += 1
-        if re.search(r"(NEXIT\"?|/nexit|\bnexit)\s+run\b", code) and "--timeout" not in code \
+        if re.search(r"(NEXIT\"?|/nexit)\s+run\b", code) and "--timeout" not in code \
            and "--help" not in code:
             print("%s:%d: nexit run without --timeout: %s" % (path, start, code.strip()[:120])); bad += 1
         if "build/nexit-devd" in code:

@@ -350,8 +350,13 @@ l1_run() {
 			why="timeout"
 		fi
 		if [ -n "$why" ]; then
+			# Where L1's CPUs are, twice 2 s apart (moving or stuck?), and
+			# what QEMU's own threads do (spinning vCPUs or a lock).
 			{ echo "== info cpus"; _l1_monitor "$run" "info cpus"
-			  echo "== info registers -a"; _l1_monitor "$run" "info registers -a"; } > "$run/$why-state.txt"
+			  echo "== info registers -a"; _l1_monitor "$run" "info registers -a"
+			  sleep 2
+			  echo "== info registers -a (2 s later)"; _l1_monitor "$run" "info registers -a"
+			  echo "== QEMU's threads"; sh tools/taskdump.sh $qpid; } > "$run/$why-state.txt" 2>&1
 			kill -TERM $qpid 2>/dev/null; sleep 1; kill -KILL $qpid 2>/dev/null
 			break
 		fi

@@ -1,0 +1,84 @@
+#!/bin/bash
+# The harness proves it cannot pass a hang (issue 10, sections 5 and 6): it
+# runs tests/run.sh on the fixtures of tests/selftest and checks its
+# verdicts, on this host and in the nested L1 machine:
+#  - a nexit that never ends and ignores SIGTERM (NEXIT_DEBUG_HANG) under a
+#    script with no bound of its own FAILS, with nexit's task state, on the
+#    host and in L1 (the watchdog of tests/run.sh runs in both);
+#  - an L1 machine that stops making progress (no heartbeat) is booted again;
+#    a second stall of the same test FAILS (never a skip), and a test that
+#    passes on its retry is reported FLAKY;
+#  - with CI=true a skip is a failure unless it is the posted-interrupt one;
+#  - without KVM on the host (NEXIT_KVM_DEVICE naming a missing device) every
+#    KVM test is placed in L1 and the fixture that needs KVM passes there;
+#  - every integration test that runs nexit also runs with the ASan+UBSan
+#    build.
+# test: needs=none timeout=1200
+source "$(dirname "$0")/../lib.sh"
+T=$(mktemp -d "$PWD/build/selftest.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bad=0
+# expect FILE PATTERN WHAT: FILE (run.sh's output) has a line matching PATTERN.
+expect() {
+	if grep -qE -- "$2" "$1"; then echo "ok   $3"
+	else echo "BAD  $3: no line like /$2/ in:"; sed 's/^/       /' "$1" | tail -n 25; bad=1; fi
+}
+# selftest NAME ENV... -- ARGS...: one tests/run.sh with its own log dir.
+selftest() {
+	local name=$1; shift
+	local -a env=()
+	while [ "$1" != -- ]; do env+=("$1"); shift; done; shift
+	env NEXIT_TEST_LOG="$T/$name" "${env[@]}" tests/run.sh "$@" >"$T/$name.out" 2>&1
+	echo $? > "$T/$name.rc"
+}
+
+# The plan: placements, the ASan pass, the forced no-KVM host.
+tests/run.sh --list >"$T/plan" || fail "tests/run.sh --list failed"
+NEXIT_KVM_DEVICE=/nonexistent tests/run.sh --list >"$T/plan-nokvm" || fail "--list without KVM failed"
+for t in tests/integration/*.sh; do
+	n=$(basename "$t" .sh)
+	grep -q "^# test:.*asan=no" "$t" && continue
+	grep -q "^asan/integration/$n " "$T/plan" || { echo "BAD  no ASan run of $n"; bad=1; }
+	grep -q "^# test:.*needs=none" "$t" && continue
+	grep -q "^integration/$n L1$" "$T/plan-nokvm" || { echo "BAD  $n not in L1 without KVM"; bad=1; }
+	grep -q "^integration/$n host$" "$T/plan-nokvm" && { echo "BAD  $n on a host without KVM"; bad=1; }
+done
+[ $bad = 0 ] && echo "ok   plan: every KVM test in L1 without host KVM, every nexit test also under ASan"
+
+# CI: only the posted-interrupt skip is allowed.
+selftest ci CI=true -- --only selftest/skip_other selftest/skip_posted
+expect "$T/ci.out" '^FAIL  selftest/skip_other \[host\] \(skipped in CI' "CI: another skip fails"
+expect "$T/ci.out" '^SKIP  selftest/skip_posted \[host\]: posted interrupts' "CI: the posted-interrupt skip is a skip"
+[ "$(cat "$T/ci.rc")" != 0 ] && echo "ok   CI: suite exit status $(cat "$T/ci.rc")" ||
+	{ echo "BAD  CI: suite passed with a skip"; bad=1; }
+
+# A hung nexit on this host.
+selftest host NEXIT_TEST_LIMIT=8 -- --only selftest/hang_nexit --where host
+expect "$T/host.out" '^FAIL  selftest/hang_nexit \[host\] .*hung: killed by the watchdog after 8 s, nexit still running' \
+	"host: a hung nexit fails the suite"
+expect "$T/host.out" '^0 passed, 1 failed, 0 skipped$' "host: summary 0 passed, 1 failed"
+grep -q 'comm=nexit state=' "$T/host/selftest/hang_nexit.log" && echo "ok   host: nexit's task state in the log" ||
+	{ echo "BAD  host: no task state of nexit in the log"; bad=1; }
+[ "$(cat "$T/host.rc")" != 0 ] || { echo "BAD  host: exit status 0"; bad=1; }
+
+# In L1, on a host without KVM: a passing KVM test, a hung nexit, a stalled L1.
+selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=30 L1_STALL=25 -- \
+	--only selftest/pass selftest/hang_nexit selftest/stall_l1
+expect "$T/l1.out" '^PASS  selftest/pass \[L1\]' "no KVM on the host: the KVM test passes in L1"
+expect "$T/l1.out" '^FAIL  selftest/hang_nexit \[L1\] .*hung: killed by the watchdog after 30 s, nexit still running' \
+	"L1: a hung nexit fails the suite"
+expect "$T/l1.out" 'L1 machine failed \(stall\) during selftest/stall_l1' "L1: a stall is seen and L1 booted again"
+expect "$T/l1.out" '^FAIL  selftest/stall_l1 \[L1\] \(the L1 machine failed twice while it ran: stall' \
+	"L1: a second stall fails (no skip)"
+expect "$T/l1.out" '^1 passed, 2 failed, 0 skipped$' "L1: summary 1 passed, 2 failed"
+[ "$(cat "$T/l1.rc")" != 0 ] || { echo "BAD  L1: exit status 0"; bad=1; }
+
+# A stall on the first try only: FLAKY, and the suite passes.
+mkdir -p "$T/flaky/L1"
+selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" L1_STALL=25 -- --only selftest/stall_l1
+expect "$T/flaky.out" '^PASS  selftest/stall_l1 \[L1\] .* FLAKY \(passed after an L1 stall\)' "flaky: retried and reported"
+expect "$T/flaky.out" '^flaky: selftest/stall_l1' "flaky: in the summary"
+expect "$T/flaky.out" '^summary: .* 1 flaky' "flaky: counted"
+[ "$(cat "$T/flaky.rc")" = 0 ] || { echo "BAD  flaky: exit status $(cat "$T/flaky.rc")"; bad=1; }
+
+[ $bad = 0 ] || fail "the harness let something through (above)"
+echo "pass: hangs and stalls fail the suite on the host and in L1; flaky retries are reported"
