@@ -132,6 +132,10 @@ nested_initramfs() {
 		gcc -static -O2 -Wall -Wextra -Werror -o "$NESTED_BUILD/kvmcheck" tests/nested/kvmcheck.c ||
 		{ rm -rf "$stage"; return 1; }
 	cp "$NESTED_BUILD/kvmcheck" "$stage/bin/kvmcheck"
+	[ -x "$NESTED_BUILD/keyholder" ] && [ "$NESTED_BUILD/keyholder" -nt tests/nested/keyholder.c ] ||
+		gcc -static -O2 -Wall -Wextra -Werror -o "$NESTED_BUILD/keyholder" tests/nested/keyholder.c ||
+		{ rm -rf "$stage"; return 1; }
+	cp "$NESTED_BUILD/keyholder" "$stage/bin/keyholder"
 
 	for f in "$@"; do
 		src=${f%%=*} dst=${f#*=}
@@ -205,7 +209,8 @@ nested_kernel_clean() {
 # default 3000), L1_STALL (seconds without a heartbeat that make a stall,
 # default 60), L1_CONSOLE (1: stream the command's output to stdout),
 # L1_RUN (run directory; default a new build/l1/run.XXXXXX), L1_MEM (MiB,
-# default 4096), L1_SMP (default 2), L1_APPEND (more kernel parameters).
+# default 4096), L1_SMP (default 2), L1_APPEND (more kernel parameters),
+# L1_ACCEL (QEMU -accel, default tcg; tcg,thread=single for one TCG thread).
 # l1_run returns the command's exit status, or 125 when L1 did not report
 # one: $L1_RUN/status then says why (stall, timeout, boot).
 L1_DIR=${L1_DIR:-build/l1}
@@ -244,7 +249,7 @@ l1_prepare() {
 	L1_INITRD=$L1_DIR/initramfs-$L1_KREL.cpio
 	local f fresh=1
 	for f in tests/nested/l1-init tests/nested/lib.sh tools/taskdump.sh tests/nested/kvmcheck.c \
-		 tests/nested/l1-vfio-bind; do
+		 tests/nested/keyholder.c tests/nested/l1-vfio-bind; do
 		[ "$L1_INITRD" -nt "$f" ] || fresh=""
 	done
 	[ -n "$fresh" ] && return 0
@@ -319,7 +324,7 @@ l1_run() {
 	realpath "$L1_KROOT/lib/modules/$L1_KREL" > "$run/modules"
 	local limit=${L1_TIMEOUT:-3000} stall=${L1_STALL:-60}
 	t0=$(date +%s)
-	"$QEMU" -accel tcg -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt \
+	"$QEMU" -accel "${L1_ACCEL:-tcg}" -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt \
 		-m "${L1_MEM:-4096}" -smp "${L1_SMP:-2}" -nodefaults -display none -no-reboot \
 		-monitor "unix:$run/mon.sock,server,nowait" \
 		-serial "file:$run/console.log" -serial "file:$run/ctl.log" \
