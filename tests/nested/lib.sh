@@ -329,7 +329,7 @@ l1_run() {
 		-monitor "unix:$run/mon.sock,server,nowait" \
 		-serial "file:$run/console.log" -serial "file:$run/ctl.log" \
 		-kernel "$L1_VMLINUX" -initrd "$L1_INITRD" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on nexit.l1run=$run nexit.l1limit=$((limit - 15)) ${L1_APPEND:-}" \
+		-append "console=ttyS1 panic=-1 quiet loglevel=3 intel_iommu=on nexit.l1run=$run nexit.l1limit=$((limit - 15)) ${L1_APPEND:-}" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$run,mount_tag=l1run,security_model=none,multidevs=remap" \
 		-device intel-iommu,intremap=on -device edu -device edu \
