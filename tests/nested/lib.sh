@@ -339,16 +339,15 @@ l1_run() {
 		tail -n +1 -F --pid=$qpid "$run/console.log" 2>/dev/null &
 		tpid=$!
 	fi
-	# Watch the heartbeat (ttyS1 grows every 2 s) and the time limit.
-	local why="" now age
+	# Watch the heartbeat (a new NESTED-HB line on ttyS1 every 2 s; the
+	# kernel's own complaints there do not count) and the time limit.
+	local why="" now age hb="" hb_t=$t0 cur
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 1
 		now=$(date +%s)
-		if [ -s "$run/ctl.log" ]; then
-			age=$((now - $(stat -c %Y "$run/ctl.log")))
-		else
-			age=$((now - t0))
-		fi
+		cur=$(grep -a '^NESTED-HB' "$run/ctl.log" 2>/dev/null | tail -n1)
+		[ "$cur" != "$hb" ] && { hb=$cur; hb_t=$now; }
+		age=$((now - hb_t))
 		if [ $age -gt "$stall" ]; then
 			why="stall"
 		elif [ $((now - t0)) -gt "$limit" ]; then
@@ -377,7 +376,7 @@ l1_run() {
 	fi
 	echo "$why" > "$run/status"
 	case $why in
-	stall) nested_log "L1 stopped making progress: no heartbeat for ${stall} s (last: $(tail -n1 "$run/ctl.log" 2>/dev/null | tr -d '\r')); QEMU state in $run/stall-state.txt";;
+	stall) nested_log "L1 stopped making progress: no heartbeat for ${stall} s (last: ${hb:-none}); QEMU state in $run/stall-state.txt";;
 	timeout) nested_log "L1 ran over its ${limit} s; QEMU state in $run/timeout-state.txt";;
 	boot) nested_log "L1 did not start the command (logs: $run/ctl.log, $run/qemu.out)";;
 	crash) nested_log "L1 ended without the command's status (logs: $run/ctl.log, $run/console.log)";;
