@@ -19,6 +19,10 @@ if [ "${1:-}" != --here ]; then
 		exec tools/l1.sh --console --share build/run --timeout 175 -- tools/run-default.sh --here
 	fi
 fi
+# The appliance's eth0 is a tap with vhost-net (guest/appliance/appliance.ini).
+for m in tun:/dev/net/tun vhost_net:/dev/vhost-net; do
+	[ -e "${m#*:}" ] || modprobe "${m%%:*}" 2>/dev/null || busybox modprobe "${m%%:*}" 2>/dev/null
+done
 rm -f "$STATS"
 timeout -k 5 160 build/nexit run --config guest/appliance/appliance.ini --stats-json "$STATS" --timeout 150
 rc=$?

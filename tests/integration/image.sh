@@ -5,6 +5,7 @@
 # back with debugfs and checked with e2fsck; images kept when nothing
 # changed, rebuilt when an input did or with --force; one error line for
 # each kind of bad input.
+# test: needs=none
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] || skip "build nexit first (make)"
 for t in cpio debugfs e2fsck mke2fs python3; do
@@ -100,6 +101,6 @@ bad 's|^files = .*|files = /etc/hostname|' "SOURCE:/absolute/destination"
 bad 's|^label = .*|labels = x|' "unknown key 'labels'"
 out=$("$NEXIT" image 2>&1); [ $? = 2 ] && grep -q "usage: nexit image" <<<"$out" || fail "no --config: $out"
 # nexit run takes the same file: [image] is not its business.
-out=$("$NEXIT" run --config "$T/a.ini" --kernel /nonexistent 2>&1)
+out=$("$NEXIT" run --config "$T/a.ini" --kernel /nonexistent --timeout 10 2>&1)
 grep -q "kernel '/nonexistent'" <<<"$out" || fail "nexit run refused the [image] section: $out"
 echo "image: pass"

@@ -11,6 +11,7 @@
 #  - `make install` puts nexit@.service, nexit(1) and nexit.ini(5) in place;
 #    systemd-analyze verify accepts the unit and man -l renders both pages
 #    without a warning.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
 T=$(mktemp -d /tmp/nexit-life.XXXXXX)
@@ -25,7 +26,7 @@ for f in bin/nexit lib/systemd/system/nexit@.service share/man/man1/nexit.1 \
 	[ -s "$T/prefix/$f" ] || fail "make install did not install $f"
 done
 grep -q "^ExecStart=$T/prefix/bin/nexit run --config /etc/nexit/%i.ini" \
-	"$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: ExecStart"
+	"$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: ExecStart"	# lint: a unit file's text
 grep -q '^Type=notify$' "$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: not Type=notify"
 if command -v systemd-analyze >/dev/null; then
 	out=$(MANPATH=$T/prefix/share/man systemd-analyze verify \

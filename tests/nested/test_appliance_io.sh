@@ -38,7 +38,7 @@ show() {	# boot
 cmd="$(sed -n 's/^cmdline = //p' guest/appliance/appliance.ini) nexit.ping=10.0.2.1"
 
 echo "NESTED-T boot1-start $(up)"
-timeout 200 /bin/nexit run --config guest/appliance/appliance.ini --cmdline "$cmd" \
+timeout -k 5 200 /bin/nexit run --config guest/appliance/appliance.ini --cmdline "$cmd" --timeout 190 \
 	--stats-json /tmp/stats-1.json >/tmp/l2-1.out 2>/tmp/l2-1.err &
 pid=$!
 tap_up
@@ -49,7 +49,7 @@ show 1
 echo "NESTED-NEXIT-RC 1 $rc"
 
 echo "NESTED-T boot2-start $(up)"
-timeout 200 /bin/nexit run --config guest/appliance/appliance.ini --control /tmp/ctl.sock \
+timeout -k 5 200 /bin/nexit run --config guest/appliance/appliance.ini --control /tmp/ctl.sock --timeout 190 \
 	--cmdline "$(echo "$cmd" | sed 's/nexit.run=once/nexit.run=serve/')" \
 	--stats-json /tmp/stats-2.json >/tmp/l2-2.out 2>/tmp/l2-2.err &
 pid=$!
