@@ -166,7 +166,7 @@ run_in_l1() {	# NAME...
 		out=$LOG/L1-boot$L1_BOOTS
 		local b0=$(date +%s)
 		tools/l1.sh --run "$out" --share "$LOG/L1" --stall "${L1_STALL:-90}" \
-			--timeout "${L1_TIMEOUT:-3000}" -- tests/run.sh --in-l1 --only "${todo[@]}" \
+			--timeout "${L1_TIMEOUT:-6000}" -- tests/run.sh --in-l1 --only "${todo[@]}" \
 			>"$out.console" 2>"$out.err"
 		st=$?
 		L1_SECONDS=$((L1_SECONDS + $(date +%s) - b0))
