@@ -70,7 +70,9 @@ run_one() {
 	file=$(script_of "$name")
 	log=$LOG/$name.log
 	mkdir -p "$(dirname "$log")"
-	limit=${NEXIT_TEST_LIMIT:-$(meta "$file" timeout 600)}
+	# The nested scripts boot their own machines, each under its own limit.
+	case $name in nested/*) limit=1200;; *) limit=600;; esac
+	limit=${NEXIT_TEST_LIMIT:-$(meta "$file" timeout $limit)}
 	local -a cmd=(bash "$file") env=()
 	case $name in
 	unit/*|asan/unit/*) cmd=("$file");;
