@@ -183,6 +183,19 @@ int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
 	return 0;
 }
 
+/* Linux (a bzImage or a PVH vmlinux) needs guest ring 0 run natively;
+ * where this KVM cannot (core/kvm_kind.c: kvm_pvm) the guest dies on its
+ * first ring-0 int3 after minutes of emulation: say so at once. */
+static void warn_if_no_linux_kvm(void)
+{
+	struct nx_kvm_kind_info k;
+
+	nx_kvm_detect(&k);
+	if (k.kind == NX_KVM_KIND_PROBE)
+		nx_warn("this KVM cannot boot Linux (%s); tools/l1.sh runs nexit in the nested "
+			"machine (docs/nested.md)", k.reason);
+}
+
 int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 {
 	struct nx_kimage k = { .path = vm->cfg->kernel };
@@ -214,17 +227,20 @@ int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 
 	/* Order matters: a bzImage's setup code never carries a multiboot
 	 * header, while multiboot kernels are usually also ELF files. */
-	if (nx_is_bzimage(&k))
+	if (nx_is_bzimage(&k)) {
+		warn_if_no_linux_kvm();
 		r = nx_bzimage_load(vm, &k, b);
-	else if ((mb = nx_multiboot_find(&k)) >= 0)
+	} else if ((mb = nx_multiboot_find(&k)) >= 0) {
 		r = nx_multiboot_load(vm, &k, mb, b);
-	else if (nx_is_elf(&k) && nx_pvh_entry(&k, &pvh))
+	} else if (nx_is_elf(&k) && nx_pvh_entry(&k, &pvh)) {
+		warn_if_no_linux_kvm();
 		r = nx_pvh_load(vm, &k, pvh, b);
-	else if (nx_is_elf(&k))
+	} else if (nx_is_elf(&k)) {
 		r = nx_elf64_load(vm, &k, b);
-	else
+	} else {
 		r = nx_error("kernel '%s' is neither an ELF file nor a bzImage "
 			     "(no ELF magic, no multiboot header, no \"HdrS\" at 0x202)", k.path);
+	}
 	free(k.data);
 	close(k.fd);
 	return r;
