@@ -45,7 +45,9 @@ assert d["requests"] >= 206 and d["writes"] == 100 and d["flushes"] == 6, "devic
 assert d["bad_chains"] == 2 and d["ioerr"] == 2 and d["unsupported"] == 1, d
 assert d["kicks"] > 0 and d["interrupts"] >= 206, "kicks/interrupts"
 lines = [l for l in s["irq"]["lines"] if l.get("device") == d["name"]]
-assert len(lines) == 2 and all(l["vmm_exits"] == 0 for l in lines), lines
+# Per line, nexit counts no exits it does not see (the I/O thread signals the
+# irqfd): null; the device's data_path_exits above is the measured zero.
+assert len(lines) == 2 and all(l["vmm_exits"] is None for l in lines), lines
 # The last write (i = 198) reached the image: sector (99 % 4095) * 8.
 img = open(sys.argv[3], "rb").read()
 off = (99 % (32768 // 8 - 1)) * 8 * 512

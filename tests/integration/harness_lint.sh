@@ -4,7 +4,7 @@
 # --timeout; the scripts use $NEXIT_DEVD so the ASan pass swaps both
 # binaries (tests/harness/lint.py). The lint itself is checked on a bad
 # script first.
-# test: needs=none
+# test: needs=none asan=no
 source "$(dirname "$0")/../lib.sh"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cat > "$T/bad.sh" <<'BAD'

@@ -13,7 +13,7 @@
 #    KVM test is placed in L1 and the fixture that needs KVM passes there;
 #  - every integration test that runs nexit also runs with the ASan+UBSan
 #    build.
-# test: needs=none timeout=1200
+# test: needs=none timeout=1200 asan=no
 source "$(dirname "$0")/../lib.sh"
 T=$(mktemp -d "$PWD/build/selftest.XXXXXX"); trap 'rm -rf "$T"' EXIT
 bad=0

@@ -10,7 +10,7 @@
 #    under kernel;
 #  - the storm pair: storm control on must show nexit's own storms >= 1,
 #    storm control off must show none.
-# test: needs=none
+# test: needs=none asan=no
 source "$(dirname "$0")/../lib.sh"
 source tests/probe_cases.sh
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
