@@ -13,7 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 need_kvm
 CYCLES=${1:-20}
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || fail "build nexit, nexit-devd and the probe first (make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || fail "build nexit, nexit-devd and the probe first (make)"
 T=$(mktemp -d)
 VMM=
 cleanup() { [ -n "$VMM" ] && kill -9 $VMM 2>/dev/null; rm -rf "$T"; }

@@ -15,6 +15,6 @@ BAD
 out=$(python3 tests/harness/lint.py "$T/bad.sh") && fail "the lint passed a bad script"
 [ "$(wc -l <<<"$out")" = 3 ] || fail "the lint should find 3 problems: $out"
 python3 tests/harness/lint.py $(ls tests/integration/*.sh | grep -v harness_lint.sh) tests/lib.sh \
-	tests/probe_cases.sh tests/nested/test_*.sh ||
+	tests/probe_cases.sh tests/nested/test_*.sh tests/soak.sh ||
 	fail "unbounded waits on nexit (above)"
 echo "pass: every timeout has -k, every nexit run has --timeout"

@@ -8,6 +8,7 @@
 # (a vhost-user backend that answers): nexit must answer `nexit stat`
 # during the run, exit 0 on the guest's power-off, report no sanitizer
 # error, and keep its warnings bounded.
+# test: needs=kvm asan=no
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 NEXIT=${NEXIT_HOSTILE:-build/asan/nexit}
@@ -32,7 +33,7 @@ for seed in $SEEDS; do
 		VMM=$!
 		answered=0 slow=0
 		while kill -0 $VMM 2>/dev/null; do
-			timeout 2 "$NEXIT" stat "$T/ctl" >/dev/null 2>&1
+			timeout -k 5 2 "$NEXIT" stat "$T/ctl" >/dev/null 2>&1
 			case $? in
 			0) answered=$((answered + 1));;
 			124) slow=$((slow + 1));;	# no answer in 2 s (not: nexit gone)

@@ -5,9 +5,10 @@
 # privileges), --user drops nexit itself once everything is open (the VM
 # runs on, nexit stat and the stats file still work), --sandbox off loads
 # no filter, a bad --user is one error line, and nexit check reports it.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
-[ -x "$NEXIT" ] && [ -x build/nexit-devd ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
+[ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] && [ -f "$PROBE" ] || skip "build/nexit, nexit-devd or probe.elf missing (run make)"
 [ "$(id -u)" = 0 ] || skip "needs root (nexit-devd and --user drop privileges from root)"
 T=$(mktemp -d); chmod 0711 "$T"
 VMM=
@@ -79,10 +80,10 @@ echo "blk: $(sort -u "$T/blk.threads" | awk '{printf "%s(%s) ", $1, $2}')"
 run user 2 65534 --user nobody
 run off 0 0 --sandbox off
 
-"$NEXIT" run --kernel "$PROBE" --user no-such-user-here >/dev/null 2>"$T/err" && fail "--user no-such-user accepted"
+"$NEXIT" run --kernel "$PROBE" --timeout 10 --user no-such-user-here >/dev/null 2>"$T/err" && fail "--user no-such-user accepted"
 [ "$(wc -l <"$T/err")" = 1 ] && grep -q "nexit: error: user = no-such-user-here: no such user" "$T/err" ||
 	fail "bad --user: $(cat "$T/err")"
-"$NEXIT" run --kernel "$PROBE" --sandbox maybe >/dev/null 2>"$T/err" && fail "--sandbox maybe accepted"
+"$NEXIT" run --kernel "$PROBE" --timeout 10 --sandbox maybe >/dev/null 2>"$T/err" && fail "--sandbox maybe accepted"
 grep -q "on, off or log" "$T/err" || fail "bad --sandbox: $(cat "$T/err")"
 "$NEXIT" check | grep -q "seccomp filters *yes" || fail "nexit check does not report the sandbox"
 echo "pass: every nexit and nexit-devd thread in seccomp filter mode with NO_NEW_PRIVS, nexit-devd as uid 65534, --user drop, --sandbox off, check"
