@@ -226,8 +226,10 @@ int nx_cmd_image(int argc, char **argv)
 	s = malloc(sizeof(*s));
 	if (!s)
 		return nx_error("out of memory"), 1;
-	if (nxi_spec_load(s, cfg) < 0)
+	if (nxi_spec_load(s, cfg) < 0) {
+		free(s);
 		return 1;
+	}
 	if (s->initramfs[0] && (force || stale(s->initramfs, s, false, cfg)))
 		rc = nxi_build_initramfs(s);
 	if (rc == 0 && s->root[0] && (force || stale(s->root, s, true, cfg)))
@@ -235,5 +237,6 @@ int nx_cmd_image(int argc, char **argv)
 	if (rc == 0)
 		nx_info("image: %s%s%s up to date", s->initramfs, s->initramfs[0] && s->root[0] ?
 			" and " : "", s->root);
+	free(s);
 	return rc < 0 ? 1 : 0;
 }
