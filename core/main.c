@@ -214,7 +214,10 @@ static bool has_device(const struct nx_config *c, const char *type)
 /* NEXIT_DEBUG_HANG=1, test-only (tests/selftest/hang_nexit.sh): nexit run
  * never ends and blocks every signal it can, as a VMM stuck in an
  * uninterruptible wait would: the failure the test harness's watchdogs must
- * catch, report with task states and end with SIGKILL. */
+ * catch, report with task states and end with SIGKILL. It gives up on its
+ * own after NX_DEBUG_HANG_MAX_S, longer than any watchdog's limit. */
+#define NX_DEBUG_HANG_MAX_S 600
+
 static void debug_hang(void)
 {
 	sigset_t all;
@@ -224,8 +227,11 @@ static void debug_hang(void)
 	nx_warn("NEXIT_DEBUG_HANG is set: hanging on purpose, deaf to SIGTERM (harness self-test)");
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
-	for (;;)
-		pause();
+	/* Bounded even so: a hang whose harness died with it (an orphan that
+	 * inherited the harness's lock and pipe fds) ends by itself. */
+	for (int i = 0; i < NX_DEBUG_HANG_MAX_S; i++)
+		sleep(1);
+	_exit(3);
 }
 
 static int cmd_run(int argc, char **argv)
