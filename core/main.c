@@ -240,21 +240,23 @@ static int cmd_run(int argc, char **argv)
 	struct nx_vm *vm = calloc(1, sizeof(*vm));
 	int status = 1, stats_fd = -1;
 
-	if (!cfg || !vm)
-		return nx_error("out of memory"), 1;
+	if (!cfg || !vm) {
+		nx_error("out of memory");
+		goto bad_args;
+	}
 	nx_config_defaults(cfg);
 	if (parse_run_args(cfg, argc, argv) < 0)
-		return 1;
+		goto bad_args;
 	debug_hang();
 #ifdef HAVE_TUNE
 	/* A profile's memory settings (hugepages) must be known before RAM exists. */
 	if (cfg->profile[0] && nx_profile_apply_config(cfg, cfg->profile) < 0)
-		return 1;
+		goto bad_args;
 #endif
 	/* Filters compiled and NO_NEW_PRIVS set before the first thread; each
 	 * thread loads its own after its set-up (core/sandbox.c). */
 	if (nx_sandbox_init(cfg->sandbox, cfg->user, has_device(cfg, "virtio-blk")) < 0)
-		return 1;
+		goto bad_args;
 	/* Order (KVM): the interrupt controller's KVM_CREATE_IRQCHIP / split
 	 * mode before the vCPUs (in nx_vm_create); arm64's vGIC CTRL_INIT after
 	 * every vCPU (nx_arch_irqchip_init); the controllers' routes and lines
@@ -296,6 +298,11 @@ out:
 	fflush(stdout);
 	/* Exit without tearing down: vCPU fds and guest RAM go with the process. */
 	return status;
+bad_args:
+	/* Nothing was created yet: a refused command line leaks nothing. */
+	free(cfg);
+	free(vm);
+	return 1;
 }
 
 int main(int argc, char **argv)

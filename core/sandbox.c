@@ -85,15 +85,17 @@ static const int main_calls[] = {
 };
 
 #ifdef __SANITIZE_ADDRESS__
-/* The ASan test build only: LeakSanitizer's check at exit stops the
- * threads from a ptrace-ing child of the main thread (StopTheWorld). */
+/* The ASan test build only, for every thread kind: LeakSanitizer's check
+ * at exit (in whichever thread ends the process, nexit-devd's too) stops
+ * the threads from a ptrace-ing child with its own signal handlers, and
+ * reads /proc/self/maps; ASan's thread start reads the affinity mask and
+ * sets an alternate signal stack (ASan's overflow reports). */
 static const int sanitizer_calls[] = {
 	SCMP_SYS(getppid), SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(open),
 	SCMP_SYS(clone), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(ptrace),
 	SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(sched_getaffinity), SCMP_SYS(readlink),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(lseek),
 };
-/* ...and every thread's alternate signal stack (ASan's overflow reports). */
-static const int sanitizer_thread_calls[] = { SCMP_SYS(sigaltstack) };
 #endif
 
 static const int vcpu_calls[] = {
@@ -155,7 +157,7 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 	int r = allow_all(c, base_calls, sizeof(base_calls) / sizeof(base_calls[0]));
 
 #ifdef __SANITIZE_ADDRESS__
-	r |= allow_all(c, sanitizer_thread_calls, 1);
+	r |= allow_all(c, sanitizer_calls, sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
 #endif
 	/* Memory never becomes executable (no code injection by mmap/mprotect). */
 	r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -186,9 +188,6 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 	case NX_SB_MAIN:
 		r |= allow_all(c, main_calls, sizeof(main_calls) / sizeof(main_calls[0]));
 		r |= allow_ioctls(c);
-#ifdef __SANITIZE_ADDRESS__
-		r |= allow_all(c, sanitizer_calls, sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]));
-#endif
 		break;
 	case NX_SB_VCPU:
 		r |= allow_all(c, vcpu_calls, sizeof(vcpu_calls) / sizeof(vcpu_calls[0]));
@@ -359,18 +358,29 @@ int nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_uring
 		return nx_error("out of memory");
 	sb->mode = mode;
 	if (user && user[0] && find_user(user, &sb->uid, &sb->gid) < 0)
-		return -1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return nx_error("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		goto fail;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		nx_error("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		goto fail;
+	}
 	for (int k = 0; k < NX_SB_KINDS; k++)
 		if (compile((enum nx_sb_kind)k, sb, with_uring) < 0)
-			return -1;
+			goto fail;
 	for (int nr = 0; nr < MAX_NR; nr++)
 		sb->names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		return nx_error("sandbox: sigaction(SIGSYS): %s", strerror(errno));
+	if (sigaction(SIGSYS, &sa, NULL) < 0) {
+		nx_error("sandbox: sigaction(SIGSYS): %s", strerror(errno));
+		goto fail;
+	}
 	sb_active = sb;
 	return 0;
+fail:
+	for (int k = 0; k < NX_SB_KINDS; k++)
+		free(sb->prog[k].filter);
+	for (int nr = 0; nr < MAX_NR; nr++)
+		free((void *)sb->names[nr]);
+	free(sb);
+	return -1;
 }
 
 int nx_sandbox_thread(enum nx_sb_kind k, const char *name)
