@@ -24,7 +24,7 @@ ifeq ($(ARCH),arm64)
 include core/arm64/arm64.mk
 else
 # Every C file of a subsystem is part of the binary; main.c files are entry points.
-SUBDIRS  := core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench image
+SUBDIRS  := cli core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench image
 LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HDRS     := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
@@ -40,14 +40,14 @@ $(BUILD)/libnexit.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a
+$(BUILD)/nexit: $(BUILD)/cli/main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
 
 $(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
 
 # Always-static copies for the nested L1 machine (its initramfs has no libc).
-$(BUILD)/nexit-static: $(BUILD)/core/main.o $(BUILD)/libnexit.a
+$(BUILD)/nexit-static: $(BUILD)/cli/main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
 $(BUILD)/nexit-devd-static: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
 	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The `nexit bench` command (core/main.c dispatches to it). */
+/* The `nexit bench` command (cli/main.c dispatches to it). */
 int nx_cmd_bench(int argc, char **argv);
 
 /* ---- options ------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * control.c - the control socket (--control SOCKET), `nexit stat SOCKET` and
- * `nexit stop SOCKET`, the same on every arch. Protocol: connect, send one
- * request line, read the answer until EOF:
+ * control.c - the control socket (--control SOCKET), the same on every
+ * arch; its clients are `nexit stat` and `nexit stop` (cli/). Protocol:
+ * connect, send one request line, read the answer until EOF:
  *   "stat\n" (or nothing within REQUEST_MS, for plain readers such as
  *   socat): the live stats JSON (what --stats-json would write now, with
  *   every subsystem's stats hook);
@@ -138,105 +138,5 @@ int nx_control_start(struct nx_vm *vm, const char *path)
 	if (e)
 		return nx_error("cannot start the control socket thread: %s", strerror(e));
 	pthread_detach(t);
-	return 0;
-}
-
-/* Connects to the control socket and sends one request line; -1 on error. */
-static int connect_ctl(const char *path, const char *req)
-{
-	struct sockaddr_un a;
-	int s;
-
-	if (nx_unix_addr(path, &a) < 0)
-		return -1;
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		nx_error("cannot connect to control socket %s: %s (is nexit running with --control %s?)",
-			 path, strerror(errno), path);
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
-	write_all(s, req, strlen(req));
-	return s;
-}
-
-/* Copies the answer to stdout; 0 if it arrived, non-empty. */
-static int copy_answer(int s, const char *path, char *last, size_t lsz)
-{
-	char buf[4096];
-	size_t got = 0;
-	ssize_t n;
-
-	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			return -1;
-		if (n > 0 && last)
-			snprintf(last, lsz, "%.*s", (int)n, buf);
-		got += n > 0 ? (size_t)n : 0;
-	}
-	close(s);
-	if (!got)
-		return nx_error("control socket %s closed without an answer (nexit serves only its own "
-				"user and root)", path);
-	return n < 0 ? -1 : 0;
-}
-
-int nx_cmd_stat(int argc, char **argv)
-{
-	int s;
-
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: nexit stat SOCKET\n\nPrints the live counters (exits, interrupt lines) "
-		       "of the nexit started with --control SOCKET, as JSON.\n");
-		return 0;
-	}
-	if (argc != 2) {
-		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
-		return 2;
-	}
-	s = connect_ctl(argv[1], "stat\n");
-	return s < 0 || copy_answer(s, argv[1], NULL, 0) < 0 ? 1 : 0;
-}
-
-int nx_cmd_stop(int argc, char **argv)
-{
-	char last[128] = "";
-	int s, wait_s = 0;
-
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: nexit stop SOCKET [--wait SECONDS]\n\n"
-		       "Stops the nexit started with --control SOCKET as SIGTERM does: it presses the\n"
-		       "guest's power button and forces the stop after [vm] stop_grace seconds (at once\n"
-		       "if the guest does not listen for the button). --wait: return only once that\n"
-		       "nexit has exited (exit status 1 if it has not within SECONDS).\n");
-		return 0;
-	}
-	if ((argc != 2 && argc != 4) || (argc == 4 && (strcmp(argv[2], "--wait") ||
-						       (wait_s = atoi(argv[3])) <= 0))) {
-		nx_error("usage: nexit stop SOCKET [--wait SECONDS]");
-		return 2;
-	}
-	s = connect_ctl(argv[1], "stop\n");
-	if (s < 0 || copy_answer(s, argv[1], last, sizeof(last)) < 0)
-		return 1;
-	if (strncmp(last, "ok", 2))
-		return 1;
-	/* Gone once nobody accepts on the socket any more. */
-	for (int i = 0; i < wait_s * 10; i++) {
-		struct sockaddr_un a;
-		int p = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool alive;
-
-		nx_unix_addr(argv[1], &a);
-		alive = p >= 0 && connect(p, (struct sockaddr *)&a, sizeof(a)) == 0;
-		if (p >= 0)
-			close(p);
-		if (!alive)
-			return 0;
-		usleep(100 * 1000);
-	}
-	if (wait_s)
-		return nx_error("nexit at %s still runs after %d s", argv[1], wait_s), 1;
 	return 0;
 }

@@ -366,10 +366,8 @@ struct sockaddr_un;
 int  nx_unix_addr(const char *path, struct sockaddr_un *a);
 int  nx_unix_listen(const char *path, int type, int backlog);
 bool nx_unix_peer_ok(int fd, char *who, size_t n);
-/* Control socket (core/control.c): serves nx_stats_json to `nexit stat SOCKET`. */
+/* Control socket (core/control.c): serves `nexit stat` and `nexit stop` (cli/). */
 int  nx_control_start(struct nx_vm *vm, const char *path);
-int  nx_cmd_stat(int argc, char **argv);
-int  nx_cmd_stop(int argc, char **argv);	/* `nexit stop SOCKET`: as SIGTERM */
 /* systemd's notify protocol (core/notify.c): "READY=1", "STOPPING=1", ...
  * to $NOTIFY_SOCKET, a datagram socket; nothing if it is unset. */
 void nx_sd_notify(const char *msg);

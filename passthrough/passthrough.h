@@ -18,7 +18,7 @@
 
 struct json_object;
 
-/* ---- entry points (core/main.c) ------------------------------------------ */
+/* ---- entry points (cli/run.c) ------------------------------------------ */
 /* Creates the PCI bus and every [device] of vm->cfg, their backends, the
  * event thread and the stats hook. (The control socket is core's.) */
 int nx_passthrough_init(struct nx_vm *vm);

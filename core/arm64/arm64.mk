@@ -4,9 +4,10 @@
 # (/usr/lib/aarch64-linux-gnu), a static build/arm64/nexit (the nested L1
 # initramfs has no libc) and the arm64 probe guest build/arm64/guest/probe.elf.
 #
-# The arch-neutral core files, the VM, guest memory and the composition root
-# (core/main.c) are shared with x86; the arch hooks they call (core.h) are in
-# core/arm64. tune/ and bench/ are x86 only so far: main.c leaves them out.
+# The arch-neutral core files, the VM, guest memory and the command line with
+# its composition root (cli/) are shared with x86; the arch hooks they call
+# (core.h) are in core/arm64. tune/, bench/ and image/ are x86 only so far:
+# cli/ leaves them out.
 CC       := aarch64-linux-gnu-gcc
 BUILD    := build/arm64
 # Debian multiarch puts the arm64 libraries where the cross linker does not
@@ -21,11 +22,12 @@ ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
                 core/vcpu.c core/serial.c core/vm.c core/mem.c core/control.c core/unixsock.c core/notify.c \
                 core/sandbox.c \
                 core/kvm_kind.c \
-                fallback/gate.c fallback/storm.c fallback/irqthread.c
+                fallback/gate.c fallback/storm.c fallback/irqthread.c \
+                cli/run.c cli/stat.c cli/stop.c cli/control_client.c
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
 LIB_SRCS := $(ARM64_SHARED) $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := core/core.h fallback/fallback.h passthrough/passthrough.h \
+HDRS     := core/core.h fallback/fallback.h passthrough/passthrough.h cli/cli.h \
             $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
 
 .PHONY: all probe
@@ -39,9 +41,9 @@ $(BUILD)/libnexit.a: $(LIB_OBJS)
 	@rm -f $@
 	aarch64-linux-gnu-ar rcs $@ $^
 
-$(BUILD)/core/main.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH -DNX_WITHOUT_IMAGE
+$(BUILD)/cli/%.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH -DNX_WITHOUT_IMAGE
 
-$(BUILD)/nexit: $(BUILD)/core/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
+$(BUILD)/nexit: $(BUILD)/cli/main.o $(BUILD)/libnexit.a $(LIBFDT_A)
 	$(CC) $(ALL_CFLAGS) -static -o $@ $(filter %.o %/libnexit.a,$^) $(LIBS)
 
 $(LIBFDT_A):

@@ -2,7 +2,7 @@
 /*
  * init.c - nx_fallback_init on arm64: the EOI-gated INTx fallback on the
  * vGIC's SPIs (spi_gate.c), after nx_arch_irqchip_init made the vGIC and
- * its routes. The composition root (core/main.c) calls it as on x86.
+ * its routes. The composition root (cli/run.c) calls it as on x86.
  */
 #include <stdlib.h>
 #include "fallback/arm64/arm64_fb.h"

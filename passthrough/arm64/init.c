@@ -2,7 +2,7 @@
 /*
  * init.c - nx_passthrough_init on arm64: the ECAM PCI host with the
  * VFIO-assigned devices (pci.c, vfio.c). The composition root
- * (core/main.c) calls it as on x86.
+ * (cli/run.c) calls it as on x86.
  */
 #include <stdlib.h>
 #include "passthrough/arm64/pci.h"

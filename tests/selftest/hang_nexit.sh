@@ -1,7 +1,7 @@
 #!/bin/bash
 # Harness self-test fixture (run by tests/integration/harness_selftest.sh,
 # never by the suite itself): a nexit that never ends and is deaf to SIGTERM
-# (NEXIT_DEBUG_HANG, core/main.c), under a script with no bound of its own.
+# (NEXIT_DEBUG_HANG, cli/run.c), under a script with no bound of its own.
 # tests/run.sh's watchdog must report it as a failure with nexit's task
 # state and end it, on the host and in L1.
 # test: needs=kvm timeout=20

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "core/core.h"
+#include "cli/cli.h"
 
 struct fx {
 	struct nx_vm vm;
@@ -147,8 +148,8 @@ static void test_cmd_stat_errors(void **state)
 	char *none[] = { "stat", NULL };
 	char *missing[] = { "stat", f->sock, NULL };
 
-	assert_int_equal(nx_cmd_stat(1, none), 2);
-	assert_int_equal(nx_cmd_stat(2, missing), 1);	/* nothing listens there */
+	assert_int_equal(nx_cli_stat(1, none), 2);
+	assert_int_equal(nx_cli_stat(2, missing), 1);	/* nothing listens there */
 }
 
 /* "stop": the VM's main thread gets SIGTERM (nx_vm_run's orderly stop). */
@@ -165,9 +166,9 @@ static void test_stop_request(void **state)
 	assert_int_equal(nx_control_start(&f->vm, f->sock), 0);
 	f->serving = true;
 	/* Before nx_vm_run there is nothing to stop: an error, no signal. */
-	assert_int_equal(nx_cmd_stop(2, argv), 1);
+	assert_int_equal(nx_cli_stop(2, argv), 1);
 	f->vm.main_thread = pthread_self();
-	assert_int_equal(nx_cmd_stop(2, argv), 0);
+	assert_int_equal(nx_cli_stop(2, argv), 0);
 	assert_int_equal(sigtimedwait(&set, NULL, &ts), SIGTERM);
 	/* A plain reader that sends nothing still gets the stats. */
 	{
@@ -180,7 +181,7 @@ static void test_stop_request(void **state)
 		close(s);
 	}
 	char *bad[] = { "stop", f->sock, "--wait", "x", NULL };
-	assert_int_equal(nx_cmd_stop(4, bad), 2);
+	assert_int_equal(nx_cli_stop(4, bad), 2);
 }
 
 static void test_sd_notify(void **state)

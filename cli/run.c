@@ -1,67 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - the nexit command: `nexit run`, plus the subcommands of the
- * other subsystems. This is the composition root of both architectures:
- * the only file that knows every subsystem and wires them into one VM;
- * where x86 and arm64 differ it calls the nx_arch_* hooks (core.h). A
- * build leaves a subsystem out with -DNX_WITHOUT_<NAME> (arm64 has no
- * tune/ and bench/ yet).
+ * run.c - `nexit run`: its options (flags override the config file) and
+ * the composition root of both architectures: the only code that wires
+ * every subsystem into one VM; where x86 and arm64 differ it calls the
+ * nx_arch_* hooks (core.h).
  */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "core/core.h"
-#if __has_include("tune/tune.h") && !defined(NX_WITHOUT_TUNE)
-#include "tune/tune.h"
-#define HAVE_TUNE 1
-#endif
-#if __has_include("fallback/fallback.h")
-#include "fallback/fallback.h"
-#define HAVE_FALLBACK 1
-#endif
-#if __has_include("passthrough/passthrough.h")
-#include "passthrough/passthrough.h"
-#define HAVE_PASSTHROUGH 1
-#endif
-#if __has_include("image/image.h") && !defined(NX_WITHOUT_IMAGE)
-#include "image/image.h"
-#define HAVE_IMAGE 1
-#endif
-#if __has_include("bench/bench.h") && !defined(NX_WITHOUT_BENCH)
-#include "bench/bench.h"
-#define HAVE_BENCH 1
-#endif
-
-#define NEXIT_VERSION "0.1"
-
-static void usage_main(FILE *o)
-{
-	fprintf(o,
-"usage: nexit <command> [options]%s%s%s\n"
-"\n"
-"A low-latency KVM hypervisor for appliances: exitless MSI delivery for assigned\n"
-"and out-of-process devices, EOI-gated fallback for legacy level lines.\n"
-"\n"
-"commands:\n"
-"  run     boot a guest (nexit run --help)\n",
-		nx_arch_info.build[0] ? "     (" : "", nx_arch_info.build, nx_arch_info.build[0] ? " build)" : "");
-#ifdef HAVE_TUNE
-	fprintf(o,
-"  check   audit this host's interrupt paths (nexit check --help)\n"
-"  tune    apply or undo a tuning profile (nexit tune --help)\n");
-#endif
-#ifdef HAVE_BENCH
-	fprintf(o, "  bench   benchmark nexit against QEMU/KVM (nexit bench --help)\n");
-#endif
-#ifdef HAVE_IMAGE
-	fprintf(o, "  image   build an appliance's initramfs and root image (nexit image --help)\n");
-#endif
-	fprintf(o, "  stat    print a running VM's live counters: nexit stat SOCKET\n");
-	fprintf(o, "  stop    stop a running VM (power button, then forced): nexit stop SOCKET\n");
-	fprintf(o, "  version print the version\n");
-}
+#include "cli/cli.h"
 
 enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_IRQCHIP,
        OPT_HUGE, OPT_SERIAL, OPT_STATS, OPT_CONTROL, OPT_PROFILE, OPT_CPUID, OPT_DEVICE,
@@ -234,7 +183,7 @@ static void debug_hang(void)
 	_exit(3);
 }
 
-static int cmd_run(int argc, char **argv)
+int nx_cli_run(int argc, char **argv)
 {
 	struct nx_config *cfg = calloc(1, sizeof(*cfg));
 	struct nx_vm *vm = calloc(1, sizeof(*vm));
@@ -303,46 +252,4 @@ bad_args:
 	free(cfg);
 	free(vm);
 	return 1;
-}
-
-int main(int argc, char **argv)
-{
-	const char *cmd = argc > 1 ? argv[1] : NULL;
-
-	static char errbuf[BUFSIZ];
-
-	/* Line-buffered with its buffer now: stdio would allocate it at the
-	 * first message, maybe in a sandboxed thread (fstat, a tty ioctl). */
-	setvbuf(stderr, errbuf, _IOLBF, sizeof(errbuf));
-	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-		usage_main(cmd ? stdout : stderr);
-		return cmd ? 0 : 2;
-	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-		printf("nexit %s%s%s%s\n", NEXIT_VERSION, nx_arch_info.build[0] ? " (" : "", nx_arch_info.build,
-		       nx_arch_info.build[0] ? ")" : "");
-		return 0;
-	}
-	if (!strcmp(cmd, "run"))
-		return cmd_run(argc - 1, argv + 1);
-#ifdef HAVE_TUNE
-	if (!strcmp(cmd, "check"))
-		return nx_cmd_check(argc - 1, argv + 1);
-	if (!strcmp(cmd, "tune"))
-		return nx_cmd_tune(argc - 1, argv + 1);
-#endif
-#ifdef HAVE_BENCH
-	if (!strcmp(cmd, "bench"))
-		return nx_cmd_bench(argc - 1, argv + 1);
-#endif
-#ifdef HAVE_IMAGE
-	if (!strcmp(cmd, "image"))
-		return nx_cmd_image(argc - 1, argv + 1);
-#endif
-	if (!strcmp(cmd, "stat"))
-		return nx_cmd_stat(argc - 1, argv + 1);
-	if (!strcmp(cmd, "stop"))
-		return nx_cmd_stop(argc - 1, argv + 1);
-	nx_error("unknown command '%s' (see nexit --help)", cmd);
-	return 2;
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control_client.c - one request on nexit's control socket (core/control.c
+ * serves it): connect, send the request line, copy the answer to stdout.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "cli/cli.h"
+
+/* Connects to the control socket and sends one request line; -1 on error. */
+int nx_ctl_request(const char *path, const char *req)
+{
+	struct sockaddr_un a;
+	int s;
+
+	if (nx_unix_addr(path, &a) < 0)
+		return -1;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		nx_error("cannot connect to control socket %s: %s (is nexit running with --control %s?)",
+			 path, strerror(errno), path);
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	/* One short line: a stream socket takes it whole or fails. */
+	if (send(s, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		nx_error("control socket %s: cannot send the request: %s", path, strerror(errno));
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Copies the answer to stdout; 0 if it arrived, non-empty. */
+int nx_ctl_answer(int s, const char *path, char *last, size_t lsz)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return -1;
+		if (n > 0 && last)
+			snprintf(last, lsz, "%.*s", (int)n, buf);
+		got += n > 0 ? (size_t)n : 0;
+	}
+	close(s);
+	if (!got)
+		return nx_error("control socket %s closed without an answer (nexit serves only its own "
+				"user and root)", path);
+	return n < 0 ? -1 : 0;
+}

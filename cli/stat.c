@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stat.c - `nexit stat SOCKET`: the live counters of a running nexit, as JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "cli/cli.h"
+
+int nx_cli_stat(int argc, char **argv)
+{
+	int s;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: nexit stat SOCKET\n\nPrints the live counters (exits, interrupt lines) "
+		       "of the nexit started with --control SOCKET, as JSON.\n");
+		return 0;
+	}
+	if (argc != 2) {
+		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
+		return 2;
+	}
+	s = nx_ctl_request(argv[1], "stat\n");
+	return s < 0 || nx_ctl_answer(s, argv[1], NULL, 0) < 0 ? 1 : 0;
+}

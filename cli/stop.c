@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stop.c - `nexit stop SOCKET [--wait S]`: stop a running nexit as SIGTERM does.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "cli/cli.h"
+
+int nx_cli_stop(int argc, char **argv)
+{
+	char last[128] = "";
+	int s, wait_s = 0;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: nexit stop SOCKET [--wait SECONDS]\n\n"
+		       "Stops the nexit started with --control SOCKET as SIGTERM does: it presses the\n"
+		       "guest's power button and forces the stop after [vm] stop_grace seconds (at once\n"
+		       "if the guest does not listen for the button). --wait: return only once that\n"
+		       "nexit has exited (exit status 1 if it has not within SECONDS).\n");
+		return 0;
+	}
+	if ((argc != 2 && argc != 4) || (argc == 4 && (strcmp(argv[2], "--wait") ||
+						       (wait_s = atoi(argv[3])) <= 0))) {
+		nx_error("usage: nexit stop SOCKET [--wait SECONDS]");
+		return 2;
+	}
+	s = nx_ctl_request(argv[1], "stop\n");
+	if (s < 0 || nx_ctl_answer(s, argv[1], last, sizeof(last)) < 0)
+		return 1;
+	if (strncmp(last, "ok", 2))
+		return 1;
+	/* Gone once nobody accepts on the socket any more. */
+	for (int i = 0; i < wait_s * 10; i++) {
+		struct sockaddr_un a;
+		int p = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool alive;
+
+		nx_unix_addr(argv[1], &a);
+		alive = p >= 0 && connect(p, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (p >= 0)
+			close(p);
+		if (!alive)
+			return 0;
+		usleep(100 * 1000);
+	}
+	if (wait_s)
+		return nx_error("nexit at %s still runs after %d s", argv[1], wait_s), 1;
+	return 0;
+}
