@@ -73,6 +73,13 @@ for chip in split kernel; do
 	[ $rc = 0 ] && grep -q '"result":"pass"' <<<"$j" ||
 		fail "$chip: SIGTERM: rc=$rc $j $(tail -n2 "$T/term-$chip.err")"
 	grep -q 'pressed the power button' "$T/term-$chip.err" || fail "$chip: no power button report"
+	# One SCI: the level line drops with PWRBTN_STS (a real LAPIC holds it
+	# in service until then). Where the LAPIC auto-EOIs, the probe masks
+	# the pin in its handler; one re-delivery may already be pending in
+	# the LAPIC by then. Unmasked, the re-fires (10^5) starved its ring 3
+	# past the 30 s grace.
+	n=$(grep -o '"sci_irqs":[0-9]*' <<<"$j" | cut -d: -f2)
+	[ "${n:-0}" -ge 1 ] && [ "$n" -le 2 ] || fail "$chip: $n SCIs for one press: $j"
 	echo "lifecycle: $chip: SIGTERM -> power button -> guest powered off, exit 0 in ${secs} ms: $j"
 done
 start stop --cmdline "scenario=power-button"

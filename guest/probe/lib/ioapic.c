@@ -6,7 +6,7 @@
 #include "probe.h"
 
 #define IOREGSEL 0x00
-#define IOWIN	 0x10
+#define IOWIN	 IOAPIC_IOWIN
 #define IOAPICVER 0x01
 
 u32 ioapic_read(u32 base, u32 reg)

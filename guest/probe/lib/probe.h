@@ -207,6 +207,7 @@ bool mptable_scan(struct firmware *fw);
 int mptable_pci_irq(const struct firmware *fw, u8 bus, u8 dev, u8 pin);
 
 /* ---- ioapic.c ----------------------------------------------------------- */
+#define IOAPIC_IOWIN	0x10	/* data window; IOREGSEL at 0x00 selects */
 #define RTE_MASKED	(1u << 16)
 #define RTE_LEVEL	(1u << 15)
 #define RTE_REMOTE_IRR	(1u << 14)

@@ -12,7 +12,8 @@
  * Where the LAPIC does not keep interrupts in service (kvm_pvm auto-EOIs,
  * docs/machine.md) a level line re-fires until its status is cleared, so
  * "exactly once" is not observable: the PROBE line says
- * "lapic_in_service":false and only "at least once" is checked.
+ * "lapic_in_service":false, the handler masks the pin (mask-ack) and only
+ * "at least once" is checked.
  * ignore=1: a guest that enables the event and never acts on it (the VMM's
  * grace period must end it).
  * PROBE: lapic_in_service, sci_gsi, level, active_low, sci_irqs, pwrbtn_sts,
@@ -55,7 +56,7 @@ static bool power_button(struct platform *p)
 	bool level, low, held, once;
 	struct wait w;
 	struct json j;
-	u32 base;
+	u32 base, rte;
 
 	json_begin(&j, "power-button");
 	held = lapic_holds_in_service(p);
@@ -75,12 +76,16 @@ static bool power_button(struct platform *p)
 
 	kcall(k_out16, fw->pm1a_evt, PWRBTN);		/* clear a stale press */
 	kcall(k_out16, fw->pm1a_evt + 2, PWRBTN);	/* enable the event */
-	/* The handler leaves the EOI to us: the level line is still high
-	 * until PWRBTN_STS is cleared. */
-	irq_setup(VEC_SCI, IRQ_NO_EOI, 0, 0);
 	base = ioapic_base_for(p, gsi, &pin);
-	ioapic_set_rte(base, pin, VEC_SCI | (level ? RTE_LEVEL : 0) | (low ? RTE_ACTIVE_LOW : 0),
-		       cpus[0].apic_id);
+	rte = VEC_SCI | (level ? RTE_LEVEL : 0) | (low ? RTE_ACTIVE_LOW : 0);
+	/* The handler leaves the EOI to us: the level line is still high
+	 * until PWRBTN_STS is cleared. Where the LAPIC does not hold it in
+	 * service (auto-EOI), the handler masks the pin instead, as an OS
+	 * masks a level line it cannot quiet in the handler (Linux's
+	 * mask-ack): one write to IOWIN, which ioapic_set_rte leaves selecting
+	 * this pin's low RTE. Otherwise the re-fires would starve ring 3. */
+	irq_setup(VEC_SCI, IRQ_NO_EOI, held ? 0 : base + IOAPIC_IOWIN, rte | RTE_MASKED);
+	ioapic_set_rte(base, pin, rte, cpus[0].apic_id);
 	printk("probe: power-button: waiting\n");
 	if (cmdline_u64(&p->cmd, "ignore", 0)) {
 		user_sleep(p, wait_ms);
@@ -94,6 +99,7 @@ static bool power_button(struct platform *p)
 	sts = kcall(k_in16, fw->pm1a_evt, 0);
 	kcall(k_out16, fw->pm1a_evt, PWRBTN);		/* write 1 to clear */
 	after = kcall(k_in16, fw->pm1a_evt, 0);
+	ioapic_set_rte(base, pin, rte, cpus[0].apic_id);	/* unmask if masked */
 	u_eoi();
 	user_sleep(p, 50);				/* a stuck level would re-fire */
 	json_u64(&j, "sci_irqs", irq_rec[VEC_SCI].count);
