@@ -85,6 +85,7 @@ run_one() {
 	# Its own session (process group), so the watchdog can end all of it.
 	env "${env[@]}" setsid "${cmd[@]}" >"$log" 2>&1 </dev/null &
 	pid=$!
+	RUNNING=$pid
 	(
 		trap 'kill $s 2>/dev/null; exit 0' TERM
 		sleep "$limit" & s=$!
@@ -97,9 +98,11 @@ run_one() {
 		kill -TERM -- -$pid $tree 2>/dev/null; sleep 5; kill -KILL -- -$pid $tree 2>/dev/null
 	) &
 	wd=$!
+	RUNNING_WD=$wd
 	wait $pid
 	rc=$?
 	kill $wd 2>/dev/null; wait $wd 2>/dev/null
+	RUNNING=""; RUNNING_WD=""
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	dt=$((ms / 1000)).$((ms % 1000 / 100))
 	tag="[$HERE]"
@@ -208,6 +211,23 @@ run_in_l1() {	# NAME...
 		todo=("${rest[@]}")
 	done
 }
+
+# A harness that is itself stopped (timeout(1), ^C, a CI cancel) ends the
+# test it runs, its whole session, and that test's watchdog: nothing it
+# started may outlive it (a test's backend once spun on for 45 minutes).
+RUNNING=""; RUNNING_WD=""
+abort() {
+	trap - TERM INT HUP
+	if [ -n "$RUNNING" ]; then
+		kill -TERM -- -"$RUNNING" 2>/dev/null
+		[ -n "$RUNNING_WD" ] && kill "$RUNNING_WD" 2>/dev/null
+		sleep 2
+		kill -KILL -- -"$RUNNING" 2>/dev/null
+		echo "ABORT $1: the harness was stopped; the running test's session was killed" >&2
+	fi
+	exit 130
+}
+trap 'abort TERM' TERM; trap 'abort INT' INT; trap 'abort HUP' HUP
 
 # ---- the suite ------------------------------------------------------------
 

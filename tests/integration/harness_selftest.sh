@@ -51,6 +51,22 @@ expect "$T/ci.out" '^SKIP  selftest/skip_posted \[host\]: posted interrupts' "CI
 [ "$(cat "$T/ci.rc")" != 0 ] && echo "ok   CI: suite exit status $(cat "$T/ci.rc")" ||
 	{ echo "BAD  CI: suite passed with a skip"; bad=1; }
 
+# A harness that is stopped (timeout(1), ^C) ends the test it runs and
+# everything that test started, and exits non-zero.
+env NEXIT_TEST_LOG="$T/abort" LINGER_PIDFILE="$T/linger.pid" tests/run.sh --only selftest/linger \
+	>"$T/abort.out" 2>&1 &
+runner=$!
+for _ in $(seq 600); do [ -s "$T/linger.pid" ] && break; sleep 0.1; done
+kill -TERM $runner
+for _ in $(seq 100); do kill -0 $runner 2>/dev/null || break; sleep 0.1; done
+kill -0 $runner 2>/dev/null && { echo "BAD  abort: tests/run.sh still runs 10 s after SIGTERM"; bad=1; kill -KILL $runner; }
+wait $runner; arc=$?
+child=$(cat "$T/linger.pid" 2>/dev/null)
+if [ -z "$child" ]; then echo "BAD  abort: the fixture never started"; bad=1
+elif kill -0 "$child" 2>/dev/null; then echo "BAD  abort: the test's child $child outlived the harness"; bad=1; kill "$child"
+elif [ $arc = 0 ]; then echo "BAD  abort: a stopped harness exited 0"; bad=1
+else echo "ok   abort: a stopped harness (exit $arc) leaves nothing of its test running"; fi
+
 # A hung nexit on this host.
 selftest host NEXIT_TEST_LIMIT=8 -- --only selftest/hang_nexit --where host
 expect "$T/host.out" '^FAIL  selftest/hang_nexit \[host\] .*hung: killed by the watchdog after 8 s, nexit still running' \
