@@ -236,6 +236,8 @@ struct nx_irq_source {
 	void *opaque;
 	int trigger_fd;		/* eventfd the source signals on assertion (-1: uses nx_irq_set_line) */
 	int resample_fd;	/* irqchip=kernel: KVM signals it on EOI; source unmasks (-1: fallback does) */
+	bool automask;		/* masks itself when it fires (VFIO INTx): KVM may deliver
+				 * trigger_fd through an irqfd, the fallback sees the EOI */
 	void (*mask)(void *opaque);
 	void (*unmask)(void *opaque);
 	bool (*is_asserted)(void *opaque);

@@ -82,6 +82,9 @@ struct nx_gate_line {
 	uint64_t deliver_ns;
 	bool backoff;		/* storm back-off running                 */
 	bool gone;		/* source detached (backend died)          */
+	bool kfire;		/* KVM delivers the source's fire (irqfd on the
+				 * pin's route, the source automasks): the gate
+				 * sees only the EOI (nx_gate_set_kfire) */
 	struct nx_storm storm;
 
 	/* Counters. */
@@ -130,6 +133,12 @@ void nx_gate_rte(struct nx_gate *g, unsigned gsi, bool masked, bool level,
 /* The guest EOIed vector (EOI broadcast): every line in service with it.
  * Returns the number of lines it completed. */
 int  nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now_ns);
+/* Does an EOI of vector complete this line (in service with it, or a
+ * kfire line whose RTE carries it)? */
+bool nx_gate_eoi_matches(const struct nx_gate_line *l, unsigned vector);
+/* KVM delivers the line's source from now on (on) or the gate does again
+ * (off): the controller bound or unbound the source's irqfd. */
+void nx_gate_set_kfire(struct nx_gate *g, unsigned gsi, bool on, uint64_t now_ns);
 /* The guest EOIed this line's interrupt (irqchip=kernel resamplefd). */
 bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
 void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
@@ -270,6 +279,9 @@ struct nx_fallback {
 		/* kernel: our irqfd + resamplefd on GSI = pin, or the source's own */
 		int irqfd, resamplefd;
 		bool direct;		/* source's fds handed to KVM: off the path */
+		/* split: the automasking source's trigger_fd is an irqfd on
+		 * GSI = pin (KVM delivers it), not watched by the irq thread */
+		bool kfire;
 		uint8_t idle_polls;	/* kernel: polls seeing in service without Remote IRR */
 		uint64_t setup_exits;	/* guest IOAPIC accesses to this pin's RTE */
 	} pins[NX_IOAPIC_PINS];

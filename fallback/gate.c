@@ -98,11 +98,17 @@ static bool deliver(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 }
 
 /* The line may run again (EOI, guest unmask, back-off over): deliver once
- * more if it is still asserted (level), else open the source again. */
+ * more if it is still asserted (level), else open the source again. A kfire
+ * line is only opened: its source fires again by itself if it still asserts,
+ * masks itself, and KVM delivers that once (rule 1 without a level read). */
 static void resume(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 {
 	if (l->gone || l->guest_masked || l->backoff || l->in_service)
 		return;		/* stays masked at the host (rules 1, 3, 4) */
+	if (l->kfire) {
+		host_unmask(l);
+		return;
+	}
 	if (l->level && still_asserted(l)) {
 		host_mask(l);
 		deliver(g, l, now);
@@ -228,6 +234,38 @@ static void complete(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 	resume(g, l, now);	/* rule 1: unmask, or deliver again once */
 }
 
+bool nx_gate_eoi_matches(const struct nx_gate_line *l, unsigned vector)
+{
+	if (l->in_service)
+		return l->service_vector == vector;
+	/* In a back-off the source is held masked: it cannot have fired. */
+	return l->kfire && l->src && l->level && !l->backoff && l->vector == vector;
+}
+
+/*
+ * The EOI of an interrupt KVM delivered for a kfire line: its source masked
+ * itself when it fired (rule 1), so the gate accounts the delivery now,
+ * charges the storm budget (rule 4: past it the line stays masked for the
+ * back-off) and opens the source again (resume).
+ */
+static void kfire_eoi(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
+{
+	l->delivered++;
+	g->delivered_total++;
+	l->eois++;
+	l->host_masked = true;		/* the source's own mask on fire */
+	l->masked_at_host++;
+	if (nx_storm_charge(&l->storm, now)) {
+		l->backoff = true;
+		l->storms++;
+		report(g, l, "interrupt storm: line held masked for the back-off");
+		if (g->ops.arm_backoff)
+			g->ops.arm_backoff(g->ops.opaque, l, l->storm.until_ns);
+		return;
+	}
+	resume(g, l, now);
+}
+
 int nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now)
 {
 	int n = 0;
@@ -237,12 +275,34 @@ int nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now)
 	for (unsigned i = 0; i < g->nlines; i++) {
 		struct nx_gate_line *l = &g->lines[i];
 
-		if (l->in_service && l->service_vector == vector) {
+		if (!nx_gate_eoi_matches(l, vector))
+			continue;
+		if (l->in_service)
 			complete(g, l, now);
-			n++;
-		}
+		else
+			kfire_eoi(g, l, now);
+		n++;
 	}
 	return n;
+}
+
+void nx_gate_set_kfire(struct nx_gate *g, unsigned gsi, bool on, uint64_t now)
+{
+	struct nx_gate_line *l = line(g, gsi);
+
+	if (!l || l->kfire == (on && l->src))
+		return;
+	if (on) {
+		l->kfire = true;
+		return;
+	}
+	/* Back to the gate's own delivery: a fire KVM took may have left the
+	 * source masked with no EOI to come for it, so mask it for certain
+	 * and re-evaluate the line (deliver if it still asserts, else open). */
+	l->kfire = false;
+	l->host_masked = false;
+	host_mask(l);
+	resume(g, l, now);
 }
 
 bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now)

@@ -40,6 +40,46 @@ static void sync_route(struct nx_fallback *fb, unsigned pin)
 		nx_warn("irq line %u: EOI route not installed: the line may hang", pin);
 }
 
+/*
+ * In-kernel delivery of a gated line (QEMU's split IOAPIC keeps the same
+ * per-pin route): a source that masks itself when it fires (VFIO INTx
+ * automask) on a level RTE whose EOI route exists gets its trigger eventfd
+ * bound as an irqfd on GSI = pin. KVM then delivers the fire through that
+ * route, which is the guest's RTE as an MSI (rule 2), from the host's
+ * interrupt context, with no thread woken; the source stays masked at the
+ * host (rule 1) until the EOI exit, where the gate opens it again (or holds
+ * it for a storm back-off). Masked RTEs keep the source masked at the host
+ * (the gate), so nothing fires into the irqfd then (rule 3). Any other line
+ * has its eventfd watched by the irq thread. Called under fb->lock, after
+ * sync_route and before the gate may open the line.
+ */
+static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
+{
+	struct nx_fb_pin *p = &fb->pins[pin];
+	const struct nx_gate_line *l = &fb->gate.lines[pin];
+	bool want = p->route && p->trigger_fd >= 0 && l->src && l->src->automask;
+
+	if (want == p->kfire)
+		return;
+	if (want) {
+		nx_irqthread_del(&fb->thr, p->trigger_fd);
+		if (nx_irqfd_assign(fb->vm, p->trigger_fd, pin, -1) < 0) {
+			nx_warn("irq line %u: delivered by nexit's irq thread instead", pin);
+			if (nx_irqthread_add(&fb->thr, p->trigger_fd, nx_fb_on_trigger, fb, pin) < 0)
+				nx_warn("irq line %u: trigger not watched: the line may hang", pin);
+			return;
+		}
+		p->kfire = true;
+		nx_gate_set_kfire(&fb->gate, pin, true, nx_now_ns());
+		return;
+	}
+	nx_irqfd_deassign(fb->vm, p->trigger_fd, pin);
+	p->kfire = false;
+	if (nx_irqthread_add(&fb->thr, p->trigger_fd, nx_fb_on_trigger, fb, pin) < 0)
+		nx_warn("irq line %u: trigger not watched: the line may hang", pin);
+	nx_gate_set_kfire(&fb->gate, pin, false, nx_now_ns());
+}
+
 /* ioapic op: the guest rewrote an RTE (called under fb->lock). */
 static void rte_changed(void *opaque, unsigned pin, uint64_t old, uint64_t e)
 {
@@ -48,6 +88,7 @@ static void rte_changed(void *opaque, unsigned pin, uint64_t old, uint64_t e)
 	/* The route first: the gate may deliver right away (a line asserted
 	 * while masked), and that interrupt's EOI must exit. */
 	sync_route(fb, pin);
+	sync_irqfd(fb, pin);
 	nx_gate_rte(&fb->gate, pin, nx_rte_masked(e), nx_rte_level(e), nx_rte_vector(e),
 		    nx_now_ns());
 }
@@ -104,10 +145,12 @@ static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
 		r = nx_gate_attach(&fb->gate, gsi, src, nx_now_ns());
 	if (r == 0 && src->trigger_fd >= 0) {
 		r = nx_irqthread_add(&fb->thr, src->trigger_fd, nx_fb_on_trigger, fb, gsi);
-		if (r == 0)
+		if (r == 0) {
 			fb->pins[gsi].trigger_fd = src->trigger_fd;
-		else
+			sync_irqfd(fb, gsi);
+		} else {
 			nx_gate_detach(&fb->gate, gsi);
+		}
 	}
 	pthread_mutex_unlock(&fb->lock);
 	return r;
@@ -120,8 +163,11 @@ static void detach_source(void *opaque, unsigned gsi)
 	if (gsi >= NX_IOAPIC_PINS)
 		return;
 	pthread_mutex_lock(&fb->lock);
-	if (fb->pins[gsi].trigger_fd >= 0)
+	if (fb->pins[gsi].kfire)
+		nx_irqfd_deassign(fb->vm, fb->pins[gsi].trigger_fd, gsi);
+	else if (fb->pins[gsi].trigger_fd >= 0)
 		nx_irqthread_del(&fb->thr, fb->pins[gsi].trigger_fd);
+	fb->pins[gsi].kfire = false;
 	fb->pins[gsi].trigger_fd = -1;
 	nx_gate_detach(&fb->gate, gsi);
 	pthread_mutex_unlock(&fb->lock);
@@ -131,20 +177,22 @@ static void detach_source(void *opaque, unsigned gsi)
 static void eoi(void *opaque, unsigned vector)
 {
 	struct nx_fallback *fb = opaque;
-	int n = 0;
+	int n = 0, kfired = 0;
 
 	pthread_mutex_lock(&fb->lock);
 	fb->eoi_exits++;
 	for (unsigned i = 0; i < fb->gate.nlines; i++) {
 		struct nx_gate_line *l = &fb->gate.lines[i];
 
-		if (l->in_service && l->service_vector == vector) {
+		if (nx_gate_eoi_matches(l, vector)) {
 			l->vmm_exits++;		/* this exit is on the line's path */
 			n++;
+			kfired += !l->in_service;	/* KVM delivered it */
 		}
 	}
 	if (!n)
 		fb->eoi_unmatched++;
+	atomic_fetch_add(&fb->delivered, (uint64_t)kfired);
 	nx_ioapic_eoi(&fb->ioapic, vector);
 	nx_gate_eoi(&fb->gate, vector, nx_now_ns());
 	pthread_mutex_unlock(&fb->lock);
@@ -160,8 +208,10 @@ static void shutdown(void *opaque)
 	nx_gate_reset(&fb->gate);
 	nx_ioapic_reset(&fb->ioapic);
 	nx_pic_reset(&fb->pic);
-	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++)
+	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++) {
 		sync_route(fb, i);
+		sync_irqfd(fb, i);
+	}
 	pthread_mutex_unlock(&fb->lock);
 }
 

@@ -46,7 +46,7 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	json_object_object_add(o, "path", json_object_new_string("fallback"));
 	json_object_object_add(o, "irqchip", json_object_new_string(fb->kernel ? "kernel" : "split"));
 	json_object_object_add(o, "mode", json_object_new_string(
-		p->direct ? "direct-resample" : l->src ? "gated" : l->gone ? "source-gone" : "line"));
+		p->direct ? "direct-resample" : p->kfire ? "gated-irqfd" : l->src ? "gated" : l->gone ? "source-gone" : "line"));
 	json_object_object_add(o, "source", l->src_name[0] ? json_object_new_string(l->src_name) : NULL);
 	json_object_object_add(o, "source_gone", json_object_new_boolean(l->gone));
 	json_object_object_add(o, "trigger", json_object_new_string(l->level ? "level" : "edge"));

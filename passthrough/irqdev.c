@@ -9,14 +9,17 @@
  *    4 bytes) on THE SAME eventfd that is the MSI vector's KVM irqfd: a
  *    guest doorbell becomes an MSI inside KVM, with no userspace at all.
  *    The backend raises the same eventfd when a factorial finishes.
- *  - INTx mode (MSI disabled): the raise register is re-bound to per-value
+ *  - INTx mode (MSI disabled), split irqchip: the raise register is an MMIO
+ *    exit, and the vCPU thread that took it asserts the level line into
+ *    the fallback controller, which masks, delivers (KVM_SIGNAL_MSI to the
+ *    vCPU that is about to re-enter) and EOI-gates it: QEMU's edu path,
+ *    with no thread wake-up (a doorbell served by another thread cost one
+ *    cross-CPU wake-up, 2-2.5x QEMU's latency in the nested machine,
+ *    docs/fallback.md). irqchip=kernel: the raise register is per-value
  *    doorbells (datamatch 1 << i, i < 8) that nexit's passthrough event
- *    thread waits on: it applies them to the registers and asserts the
- *    level line straight into the fallback controller, which masks,
- *    delivers and EOI-gates it. One wake-up, no exit (the backend used to
- *    take the doorbell and signal the trigger eventfd: two cross-process
- *    wake-ups, ~20 us each here). The backend asserts INTx through the
- *    trigger eventfd only when a factorial completes.
+ *    thread waits on and asserts from, so the line takes no VMM exit
+ *    there. The backend asserts INTx through the trigger eventfd only
+ *    when a factorial completes.
  *  - Acknowledge (0x64) is always ioeventfd doorbells (datamatch 1 << i);
  *    they are applied under the device lock before the line's level is
  *    read, so an EOI never sees a stale level.
@@ -255,7 +258,9 @@ static void bind_doorbells(struct nx_irqdev *d, enum nx_irqdev_mode mode)
 		/* The MSI doorbell: ioeventfd eventfd == irqfd eventfd. */
 		if (nx_reg_ioeventfd(&d->reg, d->msi.efd, raise, 4, false, 0) < 0)
 			goto fail;
-	} else if (mode == NX_IRQDEV_MODE_INTX) {
+	} else if (mode == NX_IRQDEV_MODE_INTX && d->vm->cfg->irqchip == NX_IRQCHIP_KERNEL) {
+		/* Split irqchip: no raise doorbells, the write exits and the
+		 * vCPU thread delivers (irqdev_mmio); see the top of the file. */
 		for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 			if (nx_reg_ioeventfd(&d->reg, d->raise_fd[i], raise, 4, true, 1u << i) < 0)
 				goto fail;
@@ -332,6 +337,7 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	struct nx_irqdev *d = op;
 	struct nx_irqdev_regs *p = &d->r;
 	uint32_t v = 0, r = 0;
+	bool rise = false;
 
 	atomic_fetch_add(&d->mmio_exits, 1);
 	if (atomic_load(&d->gone)) {
@@ -377,7 +383,10 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 			/* A value without a doorbell (or doorbells unbound). */
 			atomic_fetch_add(p->mode == NX_IRQDEV_MODE_MSI ? &d->msi_doorbell_exits :
 					 &d->intx_doorbell_exits, 1);
-			nx_irqdev_raise(p, v, d->msi.efd, p->intx_masked ? -1 : d->trigger_fd);
+			/* INTx: this vCPU thread asserts the line itself (below). */
+			rise = nx_irqdev_raise(p, v, d->msi.efd, -1) && d->intx_attached;
+			if (rise)
+				p->intx_raised++;
 		}
 		break;
 	case IRQDEV_REG_ACK:
@@ -391,6 +400,10 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 		break;		/* DMA engine (0x80-0x98) not modelled: reads 0 */
 	}
 	pthread_mutex_unlock(&d->lock);
+	/* Outside the device lock: the controller calls back into src_mask()
+	 * and delivers from this thread, before the vCPU re-enters. */
+	if (rise)
+		nx_irq_set_line(d->vm, d->intx_gsi, true);
 	if (!w) {
 		uint64_t q = r;
 		memcpy(data, &q, len > 8 ? 8 : len);

@@ -56,10 +56,11 @@ bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *ack
 	return !was && level(p);
 }
 
-void nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigger_fd)
+bool nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigger_fd)
 {
 	uint64_t one = 1;
 	bool was = level(p);
+	bool rose;
 
 	p->irq_status |= v;
 	if (p->mode == NX_IRQDEV_MODE_MSI) {
@@ -67,11 +68,16 @@ void nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigg
 		 * irqfd: KVM injects without the VMM. */
 		if (msi_fd >= 0 && write(msi_fd, &one, sizeof(one)) == sizeof(one))
 			p->msi_raised++;
-	} else if (!was && level(p) && !p->intx_masked && trigger_fd >= 0) {
+		return false;
+	}
+	rose = p->mode == NX_IRQDEV_MODE_INTX && !was && level(p) && !p->intx_masked;
+	if (rose && trigger_fd >= 0) {
 		/* The level rose: tell the fallback controller (it masks us first). */
 		if (write(trigger_fd, &one, sizeof(one)) == sizeof(one))
 			p->intx_raised++;
+		return false;
 	}
+	return rose;
 }
 
 /* Modulo 2^32 every n >= 34 gives 0 (34! has 32 factors of two), so the

@@ -199,8 +199,9 @@ struct nx_irqdev_regs {
  * rose. acks[]/raises[] may hold -1. */
 bool nx_irqdev_drain(struct nx_irqdev_regs *r, const int *raises, const int *acks);
 /* irq_status |= v: signals msi_fd (MSI mode, every raise) or trigger_fd
- * (INTx mode, rising level, not masked). */
-void nx_irqdev_raise(struct nx_irqdev_regs *r, uint32_t v, int msi_fd, int trigger_fd);
+ * (INTx mode, rising level, not masked). With trigger_fd -1, returns true
+ * when the INTx level rose unmasked: the caller asserts the line itself. */
+bool nx_irqdev_raise(struct nx_irqdev_regs *r, uint32_t v, int msi_fd, int trigger_fd);
 /* edu's factorial: n! in 32 bits, at most 34 multiplications (34! holds 2^32). */
 uint32_t nx_irqdev_factorial(uint32_t n);
 int  nx_devd_parse_wait(const char *opts, enum nx_devd_wait *w);

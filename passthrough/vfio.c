@@ -68,6 +68,7 @@ struct nx_vfio {
 	bool msix_on;
 	bool has_intx, intx_on;
 	int intx_trigger, intx_unmask;
+	bool intx_mask_want;		/* the controller's last mask/unmask */
 	unsigned intx_gsi;
 	struct nx_irq_source src;
 	bool intx_attached;
@@ -266,6 +267,11 @@ static void intx_enable(struct nx_vfio *v, bool on)
 			nx_warn("vfio %s: INTx trigger: %s", v->name, strerror(errno));
 			return;
 		}
+		/* VFIO enables INTx unmasked; the controller may hold it masked
+		 * (a guest-masked RTE), and a fire could reach KVM's irqfd. */
+		if (v->intx_mask_want)
+			set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+				 VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL);
 	} else {
 		set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
 			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
@@ -360,6 +366,7 @@ static void src_mask(void *op)
 {
 	struct nx_vfio *v = op;
 
+	v->intx_mask_want = true;
 	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
 		 0, 1, NULL);
 }
@@ -368,6 +375,7 @@ static void src_unmask(void *op)
 {
 	struct nx_vfio *v = op;
 
+	v->intx_mask_want = false;
 	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
 		 0, 1, NULL);
 }
@@ -540,6 +548,9 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 			.trigger_fd = v->intx_trigger,
 			/* kernel irqchip: KVM signals VFIO's unmask eventfd at EOI. */
 			.resample_fd = vm->cfg->irqchip == NX_IRQCHIP_KERNEL ? v->intx_unmask : -1,
+			/* VFIO masks INTx in its host handler before it signals
+			 * the trigger eventfd (automask). */
+			.automask = true,
 			.mask = src_mask, .unmask = src_unmask, .is_asserted = src_is_asserted };
 		intx_enable(v, true);
 		if (vm->irq.attach_source &&

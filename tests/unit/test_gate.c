@@ -389,6 +389,101 @@ static void test_refused_delivery(void **state)
 	assert_false(e->a.masked);
 }
 
+/* A kfire line (KVM delivers the automasking source's fire through an irqfd
+ * on the pin's route): the source masks itself on fire; the gate accounts
+ * the delivery at the EOI and opens the source again only then (rule 1),
+ * never while the guest masks the RTE (rule 3), holds it past the storm
+ * budget (rule 4), and never delivers itself (KVM re-delivers on a re-fire).
+ * Without the kfire handling an EOI matched nothing and the line hung. */
+static void kernel_fire(struct fake_src *f)
+{
+	f->asserted = true;
+	f->masked = true;		/* VFIO INTx automask, in the host handler */
+}
+
+static void test_kfire_line(void **state)
+{
+	struct env *e = *state;
+	struct nx_storm_cfg sc = { .budget = 3, .window_ms = 10, .backoff_ms = 5 };
+
+	e->a.s.automask = true;
+	ready(e);
+	nx_gate_set_kfire(&e->g, 5, true, 0);
+	assert_true(e->g.lines[5].kfire);
+	assert_false(e->a.masked);
+	/* Fire, EOI while still asserted: opened once; the gate itself
+	 * delivers nothing (the source re-fires into KVM by itself). */
+	kernel_fire(&e->a);
+	assert_int_equal(nx_gate_eoi(&e->g, 0x30, 1 * MS), 1);
+	assert_false(e->a.masked);
+	assert_int_equal(e->a.unmasks, 2);	/* the guest's unmask, then this EOI */
+	assert_int_equal(e->delivered[5], 0);
+	assert_int_equal(e->g.lines[5].delivered, 1);
+	assert_int_equal(e->g.lines[5].eois, 1);
+	assert_false(e->unmasked_at_delivery);
+	/* Another vector's EOI does not open it. */
+	kernel_fire(&e->a);
+	assert_int_equal(nx_gate_eoi(&e->g, 0x31, 2 * MS), 0);
+	assert_true(e->a.masked);
+	/* Oneshot handler: the guest masks the RTE, then EOIs: stays masked
+	 * until the guest unmasks. */
+	nx_gate_rte(&e->g, 5, true, true, 0x30, 3 * MS);
+	assert_int_equal(nx_gate_eoi(&e->g, 0x30, 3 * MS), 1);
+	assert_true(e->a.masked);
+	nx_gate_rte(&e->g, 5, false, true, 0x30, 4 * MS);
+	assert_false(e->a.masked);
+	/* Storm: past 3 per 10 ms the EOI leaves the source masked and arms
+	 * the back-off; its expiry opens it again. */
+	nx_gate_set_storm(&e->g, 5, &sc);
+	for (int i = 0; i < 3; i++) {
+		kernel_fire(&e->a);
+		nx_gate_eoi(&e->g, 0x30, 20 * MS);	/* a new window */
+		assert_false(e->a.masked);
+	}
+	kernel_fire(&e->a);
+	nx_gate_eoi(&e->g, 0x30, 21 * MS);
+	assert_true(e->a.masked);
+	assert_true(e->g.lines[5].backoff);
+	assert_int_equal(e->g.lines[5].storms, 1);
+	assert_int_equal(e->backoff_deadline[5], 26 * MS);
+	nx_gate_eoi(&e->g, 0x30, 22 * MS);		/* a stray EOI in the back-off */
+	assert_true(e->a.masked);
+	nx_gate_backoff_expired(&e->g, 5, 26 * MS);
+	assert_false(e->a.masked);
+	/* Reset: masked, and an EOI then (RTEs masked) does not open it. */
+	nx_gate_reset(&e->g);
+	assert_true(e->a.masked);
+	nx_gate_eoi(&e->g, 0x30, 27 * MS);
+	assert_true(e->a.masked);
+}
+
+/* Leaving kfire (the RTE turned edge, the route went): a fire KVM took
+ * without an EOI to come must not leave the line dead: the gate masks the
+ * source for certain and, if it still asserts, delivers itself. */
+static void test_kfire_off(void **state)
+{
+	struct env *e = *state;
+
+	e->a.s.automask = true;
+	ready(e);
+	nx_gate_set_kfire(&e->g, 5, true, 0);
+	kernel_fire(&e->a);
+	nx_gate_set_kfire(&e->g, 5, false, 1 * MS);
+	assert_false(e->g.lines[5].kfire);
+	assert_int_equal(e->delivered[5], 1);	/* delivered by the gate now */
+	assert_true(e->a.masked);
+	assert_false(e->unmasked_at_delivery);
+	assert_int_equal(nx_gate_eoi(&e->g, 0x30, 2 * MS), 1);
+	e->a.asserted = false;
+	assert_int_equal(nx_gate_eoi(&e->g, 0x30, 3 * MS), 1);
+	assert_false(e->a.masked);
+	/* A detached source's line completes no EOI. */
+	nx_gate_set_kfire(&e->g, 6, true, 0);
+	assert_true(e->g.lines[6].kfire);
+	nx_gate_detach(&e->g, 6);
+	assert_int_equal(nx_gate_eoi(&e->g, 0x31, 4 * MS), 0);
+}
+
 static void test_storm_parse(void **state)
 {
 	struct nx_storm_cfg c;
@@ -420,6 +515,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_histogram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kfire_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kfire_off, setup, teardown),
 		cmocka_unit_test(test_storm_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
