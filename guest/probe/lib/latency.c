@@ -14,6 +14,7 @@ static u64 measure(void *a)
 	struct irq_rec *rec = &irq_rec[r->vec];
 	u64 bar = r->d->bar0;
 	bool started = false;
+	u64 isr0 = 0;
 
 	/* edu: status bit 0x80 = raise interrupt 0x1 when a factorial is done. */
 	if (r->fact)
@@ -21,6 +22,8 @@ static u64 measure(void *a)
 
 	for (u64 i = 0; i < r->warmup + r->n; i++) {
 		u64 c0, t0;
+		if (i == r->warmup)
+			isr0 = READ_ONCE(rec->count);
 		if (i == r->warmup && r->have_exits) {
 			r->exits = counters_exits();
 			started = true;
@@ -42,6 +45,7 @@ static u64 measure(void *a)
 			r->lat[r->received++] = READ_ONCE(rec->tsc) - t0;
 	}
 out:
+	r->isr_entries = r->received ? READ_ONCE(rec->count) - isr0 : 0;
 	if (!started) {
 		r->have_exits = false;		/* timed out in the warm-up */
 	} else if (r->have_exits) {
@@ -73,6 +77,8 @@ void json_lat_run(struct json *j, struct platform *p, struct lat_run *r, const c
 	json_u64(j, key, r->n);
 	snprintf(key, sizeof(key), "%sreceived", prefix);
 	json_u64(j, key, r->received);
+	snprintf(key, sizeof(key), "%sisr_entries", prefix);
+	json_u64(j, key, r->isr_entries);
 	json_latency(j, prefix, &s, &p->tsc);
 	snprintf(key, sizeof(key), "%svmm_exits", prefix);
 	if (r->have_exits)

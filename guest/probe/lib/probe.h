@@ -340,10 +340,12 @@ struct lat_run {
 	/* results */
 	u64 received;
 	u64 exits;			/* VMM exits in the measured window */
+	u64 isr_entries;		/* handler runs in the window: received plus
+					 * re-deliveries (an auto-EOI LAPIC) */
 	bool have_exits;		/* nexit counter page present */
 };
 void lat_measure(struct platform *p, struct lat_run *r);
-/* Adds <prefix>n, received, percentiles, vmm_exits, vmm_exits_per_irq. */
+/* Adds <prefix>n, received, isr_entries, percentiles, vmm_exits, vmm_exits_per_irq. */
 void json_lat_run(struct json *j, struct platform *p, struct lat_run *r, const char *prefix);
 /* cmdline max_exits_per_irq=K: exits <= K * received (true if absent or no counters). */
 bool lat_exits_ok(struct platform *p, struct lat_run *r);
