@@ -575,8 +575,10 @@ static void case_intx(const struct nxb_opts *o, struct nxb_results *res)
 	kern.path = "kernel";
 	kern.irqchip[NXB_NEXIT] = "kernel";
 	kern.irqchip[NXB_QEMU] = "on";
-	/* No wait= variant: nexit's own event thread takes the INTx raise
-	 * doorbell (passthrough/irqdev.c), nexit-devd is not on this path. */
+	/* No wait= variant: under split the vCPU thread that takes the raise
+	 * register's exit delivers, under kernel nexit's own event thread takes
+	 * the raise doorbell (passthrough/irqdev.c); nexit-devd is not on
+	 * this path. */
 	struct pair pinned = split;
 
 	pinned.path = "split-pinned";
