@@ -89,6 +89,7 @@ struct nx_gate_line {
 
 	/* Counters. */
 	uint64_t delivered;
+	uint64_t delivered_by_kvm;	/* of those: a kfire line's, seen at the EOI */
 	uint64_t masked_at_host;	/* times the source was masked     */
 	uint64_t storms;
 	uint64_t eois;

@@ -251,6 +251,7 @@ bool nx_gate_eoi_matches(const struct nx_gate_line *l, unsigned vector)
 static void kfire_eoi(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 {
 	l->delivered++;
+	l->delivered_by_kvm++;
 	g->delivered_total++;
 	l->eois++;
 	l->host_masked = true;		/* the source's own mask on fire */

@@ -56,6 +56,7 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	json_object_object_add(o, "in_service", json_object_new_boolean(l->in_service));
 	json_object_object_add(o, "in_backoff", json_object_new_boolean(l->backoff));
 	json_object_object_add(o, "delivered", u64(l->delivered));
+	json_object_object_add(o, "delivered_by_kvm", u64(l->delivered_by_kvm));
 	json_object_object_add(o, "eois", u64(l->eois));
 	json_object_object_add(o, "masked_at_host", u64(l->masked_at_host));
 	json_object_object_add(o, "storms", u64(l->storms));

@@ -419,6 +419,7 @@ static void test_kfire_line(void **state)
 	assert_int_equal(e->a.unmasks, 2);	/* the guest's unmask, then this EOI */
 	assert_int_equal(e->delivered[5], 0);
 	assert_int_equal(e->g.lines[5].delivered, 1);
+	assert_int_equal(e->g.lines[5].delivered_by_kvm, 1);
 	assert_int_equal(e->g.lines[5].eois, 1);
 	assert_false(e->unmasked_at_delivery);
 	/* Another vector's EOI does not open it. */
