@@ -6,8 +6,9 @@
 #  - checks that do not depend on the LAPIC (while_masked, rte_masked,
 #    msi_after_disable) are never excused, whatever lapic_in_service says;
 #  - 9 VMM exits in 10 000 MSIs fail (the rounded vmm_exits_per_irq says 0);
-#  - INTx: at most one VMM exit per delivered interrupt under split, none
-#    under kernel;
+#  - INTx: at most one EOI exit per delivered interrupt under split (the
+#    line's count) and at most two exits per interrupt in the guest's window
+#    (the raise exit that delivers + the EOI), none under kernel;
 #  - the storm pair: storm control on must show nexit's own storms >= 1,
 #    storm control off must show none.
 # test: needs=none asan=no
@@ -73,8 +74,12 @@ fb() {	# delivered vmm_exits: stats with cli0's INTx line
 }
 INTX='{"scenario":"intx-latency","received":1000,"vmm_exits":1005,"vmm_exits_per_irq":1.005,"result":"pass"}'
 expect ok "intx split: one exit per delivered interrupt" "scenario=intx-latency n=1000" "$INTX" 0 split 0 "$(fb 1015 1015)"
-expect FAIL "intx split: two exits per interrupt (old limit <= 2)" "scenario=intx-latency n=1000" \
+expect FAIL "intx split: two EOI exits per delivered interrupt" "scenario=intx-latency n=1000" \
 	"${INTX/\"vmm_exits\":1005/\"vmm_exits\":2000}" 0 split 0 "$(fb 1000 2000)"
+expect ok "intx split: raise exit + EOI exit" "scenario=intx-latency n=1000" \
+	"${INTX/\"vmm_exits\":1005/\"vmm_exits\":2010}" 0 split 0 "$(fb 1010 1010)"
+expect FAIL "intx split: three exits per interrupt in the window" "scenario=intx-latency n=1000" \
+	"${INTX/\"vmm_exits\":1005/\"vmm_exits\":3000}" 0 split 0 "$(fb 1000 1000)"
 expect FAIL "intx kernel: one exit per interrupt" "scenario=intx-latency n=1000" \
 	"${INTX/\"vmm_exits\":1005/\"vmm_exits\":1000}" 0 kernel 0 "$(fb 1000 1000)"
 expect ok "intx kernel: no exit" "scenario=intx-latency n=1000" \
