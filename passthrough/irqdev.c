@@ -349,8 +349,11 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	memcpy(&v, data, len < 4 ? len : 4);
 	pthread_mutex_lock(&d->lock);
 	/* A DONE the backend sent before raising the MSI this guest may be
-	 * handling now: the registers must show it. */
-	take_replies(d);
+	 * handling now: the registers must show it. Only a WORK in flight has
+	 * a reply; anything else the event thread takes and judges (one
+	 * syscall less on every register exit, the INTx raise among them). */
+	if (d->work_out)
+		take_replies(d);
 	sync_locked(d);
 	switch (off) {
 	case IRQDEV_REG_ID:
