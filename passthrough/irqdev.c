@@ -185,6 +185,13 @@ static void take_replies(struct nx_irqdev *d)
 	}
 }
 
+/* The INTx raise doorbells exist only under the kernel irqchip (under split
+ * the raise exits, bind_doorbells()): the drains poll just the acks there. */
+static const int *raise_fds(const struct nx_irqdev *d)
+{
+	return d->vm->cfg->irqchip == NX_IRQCHIP_KERNEL ? d->raise_fd : NULL;
+}
+
 /* ---- INTx: the level line as a host-side source for the fallback ------- */
 static void src_mask(void *op)
 {
@@ -211,7 +218,7 @@ static bool src_is_asserted(void *op)
 
 	pthread_mutex_lock(&d->lock);
 	/* Doorbells the guest rang before its EOI are in the eventfds now. */
-	nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd);
+	nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd);
 	lvl = !atomic_load(&d->gone) && d->r.mode == NX_IRQDEV_MODE_INTX && d->r.irq_status;
 	pthread_mutex_unlock(&d->lock);
 	nx_pci_set_intx_status(d->pci, lvl);
@@ -221,7 +228,7 @@ static bool src_is_asserted(void *op)
 /* Device lock held: doorbells in, then a rising level goes to the controller. */
 static void sync_locked(struct nx_irqdev *d)
 {
-	if (nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd) && !d->r.intx_masked)
+	if (nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd) && !d->r.intx_masked)
 		trigger(d);
 }
 
@@ -232,7 +239,7 @@ static void on_intx_doorbell(void *op, int fd, uint32_t events)
 	bool rise;
 
 	pthread_mutex_lock(&d->lock);
-	rise = nx_irqdev_drain(&d->r, d->raise_fd, d->ack_fd) && !d->r.intx_masked &&
+	rise = nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd) && !d->r.intx_masked &&
 	       d->intx_attached && !atomic_load(&d->gone);
 	if (rise)
 		d->r.intx_raised++;

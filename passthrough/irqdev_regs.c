@@ -42,14 +42,14 @@ bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *ack
 	 * each; acks (pf[0..7]) before raises (pf[8..15]). */
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		pf[n++] = (struct pollfd){ .fd = acks ? acks[i] : -1, .events = POLLIN };
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		pf[n++] = (struct pollfd){ .fd = raises ? raises[i] : -1, .events = POLLIN };
+	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
+		pf[n++] = (struct pollfd){ .fd = raises[i], .events = POLLIN };
 	if (poll(pf, (nfds_t)n, 0) <= 0)
 		return false;
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
 			p->irq_status &= ~(1u << i);
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
 		if ((pf[NX_IRQDEV_DOORBELLS + i].revents & POLLIN) &&
 		    take(pf[NX_IRQDEV_DOORBELLS + i].fd))
 			p->irq_status |= 1u << i;
