@@ -14,7 +14,7 @@ out=${1:-bench/results/appliance-l1}; shift || true
 args=("$@")
 
 nexit=$(nested_nexit) || fail "make build/nexit-static failed"
-make -s build/nexit probe >/dev/null && guest/appliance/build.sh build >/dev/null ||
+make -s build/nexit build/nexit-devd-static probe >/dev/null && guest/appliance/build.sh build >/dev/null ||
 	fail "appliance build failed"
 
 # QEMU as this host has it: the binary, every library ldd names (with the
@@ -46,7 +46,7 @@ NESTED_TEST_TIMEOUT=1700
 NESTED_MEM=2048
 initrd=$NESTED_BUILD/bench-appliance-l1.cpio
 log=$NESTED_BUILD/bench-appliance-l1.log
-nested_initramfs "$initrd" "$script" "$nexit=/bin/nexit" \
+nested_initramfs "$initrd" "$script" "$nexit=/bin/nexit" build/nexit-devd-static=build/nexit-devd \
 	build/appliance/vmlinuz=build/appliance/vmlinuz \
 	build/appliance/vmlinux=build/appliance/vmlinux \
 	build/appliance/initramfs.cpio=build/appliance/initramfs.cpio \
