@@ -5,15 +5,18 @@
 # and a non-zero exit: a tap name that is not an interface name, tap
 # without backend = tap and the reverse, no /dev/vhost-net; a tap nexit
 # created does not outlive it.
+# test: needs=kvm timeout=120
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 [ "$(id -u)" = 0 ] || skip "creating a tap needs root (CAP_NET_ADMIN)"
 ERR=$(mktemp /tmp/nexit-net-tap.XXXXXX)
-trap 'rm -f "$ERR"' EXIT
+pid=""
+trap '[ -n "$pid" ] && kill -KILL $pid 2>/dev/null; rm -f "$ERR"' EXIT
 
 bad() {	# device spec, expected error
-	out=$(timeout 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --device "$1" 2>&1); rc=$?
+	out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 15 \
+		--device "$1" 2>&1); rc=$?
 	[ $rc != 0 ] && [ "$(grep -c '^nexit: error:' <<<"$out")" = 1 ] && grep -q "$2" <<<"$out" ||
 		fail "--device $1: rc=$rc: $out"
 }
@@ -27,13 +30,14 @@ if [ ! -e /dev/vhost-net ]; then
 	echo "net_tap: no /dev/vhost-net here: one error line, the created tap is gone"
 else
 	# vhost-net is here: the device comes up and the tap exists while nexit runs.
-	timeout 30 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 20 \
+	timeout -k 5 30 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 20 \
 		--device "virtio-net,backend=tap,tap=nexit-t$$" \
 		--cmdline "scenario=power-button wait_ms=3000" >/dev/null 2>"$ERR" &
 	pid=$!
 	for _ in $(seq 50); do ip link show "nexit-t$$" >/dev/null 2>&1 && break; sleep 0.1; done
 	ip link show "nexit-t$$" | grep -q 'UP' || fail "nexit did not create and bring up tap nexit-t$$"
 	wait $pid
+	pid=""
 	ip link show "nexit-t$$" >/dev/null 2>&1 && fail "the tap nexit created outlived it"
 	grep -q "vhost-net backend nexit-t$$" "$ERR" || fail "no vhost-net device: $(cat "$ERR")"
 	echo "net_tap: vhost-net: tap created, up, and gone with nexit"
