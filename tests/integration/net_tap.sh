@@ -12,7 +12,7 @@ source "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "creating a tap needs root (CAP_NET_ADMIN)"
 ERR=$(mktemp /tmp/nexit-net-tap.XXXXXX)
 pid=""
-trap '[ -n "$pid" ] && kill -KILL $pid 2>/dev/null; rm -f "$ERR"' EXIT
+trap '[ -n "$pid" ] && kill -TERM $pid 2>/dev/null; rm -f "$ERR"' EXIT
 
 bad() {	# device spec, expected error
 	out=$(timeout -k 5 20 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 15 \
