@@ -10,13 +10,16 @@
 # static). e2fsprogs: mke2fs -d builds the appliance's root image.
 # clang + libclang-rt-dev: libFuzzer (-fsanitize=fuzzer) for tests/fuzz
 # (make fuzz; make test runs each harness a few seconds).
+# systemd + man-db: systemd-analyze verify and man -l check the unit and the
+# man pages `make install` installs (tests/integration/unit_verify.sh, man_pages.sh).
 # libseccomp-dev: the sandbox (core/sandbox.c), linked statically.
 # dpdk-dev: dpdk-testpmd (Debian 12 ships it there, not in the dpdk runtime
 # package), the vhost-user backend of the net bench case and net_smoke.sh.
 set -e
 PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev libseccomp-dev
       qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd gnuplot-nox linux-perf
-      binutils acpica-tools python3 bc dpdk-dev liburing-dev e2fsprogs clang libclang-rt-dev"
+      binutils acpica-tools python3 bc dpdk-dev liburing-dev e2fsprogs clang libclang-rt-dev
+      systemd man-db"
 PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
       libinih-dev:arm64 libjson-c-dev:arm64 libseccomp-dev:arm64"
 # libfdt-dev is not Multi-Arch: same (its arm64 and amd64 packages replace

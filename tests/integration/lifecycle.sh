@@ -7,10 +7,8 @@
 #  - a guest that does not listen is stopped at once (128 + signal);
 #  - a guest that listens but never powers off is stopped after [vm]
 #    stop_grace, with a warning; a second signal does not wait;
-#  - READY=1 then STOPPING=1 on $NOTIFY_SOCKET (systemd's notify protocol);
-#  - `make install` puts nexit@.service, nexit(1) and nexit.ini(5) in place;
-#    systemd-analyze verify accepts the unit and man -l renders both pages
-#    without a warning.
+#  - READY=1 then STOPPING=1 on $NOTIFY_SOCKET (systemd's notify protocol).
+# The unit and the man pages: unit_verify.sh, man_pages.sh.
 # test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
@@ -18,31 +16,6 @@ T=$(mktemp -d /tmp/nexit-life.XXXXXX)
 VM=""
 cleanup() { [ -n "$VM" ] && kill -KILL $VM 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-
-# ---- make install, the unit, the man pages (no KVM needed) ---------------
-make -s install PREFIX="$T/prefix" >/dev/null || fail "make install failed"
-for f in bin/nexit lib/systemd/system/nexit@.service share/man/man1/nexit.1 \
-	 share/man/man5/nexit.ini.5; do
-	[ -s "$T/prefix/$f" ] || fail "make install did not install $f"
-done
-grep -q "^ExecStart=$T/prefix/bin/nexit run --config /etc/nexit/%i.ini" \
-	"$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: ExecStart"	# lint: a unit file's text
-grep -q '^Type=notify$' "$T/prefix/lib/systemd/system/nexit@.service" || fail "unit: not Type=notify"
-if command -v systemd-analyze >/dev/null; then
-	out=$(MANPATH=$T/prefix/share/man systemd-analyze verify \
-		"$T/prefix/lib/systemd/system/nexit@.service" 2>&1) ||
-		fail "systemd-analyze verify: $out"
-	echo "lifecycle: systemd-analyze verify accepts nexit@.service${out:+ ($out)}"
-else
-	echo "lifecycle: no systemd-analyze here, unit not verified"
-fi
-for page in man1/nexit.1 man5/nexit.ini.5; do
-	out=$(MANWIDTH=80 man --warnings=w -l "$T/prefix/share/man/$page" 2>&1 >"$T/page.txt")
-	[ -z "$out" ] || fail "man -l $page warns: $out"
-	[ "$(wc -l < "$T/page.txt")" -gt 40 ] || fail "man -l $page rendered $(wc -l < "$T/page.txt") lines"
-done
-grep -q 'stop_grace' "$T/page.txt" || fail "nexit.ini(5) does not document stop_grace"
-echo "lifecycle: man -l renders nexit(1) and nexit.ini(5) without warnings"
 
 need_kvm
 
