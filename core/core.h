@@ -161,6 +161,7 @@ struct nx_stats {
 	uint64_t start_ns;				/* nx_vm_create */
 	uint64_t vcpus_ns;				/* the vCPU threads started */
 	_Atomic uint64_t first_output_ns;		/* 0 until the first serial byte */
+	_Atomic uint64_t msi_relayed;			/* exitless-vector MSIs nexit relayed (storm guard) */
 	uint64_t end_ns;
 };
 const char *nx_exit_reason_name(unsigned reason);
@@ -182,6 +183,8 @@ const char *nx_exit_reason_name(unsigned reason);
  *   0x08 u64 VMM exits so far, not counting this read (so a window's exits
  *        are end - start - 1)
  *   0x10 u64 interrupts delivered by the fallback controller so far
+ *   0x18 u64 MSIs of exitless vectors that nexit relayed (a vector gated by
+ *        the storm guard, passthrough/guard.c); 0 while all are exitless
  * Absent under other VMMs (reads return all-ones).
  */
 #define NX_COUNTER_MAGIC	0x5043584eU	/* "NXCP" */

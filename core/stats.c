@@ -143,6 +143,9 @@ json_object *nx_stats_json(struct nx_vm *vm)
 			       json_object_new_int64((int64_t)atomic_load(&vm->stats.exits_total)));
 	json_object_object_add(exits, "by_reason", by);
 	json_object_object_add(root, "exits", exits);
+	/* Interrupts of exitless vectors nexit had to relay (storm guard). */
+	json_object_object_add(root, "msi_relayed",
+			       json_object_new_int64((int64_t)atomic_load(&vm->stats.msi_relayed)));
 	json_object_object_add(root, "kvm", kernel_stats(vm));
 	json_object_object_add(root, "run_ms", json_object_new_double(ms_since(vm->stats.start_ns, end)));
 	/* VM creation to the vCPU threads' start: nexit's own set-up (RAM,

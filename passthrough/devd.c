@@ -16,11 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include "passthrough/passthrough.h"
 
 struct devd {
 	int msi;
+	struct nx_devd_counters *counters;	/* nexit's page: raises counted there */
 	int sock, ep;
 	uint64_t done;
 };
@@ -47,7 +49,7 @@ static int setup(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 	if (n < 0 || h.type != NX_DEVD_MSG_SETUP || h.size != sizeof(s)) {
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
-		return refuse(b->sock, "malformed SETUP message (protocol version 2 expected)");
+		return refuse(b->sock, "malformed SETUP message (protocol version 3 expected)");
 	}
 	if (n != NX_DEVD_SETUP_FDS) {
 		for (int i = 0; i < n; i++)
@@ -55,6 +57,13 @@ static int setup(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 		return refuse(b->sock, "SETUP carries the wrong number of fds");
 	}
 	b->msi = fds[NX_DEVD_FD_MSI];
+	b->counters = mmap(NULL, NX_DEVD_COUNTERS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   fds[NX_DEVD_FD_COUNTERS], 0);
+	close(fds[NX_DEVD_FD_COUNTERS]);
+	if (b->counters == MAP_FAILED) {
+		b->counters = NULL;
+		return refuse(b->sock, "the counter page cannot be mapped");
+	}
 	s.type[sizeof(s.type) - 1] = s.name[sizeof(s.name) - 1] = s.opts[sizeof(s.opts) - 1] = 0;
 	if (strcmp(s.type, "irqdev"))
 		return refuse(b->sock, "unknown device type (this backend serves irqdev)");
@@ -93,8 +102,12 @@ static int serve_one(struct devd *b)
 	if (nx_devd_send(b->sock, NX_DEVD_MSG_DONE, &d, sizeof(d), NULL, 0, 0) < 0)
 		return errno == EPIPE || errno == ECONNRESET ? 1 :
 		       nx_error("nexit-devd: cannot answer DONE: %s", strerror(errno));
-	if (w.raise_msi && write(b->msi, &one, sizeof(one)) != sizeof(one))
-		nx_warn("nexit-devd: cannot raise the MSI: %s", strerror(errno));
+	if (w.raise_msi) {
+		if (write(b->msi, &one, sizeof(one)) != sizeof(one))
+			nx_warn("nexit-devd: cannot raise the MSI: %s", strerror(errno));
+		else
+			atomic_fetch_add_explicit(&b->counters->msi_raised, 1, memory_order_relaxed);
+	}
 	b->done++;
 	return 0;
 }
@@ -148,6 +161,8 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 	/* Everything it was given goes back (the fuzzer serves in-process). */
 	if (b.msi >= 0)
 		close(b.msi);
+	if (b.counters)
+		munmap(b.counters, NX_DEVD_COUNTERS_SIZE);
 	if (b.ep >= 0)
 		close(b.ep);
 	return r;

@@ -117,3 +117,21 @@ void nx_pt_unwatch(struct nx_pt_loop *l, int fd)
 		}
 	}
 }
+
+int nx_pt_pause(struct nx_pt_loop *l, int fd, bool paused)
+{
+	for (int i = 0; i < l->nw; i++) {
+		struct nx_pt_watch *w = &l->w[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+		if (w->fd != fd || !w->fn)
+			continue;
+		/* The slot (and the thread's pointer to it) stays; only epoll's
+		 * interest changes. ENOENT/EEXIST: already so. */
+		if (epoll_ctl(l->epfd, paused ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, fd, &ev) < 0 &&
+		    errno != ENOENT && errno != EEXIST)
+			return -1;
+		return 0;
+	}
+	return -1;
+}

@@ -68,6 +68,9 @@ struct nx_irqdev {
 	int trigger_fd;
 	int raise_fd[NX_IRQDEV_DOORBELLS], ack_fd[NX_IRQDEV_DOORBELLS];
 	struct nx_msi_vec msi;
+	int counters_fd;		/* the backend's counter page (SETUP) */
+	struct nx_devd_counters *counters;
+	struct nx_guard_cfg guard;	/* msi_budget, msi_window_ms, msi_backoff_ms */
 	bool has_msi, has_intx;
 	struct nx_irq_source src;
 	unsigned intx_gsi;
@@ -647,7 +650,8 @@ static int handshake(struct nx_irqdev *d, const char *opts)
 	struct nx_devd_setup s = { 0 };
 	struct nx_devd_ready r = { 0 };
 	struct nx_devd_hdr h;
-	int fds[NX_DEVD_SETUP_FDS] = { [NX_DEVD_FD_MSI] = d->msi.efd };
+	int fds[NX_DEVD_SETUP_FDS] = { [NX_DEVD_FD_MSI] = d->msi.efd,
+					[NX_DEVD_FD_COUNTERS] = d->counters_fd };
 	struct pollfd pfd = { .fd = d->sock, .events = POLLIN };
 	int got;
 
@@ -665,7 +669,7 @@ static int handshake(struct nx_irqdev *d, const char *opts)
 	if (got < 0 || h.type != NX_DEVD_MSG_READY || h.size != sizeof(r))
 		return nx_error("irqdev %s: backend %s %s", d->name, d->backend,
 				got == -2 ? "hung up during SETUP" :
-				"sent no READY (protocol version 2 expected)");
+				"sent no READY (protocol version 3 expected)");
 	r.msg[sizeof(r.msg) - 1] = 0;
 	if (r.status)
 		return nx_error("irqdev %s: backend refused SETUP: %.127s", d->name, r.msg);
@@ -711,6 +715,39 @@ static int opt_slot(const char *opts, int *slot, const char *dev)
 	return 0;
 }
 
+/* The counter page the backend counts its MSI raises in: shared memory,
+ * sealed so a backend cannot shrink it under nexit's mapping (a read past
+ * the end of a truncated file would be SIGBUS in nexit). */
+static int counters_page(struct nx_irqdev *d)
+{
+	int fd = memfd_create("nexit-devd-counters", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, NX_DEVD_COUNTERS_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return nx_error("irqdev %s: counter page: %s", d->name, strerror(errno));
+	}
+	p = mmap(NULL, NX_DEVD_COUNTERS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return nx_error("irqdev %s: counter page: %s", d->name, strerror(errno));
+	}
+	d->counters_fd = fd;
+	d->counters = p;
+	return 0;
+}
+
+/* The storm guard's count: what the backend says it raised. A backend that
+ * under-counts escapes the guard; it cannot do more than a storm could. */
+static uint64_t backend_msi_count(void *op)
+{
+	struct nx_irqdev *d = op;
+
+	return atomic_load_explicit(&d->counters->msi_raised, memory_order_relaxed);
+}
+
 static int new_efd(void)
 {
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -742,6 +779,8 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	    opt_bool(c->opts, "intx", &d->has_intx, c->name) < 0 ||
 	    opt_slot(c->opts, &slot, c->name) < 0)
 		return NULL;
+	if (nx_guard_parse(c->opts, &d->guard, c->name) < 0)
+		return NULL;
 	if (nx_devd_parse_wait(c->opts, &wait) < 0) {
 		nx_error("device %s: wait must be block, poll or adaptive", c->name);
 		return NULL;
@@ -759,7 +798,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
 			return NULL;
-	if (nx_msivec_init(vm, &d->msi, -1) < 0)
+	if (nx_msivec_init(vm, &d->msi, -1) < 0 || counters_page(d) < 0)
 		return NULL;
 
 	/* The backend: a socket we are given, or nexit-devd we start. */
@@ -808,6 +847,17 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	for (int i = 0; d->intx_attached && i < NX_IRQDEV_DOORBELLS; i++)
 		if (nx_pt_watch(&pt->loop, d->raise_fd[i], EPOLLIN, on_intx_doorbell, d) < 0)
 			return NULL;
+	if (d->has_msi && d->guard.budget) {
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s.msi0", d->name);
+		nx_pci_lock(vm);
+		if (!nx_guard_create(&d->msi, &pt->loop, &d->guard, id, "backend", backend_msi_count, d)) {
+			nx_pci_unlock(vm);
+			return NULL;
+		}
+		nx_pci_unlock(vm);
+	}
 	nx_info("irqdev %s: PCI 00:%02x.0, BAR0 0x%llx, MSI gsi %d, INTx gsi %u, backend %s",
 		c->name, d->pci->slot, (unsigned long long)d->pci->bar[0].addr, d->msi.gsi,
 		d->intx_gsi, d->backend);

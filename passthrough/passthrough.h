@@ -42,6 +42,8 @@ int  nx_pt_loop_start(struct nx_pt_loop *l);
 /* Watches fd for events (EPOLLIN, EPOLLRDHUP...); fn runs on the event thread. */
 int  nx_pt_watch(struct nx_pt_loop *l, int fd, uint32_t events, nx_pt_event_fn fn, void *opaque);
 void nx_pt_unwatch(struct nx_pt_loop *l, int fd);
+/* Takes a watched fd out of epoll (paused) or puts it back, same slot. */
+int  nx_pt_pause(struct nx_pt_loop *l, int fd, bool paused);
 /* Creates a thread with every signal blocked (they belong to nx_vm_run). */
 int  nx_pt_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
 
@@ -58,6 +60,7 @@ int  nx_pt_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name
  */
 enum nx_msivec_state { NX_MSIVEC_DISABLED, NX_MSIVEC_ACTIVE, NX_MSIVEC_MASKED,
 		       NX_MSIVEC_GONE };
+struct nx_msi_guard;
 struct nx_msi_vec {
 	struct nx_vm *vm;
 	int gsi;
@@ -67,6 +70,10 @@ struct nx_msi_vec {
 	struct nx_msi_msg msg;
 	uint64_t route_updates;		/* set-up time route rewrites */
 	uint64_t masks;			/* times masked at the host */
+	/* Storm guard (guard.c): gated = irqfd off, the eventfd relayed by
+	 * nexit, throttled, until the source calms down. */
+	struct nx_msi_guard *guard;
+	bool gated;
 };
 int  nx_msivec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd);	/* efd -1: new eventfd */
 /* Follows the guest's capability: enabled, address/data and mask bit. */
@@ -77,6 +84,55 @@ void nx_msivec_gone(struct nx_msi_vec *v);
 bool nx_msivec_pending(struct nx_msi_vec *v);
 const char *nx_msivec_state_name(enum nx_msivec_state s);
 uint64_t nx_eventfd_count(int fd);	/* /proc/self/fdinfo "eventfd-count" */
+
+/* ---- storm guard of an exitless vector (guard.c, docs/passthrough.md) --- */
+/*
+ * An exitless vector's interrupts never reach nexit, so nexit samples the
+ * source's own count once per window (the backend's counter page, the
+ * host's /proc/interrupts line of a VFIO vector): no wake-up per interrupt.
+ * Over budget in a window: the vector is gated - its irqfd deassigned, its
+ * eventfd watched by the passthrough thread, which relays at most
+ * NX_GUARD_RELAY(budget) interrupts per window (KVM_SIGNAL_MSI; signals in
+ * between coalesce in the eventfd as in a pending bit; while held nothing
+ * is read, so the storm wakes nobody). After backoff_ms whose every window
+ * stayed at or below budget / 2 the irqfd is assigned again: exitless.
+ */
+#define NX_GUARD_BUDGET		5000	/* interrupts per window: 50 000/s */
+#define NX_GUARD_WINDOW_MS	100
+#define NX_GUARD_BACKOFF_MS	500
+#define NX_GUARD_RELAY(b)	((b) / 10 ? (b) / 10 : 1)
+struct nx_guard_cfg {
+	uint32_t budget;		/* per window; 0 = no guard */
+	uint32_t window_ms, backoff_ms;
+};
+/* The pure decision, once per window (unit-tested). */
+enum nx_guard_action { NX_GUARD_NONE, NX_GUARD_GATE, NX_GUARD_UNGATE, NX_GUARD_EXTEND };
+struct nx_guard_state {
+	bool primed, gated;
+	uint64_t last;			/* source count at the last tick */
+	uint64_t gated_at_ms;		/* start of the current back-off */
+	uint64_t backoff_peak;		/* largest window count in it */
+	uint64_t last_window, peak_window;
+};
+enum nx_guard_action nx_guard_tick(struct nx_guard_state *s, const struct nx_guard_cfg *c,
+				   uint64_t count, uint64_t now_ms);
+/* "msi_budget=N msi_window_ms=W msi_backoff_ms=B" in a device's options. */
+int nx_guard_parse(const char *opts, struct nx_guard_cfg *c, const char *dev);
+
+struct nx_pt_loop;
+/* count: the source's own running total of interrupts raised. */
+struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_pt_loop *l,
+				     const struct nx_guard_cfg *c, const char *id,
+				     const char *source, uint64_t (*count)(void *opaque),
+				     void *opaque);
+/* The vector's state changed (bus lock held): relay only while active. */
+void nx_guard_sync(struct nx_msi_guard *g);
+/* "guard": {...} of a line object (bus lock held). */
+void nx_guard_json(struct nx_msi_guard *g, struct json_object *line);
+/* Host interrupt count of a VFIO vector: the /proc/interrupts line whose
+ * action is name ("vfio-msix[0](0000:00:03.0)"), summed over CPUs; fd is
+ * /proc/interrupts opened at set-up. */
+uint64_t nx_host_irq_count(int fd, const char *name);
 
 /* ---- ioeventfd registry (registry.c) ------------------------------------- */
 #define NX_REG_MAX_IOEV 40
@@ -116,7 +172,7 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_
  * device's MSI, or hang up. Every message is length-checked; a backend that
  * sends anything else, too many fds, or no answer in time is cut off.
  */
-#define NX_DEVD_VERSION		2
+#define NX_DEVD_VERSION		3
 #define NX_DEVD_MSG_SETUP	1
 #define NX_DEVD_MSG_READY	2
 #define NX_DEVD_MSG_WORK	3
@@ -130,8 +186,14 @@ struct nx_devd_hdr {
 	uint32_t nfds;
 	uint32_t version;
 };
-/* SETUP fds, in order: the MSI vector's irqfd. */
-enum { NX_DEVD_FD_MSI, NX_DEVD_SETUP_FDS };
+/* SETUP fds, in order: the MSI vector's irqfd; the counter page, a sealed
+ * memfd of NX_DEVD_COUNTERS_SIZE bytes (it cannot shrink) that the backend
+ * maps and counts its MSI raises in: nexit's storm guard reads it. */
+enum { NX_DEVD_FD_MSI, NX_DEVD_FD_COUNTERS, NX_DEVD_SETUP_FDS };
+#define NX_DEVD_COUNTERS_SIZE	4096
+struct nx_devd_counters {
+	_Atomic uint64_t msi_raised;	/* every write of the MSI irqfd */
+};
 struct nx_devd_setup {
 	char type[32];		/* "irqdev" */
 	char name[32];

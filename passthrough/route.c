@@ -66,7 +66,8 @@ static void irqfd_off(struct nx_msi_vec *v)
 
 static int irqfd_on(struct nx_msi_vec *v)
 {
-	if (v->irqfd_on)
+	/* A gated vector's eventfd is relayed by the storm guard instead. */
+	if (v->irqfd_on || v->gated)
 		return 0;
 	/* KVM_IRQFD injects at once if the eventfd already counts: a signal
 	 * raised while masked is delivered now, once (the pending bit). */
@@ -91,6 +92,7 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 				return -1;
 		}
 		v->state = NX_MSIVEC_DISABLED;
+		nx_guard_sync(v->guard);
 		return 0;
 	}
 	if (m->masked) {
@@ -98,6 +100,7 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 			v->masks++;
 		irqfd_off(v);
 		v->state = NX_MSIVEC_MASKED;
+		nx_guard_sync(v->guard);
 	}
 	/* The route carries the guest's own destination and vector (SDM
 	 * 11.11): KVM delivers to the vCPU the guest named. */
@@ -114,6 +117,7 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 	if (irqfd_on(v) < 0)
 		return -1;
 	v->state = NX_MSIVEC_ACTIVE;
+	nx_guard_sync(v->guard);
 	return 0;
 }
 
@@ -128,6 +132,8 @@ void nx_msivec_gone(struct nx_msi_vec *v)
 		nx_routes_commit(v->vm);
 	}
 	v->state = NX_MSIVEC_GONE;
+	v->gated = false;
+	nx_guard_sync(v->guard);
 }
 
 bool nx_msivec_pending(struct nx_msi_vec *v)

@@ -46,5 +46,7 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_
 	 * it has no exit count to give: null, not a claimed 0. */
 	json_object_object_add(o, "vmm_exits", vmm_exits >= 0 ? json_object_new_int64(vmm_exits) : NULL);
 	json_object_object_add(o, "pending", json_object_new_boolean(nx_msivec_pending(v)));
+	if (v->guard)
+		nx_guard_json(v->guard, o);
 	return o;
 }

@@ -73,7 +73,39 @@ struct nx_vfio {
 	struct nx_irq_source src;
 	bool intx_attached;
 	_Atomic uint64_t mmio_exits;
+	/* Storm guard: each vector's host IRQ count in /proc/interrupts. */
+	struct nx_guard_cfg guard;
+	int proc_irqs;			/* /proc/interrupts, -1 */
+	struct vfio_irq_name { int fd; char name[64]; } msi_name[VFIO_MAX_MSI],
+		msix_name[NX_PCI_MAX_MSIX];
 };
+
+/* The host's count of one vector: vfio-pci names its IRQ action
+ * "vfio-msi[i](BDF)" / "vfio-msix[i](BDF)" (vfio_pci_core's
+ * vfio_msi_set_vector_signal); it exists while the guest has the vector
+ * enabled, and its count only grows. */
+static uint64_t host_count(void *op)
+{
+	struct vfio_irq_name *n = op;
+
+	return nx_host_irq_count(n->fd, n->name);
+}
+
+static int guard_vectors(struct nx_vfio *v, struct nx_msi_vec *vec, struct vfio_irq_name *names,
+			 unsigned count, const char *kind)
+{
+	for (unsigned i = 0; v->guard.budget && v->proc_irqs >= 0 && i < count; i++) {
+		char id[64];
+
+		names[i].fd = v->proc_irqs;
+		snprintf(names[i].name, sizeof(names[i].name), "vfio-%s[%u](%s)", kind, i, v->bdf);
+		snprintf(id, sizeof(id), "%s.%s%u", v->name, kind, i);
+		if (!nx_guard_create(&vec[i], &v->pt->loop, &v->guard, id, "host-irq", host_count,
+				     &names[i]))
+			return -1;
+	}
+	return 0;
+}
 
 /* ---- host checks: one clear line per way it can be wrong ---------------- */
 static int normalize_bdf(const char *in, char *out, size_t n)
@@ -491,6 +523,13 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	v->index = (unsigned)pt->nvfio;
 	v->container = v->group_fd = v->dev = -1;
 	snprintf(v->name, sizeof(v->name), "%s", c->name);
+	if (nx_guard_parse(c->opts, &v->guard, c->name) < 0)
+		return NULL;
+	/* Opened now, read by the passthrough thread (pread) once per window. */
+	v->proc_irqs = v->guard.budget ? open("/proc/interrupts", O_RDONLY | O_CLOEXEC) : -1;
+	if (v->guard.budget && v->proc_irqs < 0)
+		nx_warn("vfio %s: /proc/interrupts: %s: MSI storms are not contained", c->name,
+			strerror(errno));
 	if (normalize_bdf(c->assign, v->bdf, sizeof(v->bdf)) < 0 ||
 	    nx_vfio_check_host("", v->bdf, v->group, sizeof(v->group)) < 0 || open_group(v) < 0)
 		return NULL;
@@ -540,6 +579,13 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 		return NULL;
 	if (nx_pci_dev_register(v->pci) < 0)
 		return NULL;
+	nx_pci_lock(vm);
+	if (guard_vectors(v, v->msi, v->msi_name, v->msi_count, "msi") < 0 ||
+	    guard_vectors(v, v->msix, v->msix_name, v->msix_count, "msix") < 0) {
+		nx_pci_unlock(vm);
+		return NULL;
+	}
+	nx_pci_unlock(vm);
 	if (v->has_intx) {
 		v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		v->intx_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -187,6 +187,9 @@ static void counter_page(void *op, uint64_t off, uint8_t *d, uint32_t len, bool 
 	case 0x10:
 		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
 		break;
+	case 0x18:
+		v = atomic_load(&vm->stats.msi_relayed);
+		break;
 	}
 	if (off & 4)
 		v >>= 32;

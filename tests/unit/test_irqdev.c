@@ -13,12 +13,14 @@
 #include <setjmp.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <cmocka.h>
 #include <linux/kvm.h>
@@ -279,6 +281,19 @@ static void *serve(void *a)
 	return NULL;
 }
 
+/* nexit's counter page: a sealed memfd, mapped here too. */
+static int counters_fd(struct nx_devd_counters **c)
+{
+	int fd = memfd_create("t-counters", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, NX_DEVD_COUNTERS_SIZE), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	*c = mmap(NULL, NX_DEVD_COUNTERS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(*c != MAP_FAILED);
+	return fd;
+}
+
 static void start_backend(struct fx *f, const char *type, const int *fds, unsigned nfds)
 {
 	struct nx_devd_setup s = { 0 };
@@ -309,8 +324,10 @@ static void test_backend_handshake_and_factorial(void **state)
 	struct nx_devd_hdr h;
 	struct nx_devd_ready r;
 	struct nx_devd_done d;
+	struct nx_devd_counters *c;
+	int fds[2] = { f->msi, counters_fd(&c) };
 
-	start_backend(f, "irqdev", &f->msi, 1);
+	start_backend(f, "irqdev", fds, 2);
 	assert_true(wait_readable(f->sv[0], 5000));
 	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_equal(h.type, NX_DEVD_MSG_READY);
@@ -323,6 +340,8 @@ static void test_backend_handshake_and_factorial(void **state)
 	assert_int_equal(d.raised, 1);
 	assert_true(wait_readable(f->msi, 5000));
 	assert_int_equal(take(f->msi), 1);
+	/* ...counted on nexit's counter page (the storm guard's source). */
+	assert_int_equal(atomic_load(&c->msi_raised), 1);
 	/* Not asked to raise: no interrupt. */
 	work(f, 2, 4, false, &d);
 	assert_int_equal(d.value, 24);
@@ -331,6 +350,9 @@ static void test_backend_handshake_and_factorial(void **state)
 	/* The largest operand is answered at once, like any other. */
 	work(f, 3, 0xffffffffu, false, &d);
 	assert_int_equal(d.value, 0);
+	assert_int_equal(atomic_load(&c->msi_raised), 1);
+	close(fds[1]);
+	munmap(c, NX_DEVD_COUNTERS_SIZE);
 }
 
 static void test_backend_refuses_bad_setup(void **state)
@@ -338,8 +360,12 @@ static void test_backend_refuses_bad_setup(void **state)
 	struct fx *f = *state;
 	struct nx_devd_hdr h;
 	struct nx_devd_ready r;
+	struct nx_devd_counters *c;
+	int fds[2] = { f->msi, counters_fd(&c) };
 
-	start_backend(f, "virtio-net", &f->msi, 1);
+	start_backend(f, "virtio-net", fds, 2);
+	close(fds[1]);
+	munmap(c, NX_DEVD_COUNTERS_SIZE);
 	assert_true(wait_readable(f->sv[0], 5000));
 	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_equal(h.type, NX_DEVD_MSG_READY);
