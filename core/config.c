@@ -164,7 +164,7 @@ static int set_cpuid_hide(struct nx_config *c, const char *section, const char *
 /* [device "name"]: the device keys every device type understands. */
 static const char *const device_opts[] = {
 	"slot", "msi", "intx", "wait", "storm_budget", "storm_window_ms", "storm_backoff_ms",
-	"queues", "mac", "tap", "path", "readonly", "serial", NULL
+	"msi_budget", "msi_window_ms", "msi_backoff_ms", "queues", "mac", "tap", "path", "readonly", "serial", NULL
 };
 
 static struct nx_device_cfg *device(struct nx_config *c, const char *name, const char *where)
@@ -220,7 +220,8 @@ static int set_device(struct nx_config *c, const char *section, const char *name
 		return 0;
 	}
 	return UNKNOWN("type, assign, backend, slot, msi, intx, wait, storm_budget, "
-		       "storm_window_ms, storm_backoff_ms, queues, mac, tap, path, readonly, serial");
+		       "storm_window_ms, storm_backoff_ms, msi_budget, msi_window_ms, "
+		       "msi_backoff_ms, queues, mac, tap, path, readonly, serial");
 }
 
 int nx_config_set(struct nx_config *c, const char *section, const char *key,

@@ -36,7 +36,7 @@ struct nx_msi_guard {
 	bool relaying;			/* the eventfd is in the thread's epoll */
 	bool held;			/* this window's relay budget is spent */
 	uint32_t window_relayed;
-	uint64_t storms, returns, extended, relayed, held_windows, signals;
+	uint64_t storms, returns, extended, relayed, relay_failed, held_windows, signals;
 	uint64_t reports;
 };
 
@@ -152,11 +152,16 @@ static void on_relay(void *op, int fd, uint32_t events)
 	}
 	if (read(fd, &n, sizeof(n)) == sizeof(n)) {
 		g->signals += n;
-		/* The route's own message: the guest's destination and vector. */
-		if (nx_signal_msi(v->vm, v->msg.addr, v->msg.data) == 0) {
-			g->window_relayed++;
+		/* The route's own message: the guest's destination and vector.
+		 * KVM_SIGNAL_MSI: > 0 delivered, 0 blocked by the guest's LAPIC. */
+		int r = nx_signal_msi(v->vm, v->msg.addr, v->msg.data);
+
+		g->window_relayed++;
+		if (r > 0) {
 			g->relayed++;
 			atomic_fetch_add(&v->vm->stats.msi_relayed, 1);
+		} else {
+			g->relay_failed++;
 		}
 	}
 	nx_pci_unlock(v->vm);
@@ -296,6 +301,7 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line)
 	json_object_object_add(o, "returns", json_object_new_int64((int64_t)g->returns));
 	json_object_object_add(o, "backoffs_extended", json_object_new_int64((int64_t)g->extended));
 	json_object_object_add(o, "relayed", json_object_new_int64((int64_t)g->relayed));
+	json_object_object_add(o, "relay_failed", json_object_new_int64((int64_t)g->relay_failed));
 	json_object_object_add(o, "relayed_signals", json_object_new_int64((int64_t)g->signals));
 	json_object_object_add(o, "held_windows", json_object_new_int64((int64_t)g->held_windows));
 	json_object_object_add(line, "guard", o);

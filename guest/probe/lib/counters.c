@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * counters.c - nexit's counter page (core.h NX_COUNTER_PAGE): magic at 0x00,
- * VMM exits so far at 0x08 (the read itself is one exit, not counted). Under
+ * VMM exits so far at 0x08 (the read itself is one exit, not counted),
+ * fallback deliveries at 0x10, MSIs of exitless vectors nexit relayed while
+ * its storm guard had them gated at 0x18. Under
  * other VMMs the address is something else (QEMU: HPET) or unmapped.
  */
 #include "probe.h"
@@ -14,4 +16,9 @@ bool counters_present(void)
 u64 counters_exits(void)
 {
 	return mmio_read64(NX_COUNTER_PAGE + 0x08);
+}
+
+u64 counters_relayed(void)
+{
+	return mmio_read64(NX_COUNTER_PAGE + 0x18);
 }

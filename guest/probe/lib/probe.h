@@ -314,6 +314,7 @@ extern volatile u32 smp_started;
 #define NX_COUNTER_MAGIC	0x5043584eU
 bool counters_present(void);
 u64 counters_exits(void);		/* VMM exits so far (one read = one exit) */
+u64 counters_relayed(void);		/* exitless-vector MSIs nexit relayed (storm guard) */
 
 /* ---- stats.c ------------------------------------------------------------ */
 void sort_u64(u64 *v, u64 n);		/* heapsort, run it in ring 3 */
