@@ -13,7 +13,9 @@ far enough to be accepted (SETUP -> READY), then misbehaves as MODE says:
   storm    answers WORK correctly; the first WORK that asks for the MSI
            starts an MSI storm: the irqfd written as fast as it goes for
            STORM_MS (1500) ms, each raise counted on nexit's counter page
-           (an honest but broken device); then it behaves as good
+           (an honest but broken device); then it behaves as good. First
+           it tries to shrink the counter page under nexit's mapping
+           (a SIGBUS in nexit if it could) and prints whether it could
 
 It exits when nexit hangs up, or after 60 s."""
 import array, math, mmap, os, socket, struct, sys, time
@@ -31,6 +33,12 @@ def main():
 	data, anc, _, _ = s.recvmsg(1024, socket.CMSG_SPACE(64 * 4))
 	fds = [fd for _, _, raw in anc for fd in array.array("i", raw[: len(raw) - len(raw) % 4])]
 	msi, page = (fds[0], mmap.mmap(fds[1], 4096)) if mode == "storm" and len(fds) == 2 else (-1, None)
+	if page:
+		try:
+			os.ftruncate(fds[1], 0)
+			print("fake_devd: counter page shrunk", file=sys.stderr, flush=True)
+		except OSError as e:
+			print("fake_devd: counter page shrink refused (%s)" % e.strerror, file=sys.stderr, flush=True)
 	for fd in fds:
 		if fd != msi:
 			os.close(fd)

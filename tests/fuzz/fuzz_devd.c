@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "passthrough/passthrough.h"
@@ -83,12 +84,15 @@ static void backend(struct fz *f)
 {
 	struct nx_devd_opts o = { .wait = NX_WAIT_BLOCK };
 	struct nx_devd_setup s = { .type = "irqdev", .name = "fz" };
-	int sv[2], msi = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int sv[2], fds[NX_DEVD_SETUP_FDS];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || msi < 0)
+	fds[NX_DEVD_FD_MSI] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fds[NX_DEVD_FD_COUNTERS] = memfd_create("fz-counters", MFD_CLOEXEC);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || fds[0] < 0 ||
+	    fds[1] < 0 || ftruncate(fds[1], NX_DEVD_COUNTERS_SIZE) < 0)
 		__builtin_trap();
 	if (fz_u8(f) & 1)
-		nx_devd_send(sv[0], NX_DEVD_MSG_SETUP, &s, sizeof(s), &msi, 1, 0);
+		nx_devd_send(sv[0], NX_DEVD_MSG_SETUP, &s, sizeof(s), fds, NX_DEVD_SETUP_FDS, 0);
 	for (int k = 0; k < 16 && fz_left(f); k++) {
 		if (fz_u8(f) & 1) {
 			struct nx_devd_work w = { fz_u32(f), fz_u32(f), fz_u8(f) & 1, 0 };
@@ -101,7 +105,8 @@ static void backend(struct fz *f)
 	nx_devd_serve(sv[1], &o);
 	close(sv[0]);
 	close(sv[1]);
-	close(msi);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -72,7 +72,7 @@ s += ir(6, 0, 0x01, u8(1), u8(1)) + ir(6, 0, 0x00, u8(1), u8(1)) + ir(7, 0, 0, u
 add("fuzz_irqchip", s)
 
 # fuzz_devd: mode byte (odd: nexit's receiver), then messages.
-HDR = lambda t, size, nfds: struct.pack("<IIII", t, size, nfds, 2)
+HDR = lambda t, size, nfds: struct.pack("<IIII", t, size, nfds, 3)	# protocol version 3
 def dgram(body, nfds=0):
     return u16(len(body)) + u8(nfds) + body
 done = HDR(4, 16, 0) + struct.pack("<IIII", 1, 120, 1, 0)
