@@ -38,6 +38,7 @@ struct nxb_opts {
 	int rate_ms;		/* rate window, ms                       */
 	int timeout_s;		/* per VMM process                       */
 	bool in_l1;		/* running inside the nested L1 machine  */
+	char profile[256];	/* --profile: compare without/with it    */
 };
 
 /* ---- one VMM process ---------------------------------------------------- */
@@ -112,6 +113,7 @@ struct nxb_vmcfg {
 	const char *qmp;	/* QEMU: QMP socket; the guest leaves by ACPI S5
 				 * (no isa-debug-exit, -no-shutdown) and the
 				 * KVM stats are read before "quit"   */
+	const char *profile;	/* nexit run --profile (a tuning profile) */
 	char cmdline[512];	/* probe command line                   */
 };
 /* Builds the argv; stats_json/perf_out are files the run writes (may be ""). */
@@ -257,6 +259,10 @@ void nxb_case_appliance(const struct nxb_opts *o, struct nxb_results *r);
 /* An edu function (QEMU's test device, PCI 1234:11e8) behind an IOMMU and
  * bound to vfio-pci (bench/vfio.c binds one that is not yet); its BDF. */
 bool nxb_vfio_edu(char *bdf, size_t sz, char *why, size_t wsz);
+
+/* ---- --profile (profile.c): each latency/rate case without and with a
+ * tuning profile, then each of its knobs alone; only in L1. ------------- */
+int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res);
 
 /* ---- the nested L1 machine (l1.c) ------------------------------------------ */
 /* Runs `nexit bench ARGS --out OUT` (plus extra) inside L1 through

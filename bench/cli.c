@@ -14,12 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/core.h"
+#include "tune/tune.h"
 #include "bench/bench.h"
 
 static void usage(FILE *o)
 {
 	fprintf(o,
-"usage: nexit bench [--quick | --smoke] [--out DIR] [--only NAME,...]\n"
+"usage: nexit bench [--quick | --smoke] [--out DIR] [--only NAME,...] [--profile NAME]\n"
 "\n"
 "Runs the probe guest on nexit and on QEMU/KVM side by side, in interleaved\n"
 "rounds, and writes DIR/results.json, DIR/report.md and DIR/plots/ (docs/bench.md).\n"
@@ -34,6 +35,10 @@ static void usage(FILE *o)
 "  --probe FILE      probe guest (default guest/probe.elf beside nexit)\n"
 "  --qemu FILE       QEMU binary (default qemu-system-x86_64)\n"
 "  --rounds N        measured rounds per pair (default: 15, quick 4, smoke 1)\n"
+"  --profile NAME    nexit without and with tuning profile NAME (host and VM\n"
+"                    halves), each latency and rate case, then each knob alone;\n"
+"                    in the nested L1 machine only (it changes the host):\n"
+"                    DIR/profile.json, DIR/profile.md (docs/tuning.md)\n"
 "\nCases:\n");
 	for (const struct nxb_case *c = nxb_cases; c->name; c++)
 		fprintf(o, "  %-6s %s\n", c->name, c->what);
@@ -97,13 +102,15 @@ static void set_mode(struct nxb_opts *o, enum nxb_mode m)
 
 static int parse(struct nxb_opts *o, int argc, char **argv)
 {
-	enum { O_QUICK = 256, O_SMOKE, O_OUT, O_ONLY, O_NEXIT, O_PROBE, O_QEMU, O_ROUNDS, O_HELP };
+	enum { O_QUICK = 256, O_SMOKE, O_OUT, O_ONLY, O_NEXIT, O_PROBE, O_QEMU, O_ROUNDS, O_HELP,
+	       O_PROFILE };
 	static const struct option opts[] = {
 		{ "quick", no_argument, 0, O_QUICK }, { "smoke", no_argument, 0, O_SMOKE },
 		{ "out", required_argument, 0, O_OUT }, { "only", required_argument, 0, O_ONLY },
 		{ "nexit", required_argument, 0, O_NEXIT }, { "probe", required_argument, 0, O_PROBE },
 		{ "qemu", required_argument, 0, O_QEMU }, { "rounds", required_argument, 0, O_ROUNDS },
-		{ "help", no_argument, 0, O_HELP }, { 0 } };
+		{ "help", no_argument, 0, O_HELP }, { "profile", required_argument, 0, O_PROFILE },
+		{ 0 } };
 	int opt, rounds = 0;
 	ssize_t l;
 
@@ -136,6 +143,13 @@ static int parse(struct nxb_opts *o, int argc, char **argv)
 		case O_SMOKE: set_mode(o, NXB_SMOKE); break;
 		case O_OUT: snprintf(o->out, sizeof(o->out), "%s", a); break;
 		case O_ONLY: snprintf(o->only, sizeof(o->only), "%s", a); break;
+		case O_PROFILE: {
+			char found[4096];
+			if (nx_profile_find(a, found, sizeof(found)) < 0)
+				return -1;
+			snprintf(o->profile, sizeof(o->profile), "%s", a);
+			break;
+		}
 		case O_NEXIT: snprintf(o->nexit, sizeof(o->nexit), "%s", a); break;
 		case O_PROBE: snprintf(o->probe, sizeof(o->probe), "%s", a); break;
 		case O_QEMU: snprintf(o->qemu, sizeof(o->qemu), "%s", a); break;
@@ -254,13 +268,18 @@ int nx_cmd_bench(int argc, char **argv)
 		snprintf(r->host.where, sizeof(r->host.where), "%s", o->in_l1 ? "L1" : "host");
 		snprintf(r->host.kvm_kind, sizeof(r->host.kvm_kind), "%s", nx_kvm_kind_name(k.kind));
 		snprintf(r->host.kvm_reason, sizeof(r->host.kvm_reason), "%s", k.reason);
-		if (k.kind == NX_KVM_KIND_NONE && !o->in_l1) {
+		/* --profile changes the host: only on the throw-away L1. */
+		if ((k.kind == NX_KVM_KIND_NONE || o->profile[0]) && !o->in_l1) {
 			char out[PATH_MAX];
 
 			if (!realpath(o->out, out))
 				return nx_error("--out %s: %s", o->out, strerror(errno)), 1;
-			fprintf(stderr, "bench: no KVM here (%s): running the bench in the nested L1 "
-				"machine, nexit and QEMU side by side there (tools/l1.sh)\n", k.reason);
+			if (o->profile[0])
+				fprintf(stderr, "bench: --profile changes the host's settings: running "
+					"it in the nested L1 machine (tools/l1.sh)\n");
+			else
+				fprintf(stderr, "bench: no KVM here (%s): running the bench in the nested L1 "
+					"machine, nexit and QEMU side by side there (tools/l1.sh)\n", k.reason);
 			status = nxb_l1_bench(o, argc, argv, NULL, out);
 			free(r);
 			free(o);
@@ -269,8 +288,20 @@ int nx_cmd_bench(int argc, char **argv)
 	}
 	availability(o, r);
 	for (int v = 0; v < NXB_NVMM; v++)
-		if (r->unavailable[v][0])
+		if (r->unavailable[v][0] && (v == NXB_NEXIT || !o->profile[0]))
 			nx_warn("bench: %s cannot run: %s", nxb_vmm_name(v), r->unavailable[v]);
+	if (o->profile[0]) {
+		status = nxb_profile_bench(o, r);
+		if (!status && (r->nexit_failed || r->unavailable[NXB_NEXIT][0])) {
+			nx_error("bench: %d nexit run%s failed (first: %s)", r->nexit_failed,
+				 r->nexit_failed == 1 ? "" : "s",
+				 r->nexit_failed ? r->nexit_first_failure : r->unavailable[NXB_NEXIT]);
+			status = 1;
+		}
+		free(r);
+		free(o);
+		return status;
+	}
 
 	/* One discarded boot of each VMM: page cache, binaries, KVM module state. */
 	if (o->mode != NXB_SMOKE) {

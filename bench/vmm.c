@@ -48,6 +48,10 @@ static int nexit_argv(const struct nxb_opts *o, const struct nxb_vmcfg *c,
 		else
 			r |= nxb_argv_add(a, "irqdev");
 	}
+	if (c->profile) {
+		r |= nxb_argv_add(a, "--profile");
+		r |= nxb_argv_add(a, "%s", c->profile);
+	}
 	if (stats_json && *stats_json) {
 		r |= nxb_argv_add(a, "--stats-json");
 		r |= nxb_argv_add(a, "%s", stats_json);
