@@ -103,10 +103,10 @@ static int serve_one(struct devd *b)
 		return errno == EPIPE || errno == ECONNRESET ? 1 :
 		       nx_error("nexit-devd: cannot answer DONE: %s", strerror(errno));
 	if (w.raise_msi) {
+		/* Counted first: nexit's storm guard never sees fewer than came. */
+		atomic_fetch_add_explicit(&b->counters->msi_raised, 1, memory_order_relaxed);
 		if (write(b->msi, &one, sizeof(one)) != sizeof(one))
 			nx_warn("nexit-devd: cannot raise the MSI: %s", strerror(errno));
-		else
-			atomic_fetch_add_explicit(&b->counters->msi_raised, 1, memory_order_relaxed);
 	}
 	b->done++;
 	return 0;
