@@ -226,6 +226,17 @@ static void availability(struct nxb_opts *o, struct nxb_results *r)
 	}
 }
 
+/* A bench whose nexit failed is no benchmark of nexit: say so and fail (1). */
+static int nexit_failed(const struct nxb_results *r)
+{
+	if (!r->nexit_failed && !r->unavailable[NXB_NEXIT][0])
+		return 0;
+	nx_error("bench: %d nexit run%s failed (first: %s)", r->nexit_failed,
+		 r->nexit_failed == 1 ? "" : "s",
+		 r->nexit_failed ? r->nexit_first_failure : r->unavailable[NXB_NEXIT]);
+	return 1;
+}
+
 int nx_cmd_bench(int argc, char **argv)
 {
 	struct nxb_opts *o = calloc(1, sizeof(*o));
@@ -292,12 +303,7 @@ int nx_cmd_bench(int argc, char **argv)
 			nx_warn("bench: %s cannot run: %s", nxb_vmm_name(v), r->unavailable[v]);
 	if (o->profile[0]) {
 		status = nxb_profile_bench(o, r);
-		if (!status && (r->nexit_failed || r->unavailable[NXB_NEXIT][0])) {
-			nx_error("bench: %d nexit run%s failed (first: %s)", r->nexit_failed,
-				 r->nexit_failed == 1 ? "" : "s",
-				 r->nexit_failed ? r->nexit_first_failure : r->unavailable[NXB_NEXIT]);
-			status = 1;
-		}
+		status = status ? status : nexit_failed(r);
 		free(r);
 		free(o);
 		return status;
@@ -334,13 +340,7 @@ int nx_cmd_bench(int argc, char **argv)
 		status = 1;
 	fprintf(stderr, "bench: %.0f s; wrote %s/results.json, report.md, plots/ (%s)\n",
 		r->elapsed_s, o->out, note);
-	/* A bench whose nexit failed is no benchmark of nexit: say so and fail. */
-	if (r->nexit_failed || r->unavailable[NXB_NEXIT][0]) {
-		nx_error("bench: %d nexit run%s failed (first: %s)", r->nexit_failed,
-			 r->nexit_failed == 1 ? "" : "s",
-			 r->nexit_failed ? r->nexit_first_failure : r->unavailable[NXB_NEXIT]);
-		status = 1;
-	}
+	status = nexit_failed(r) ? 1 : status;
 	free(r);
 	free(o);
 	return status;
