@@ -31,6 +31,7 @@ struct variant {
 	char name[64];
 	char file[4400];		/* the profile file it runs with */
 	bool host;			/* has [host] changes: apply/undo around the run */
+	int changes;			/* host changes `nexit tune --apply` made (last run) */
 };
 
 struct pcase {
@@ -74,12 +75,15 @@ static int collect(void *user, const char *section, const char *key, const char 
 	return 1;
 }
 
-/* A line that changes nothing: what a profile says to leave alone. */
+/* A line that changes nothing: [host] "keep"; [vm] off, no, 0, default
+ * (in [host], irqbalance = off is a change: irqbalance is stopped). */
 static bool inert(const struct line *l)
 {
-	static const char *const none[] = { "keep", "default", "off", "no", "0", NULL };
+	static const char *const none[] = { "default", "off", "no", "0", NULL };
 
-	for (int i = 0; none[i]; i++)
+	if (!strcmp(l->value, "keep"))
+		return true;
+	for (int i = 0; !strcmp(l->section, "vm") && none[i]; i++)
 		if (!strcmp(l->value, none[i]))
 			return true;
 	return false;
@@ -164,12 +168,14 @@ static int variants(const struct nxb_opts *o, struct variant *v, int *nv)
 	return 0;
 }
 
-/* `nexit tune ARGS...`: 0 when it exited 0; its last error line in why. */
-static int tune(const struct nxb_opts *o, char *why, size_t wsz, const char *a1, const char *a2,
-		const char *a3, const char *a4)
+/* `nexit tune ARGS...`: 0 when it exited 0; its last error line in why;
+ * *changes = N of its "N changes applied" (changes may be NULL). */
+static int tune(const struct nxb_opts *o, char *why, size_t wsz, int *changes, const char *a1,
+		const char *a2, const char *a3, const char *a4)
 {
 	struct nxb_argv a;
 	struct nxb_proc p = { .timeout_ms = 60000 };
+	const char *x = NULL;
 	int r = 0;
 
 	nxb_argv_init(&a);
@@ -185,6 +191,12 @@ static int tune(const struct nxb_opts *o, char *why, size_t wsz, const char *a1,
 	r = p.status == 0 ? 0 : -1;
 	if (r)
 		nxb_last_line(p.err, strlen(p.err), why, wsz);
+	/* tune_cmd.c ends with "N change(s) applied; undo with: ..." */
+	if (!r && changes && p.out && (x = strstr(p.out, " applied;"))) {
+		while (x > p.out && x[-1] != '\n')
+			x--;
+		*changes = atoi(x);
+	}
 	nxb_proc_free(&p);
 	return r;
 }
@@ -192,7 +204,7 @@ static int tune(const struct nxb_opts *o, char *why, size_t wsz, const char *a1,
 /* One run of case pc, with variant v or without (v NULL); the figures of
  * its metrics into val[] (NAN where missing). */
 static bool one_run(const struct nxb_opts *o, struct nxb_results *res, const struct pcase *pc,
-		    const struct variant *v, int round, double *val, char *why, size_t wsz)
+		    struct variant *v, int round, double *val, char *why, size_t wsz)
 {
 	const char *const *keys = pc->rate ? RATE_KEYS : LAT_KEYS;
 	struct nxb_vmcfg c = { .vmm = NXB_NEXIT, .irqchip = pc->irqchip, .edu = true, .cpus = 1 };
@@ -207,14 +219,15 @@ static bool one_run(const struct nxb_opts *o, struct nxb_results *res, const str
 		 round);
 	snprintf(undo, sizeof(undo), "%s/%s.undo", o->tmp, tag);
 	unlink(undo);
-	if (v && v->host && tune(o, why, wsz, v->file, "--apply", "--undo-file", undo) < 0) {
+	if (v && v->host && tune(o, why, wsz, &v->changes, v->file, "--apply", "--undo-file",
+				 undo) < 0) {
 		/* A half-applied plan is undone from what its undo file holds. */
 		if (!access(undo, F_OK))
-			tune(o, why + strlen(why), wsz - strlen(why), "--undo", undo, NULL, NULL);
+			tune(o, why + strlen(why), wsz - strlen(why), NULL, "--undo", undo, NULL, NULL);
 		return false;
 	}
 	ok = nxb_vm_run(o, res, &c, tag, false, &vr);
-	if (v && v->host && tune(o, why, wsz, "--undo", undo, NULL, NULL) < 0) {
+	if (v && v->host && tune(o, why, wsz, NULL, "--undo", undo, NULL, NULL) < 0) {
 		nx_error("bench: %s: undo of the host changes failed (%s): stopping", tag, why);
 		exit(1);	/* the host is no longer the baseline: no figure is worth it */
 	}
@@ -241,7 +254,7 @@ static const char *verdict(const struct nxb_ci *ci, bool lower_better)
 	return "no measurable difference";
 }
 
-static void summarize(struct json_object *arr, FILE *md, const char *variant,
+static void summarize(struct json_object *arr, FILE *md, const struct variant *var,
 		      const struct pcase *pc, const char *metric, const struct series *s,
 		      int *worse)
 {
@@ -255,7 +268,8 @@ static void summarize(struct json_object *arr, FILE *md, const char *variant,
 	vd = s->nratio ? verdict(&ci, !pc->rate) : "not measured";
 	if (!strcmp(vd, "worse"))
 		(*worse)++;
-	json_object_object_add(o, "variant", json_object_new_string(variant));
+	json_object_object_add(o, "variant", json_object_new_string(var->name));
+	json_object_object_add(o, "host_changes", var->host ? json_object_new_int(var->changes) : NULL);
 	json_object_object_add(o, "case", json_object_new_string(pc->kase));
 	json_object_object_add(o, "path", json_object_new_string(pc->path));
 	json_object_object_add(o, "metric", json_object_new_string(metric));
@@ -269,7 +283,10 @@ static void summarize(struct json_object *arr, FILE *md, const char *variant,
 	json_object_object_add(o, "ci95_hi", isnan(ci.hi) ? NULL : json_object_new_double(ci.hi));
 	json_object_object_add(o, "verdict", json_object_new_string(vd));
 	json_object_array_add(arr, o);
-	fprintf(md, "| %s | %s %s | %s | ", variant, pc->kase, pc->path, metric);
+	fprintf(md, "| %s", var->name);
+	if (var->host)
+		fprintf(md, " (%d host change%s)", var->changes, var->changes == 1 ? "" : "s");
+	fprintf(md, " | %s %s | %s | ", pc->kase, pc->path, metric);
 	fprintf(md, isnan(off) ? "- | " : "%.0f | ", off);
 	fprintf(md, isnan(on) ? "- | " : "%.0f | ", on);
 	fprintf(md, isnan(ci.mean) ? "- | " : "%.2f | ", ci.mean);
@@ -347,7 +364,7 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res)
 			if (k && !CASES[ci].per_knob)
 				continue;
 			for (int m = 0; keys[m]; m++)
-				summarize(rows, md, v[k].name, &CASES[ci],
+				summarize(rows, md, &v[k], &CASES[ci],
 					  CASES[ci].rate ? "irqs_per_s" : keys[m], &s[k][ci][m],
 					  k ? &worse_knobs : &worse_full);
 		}
