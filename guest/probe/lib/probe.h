@@ -306,6 +306,9 @@ struct platform;
 u32 smp_start(struct platform *p);
 /* Runs fn(arg) on CPU index cpu (AP in ring 0 from its idle loop) and waits. */
 void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg);
+/* The same without waiting; smp_wait(cpu) waits for the item to finish. */
+void smp_post(unsigned cpu, void (*fn)(void *), void *arg);
+void smp_wait(unsigned cpu);
 void ap_main(void);			/* C entry of an AP (boot.S) */
 extern volatile u32 smp_started;
 

@@ -91,24 +91,32 @@ static u64 k_ipi(u64 dest, u64 lo)
 	return 0;
 }
 
-void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg)
+void smp_post(unsigned cpu, void (*fn)(void *), void *arg)
 {
 	struct cpu *c = &cpus[cpu];
-	u64 deadline = rdtsc() + 30000ull * 1000 * 1000 * 3;
 
-	if (cpu == this_cpu()) {
-		fn(arg);
-		return;
-	}
 	irq_setup(VEC_WAKE, 0, 0, 0);
 	c->work_done = 0;
 	c->work_arg = arg;
 	barrier();
 	c->work = fn;
 	kcall(k_ipi, c->apic_id, VEC_WAKE);
-	{
-		struct wait_args w = { &c->work_done, 1, deadline };
-		if (!user_call(wait_u32, &w))
-			panic("CPU %u did not run its work item", cpu);
+}
+
+void smp_wait(unsigned cpu)
+{
+	struct wait_args w = { &cpus[cpu].work_done, 1, rdtsc() + 30000ull * 1000 * 1000 * 3 };
+
+	if (!user_call(wait_u32, &w))
+		panic("CPU %u did not run its work item", cpu);
+}
+
+void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg)
+{
+	if (cpu == this_cpu()) {
+		fn(arg);
+		return;
 	}
+	smp_post(cpu, fn, arg);
+	smp_wait(cpu);
 }

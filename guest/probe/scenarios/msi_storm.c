@@ -13,6 +13,10 @@
  *   after:  once the relay count has not moved for quiet_ms (100) and then
  *           settle_ms (1000) more, n doorbell MSIs on A again: all
  *           delivered with 0 VMM exits and 0 relayed (A is exitless again).
+ * storm=raise: the storm is the guest's own instead: CPU 1 writes A's raise
+ * register as fast as it can for storm_ms (1500) - on an assigned edu every
+ * write is a real MSI of the device (the host's /proc/interrupts counts it,
+ * which is what nexit's guard reads); needs 2 CPUs.
  * a_max_per_s=R fails the run if A's rate while watched is above R.
  * Under another VMM (no counter page) the exit and relay checks are null.
  */
@@ -37,6 +41,17 @@ static u64 observe(void *a)		/* ring 3: A's deliveries until end */
 }
 
 struct quiet { u64 quiet, limit, waited; };
+
+struct hammer { u64 bar, end, writes; };
+
+static void hammer(void *a)		/* CPU 1, ring 0: A's raise register */
+{
+	struct hammer *h = a;
+
+	while (rdtsc() < h->end)
+		for (int i = 0; i < 64; i++, h->writes++)
+			mmio_write32(h->bar + EDU_IRQ_RAISE, 1);
+}
 
 static u64 wait_quiet(void *a)		/* ring 3: until 0x18 stays put for quiet */
 {
@@ -80,6 +95,9 @@ static bool msi_storm(struct platform *p)
 	struct lat_run after = { .vec = VA, .lat = lat_after, .ack_in_loop = true };
 	struct quiet q;
 	struct watch w;
+	const char *how = cmdline_get(&p->cmd, "storm");
+	bool raise = how && !strncmp(how, "raise", 5) && (how[5] == 0 || how[5] == ' ');
+	struct hammer h = { 0 };
 	struct json j;
 	u64 rel_before, rel_after, rel0, rel_during = 0, a0, a_storm, rate;
 	bool nx = counters_present(), contained, pass;
@@ -100,8 +118,16 @@ static bool msi_storm(struct platform *p)
 	/* The storm: A's factorial, "raise when done" (its backend's MSI). */
 	rel0 = nx ? counters_relayed() : 0;
 	a0 = READ_ONCE(irq_rec[VA].count);
-	mmio_write32(d[0].bar0 + EDU_STATUS, EDU_STATUS_IRQFACT);
-	mmio_write32(d[0].bar0 + EDU_FACT, 5);
+	if (raise) {
+		if (p->ncpus < 2)
+			panic("msi-storm storm=raise needs 2 CPUs");
+		h.bar = d[0].bar0;
+		h.end = rdtsc() + tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "storm_ms", 1500));
+		smp_post(1, hammer, &h);
+	} else {
+		mmio_write32(d[0].bar0 + EDU_STATUS, EDU_STATUS_IRQFACT);
+		mmio_write32(d[0].bar0 + EDU_FACT, 5);
+	}
 	lat_measure(p, &b);
 	w.end = rdtsc() + tsc_ms_cycles(&p->tsc, obs_ms);
 	user_call(observe, &w);
@@ -109,6 +135,8 @@ static bool msi_storm(struct platform *p)
 	rel_during = nx ? counters_relayed() - rel0 : 0;
 	rate = w.deliveries * 1000 / (obs_ms ? obs_ms : 1);
 
+	if (raise)
+		smp_wait(1);
 	/* The storm's end, then the guard's back-off. */
 	q = (struct quiet){ tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "quiet_ms", 100)),
 			    tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "quiet_limit_ms", 20000)), 0 };
@@ -127,6 +155,9 @@ static bool msi_storm(struct platform *p)
 	json_begin(&j, "msi-storm");
 	json_dev(&j, "a_device", &d[0]);
 	json_dev(&j, "b_device", &d[1]);
+	json_str(&j, "storm", raise ? "raise" : "backend");
+	if (raise)
+		json_u64(&j, "a_raise_writes", h.writes);
 	json_lat_run(&j, p, &before, "before_");
 	if (nx)
 		json_u64(&j, "before_relayed", rel_before);
