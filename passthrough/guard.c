@@ -308,42 +308,30 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line)
 }
 
 /* ---- a VFIO vector's count: the host's own ------------------------------ */
-uint64_t nx_host_irq_count(int fd, const char *name)
+uint64_t nx_host_irq_count(const char *text, const char *name)
 {
-	static const size_t max = 1 << 16;
-	char *buf = malloc(max + 1), *line, *save = NULL;
 	size_t nl = strlen(name);
 	uint64_t total = 0;
-	ssize_t n;
 
-	if (!buf)
-		return 0;
-	/* A seq_file reads from offset 0 afresh on each pread. */
-	n = pread(fd, buf, max, 0);
-	if (n <= 0) {
-		free(buf);
-		return 0;
-	}
-	buf[n] = 0;
 	/* "  45:   12   0  IR-PCI-MSIX-0000:00:03.0  0-edge  vfio-msix[0](0000:00:03.0)":
 	 * the per-CPU counts follow the "N:" label; the action name ends it. */
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		size_t ll = strlen(line);
-		char *p = strchr(line, ':');
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n'), *p = strchr(line, ':');
+		size_t ll = end ? (size_t)(end - line) : strlen(line);
 
-		if (!p || ll < nl || strcmp(line + ll - nl, name) ||
-		    (ll > nl && line[ll - nl - 1] != ' '))
-			continue;
-		for (p++;;) {
-			char *end;
-			unsigned long long c = strtoull(p, &end, 10);
+		if (p && p < line + ll && ll > nl && !strncmp(line + ll - nl, name, nl) &&
+		    line[ll - nl - 1] == ' ') {
+			for (p++;;) {
+				char *e;
+				unsigned long long c = strtoull(p, &e, 10);
 
-			if (end == p)
-				break;
-			total += c;
-			p = end;
+				if (e == p)
+					break;
+				total += c;
+				p = e;
+			}
 		}
+		line = end ? end + 1 : NULL;
 	}
-	free(buf);
 	return total;
 }

@@ -129,10 +129,9 @@ struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_pt_loop *l,
 void nx_guard_sync(struct nx_msi_guard *g);
 /* "guard": {...} of a line object (bus lock held). */
 void nx_guard_json(struct nx_msi_guard *g, struct json_object *line);
-/* Host interrupt count of a VFIO vector: the /proc/interrupts line whose
- * action is name ("vfio-msix[0](0000:00:03.0)"), summed over CPUs; fd is
- * /proc/interrupts opened at set-up. */
-uint64_t nx_host_irq_count(int fd, const char *name);
+/* Host interrupt count of a VFIO vector: in text (/proc/interrupts), the
+ * line whose action is name ("vfio-msix[0](0000:00:03.0)"), summed over CPUs. */
+uint64_t nx_host_irq_count(const char *text, const char *name);
 
 /* ---- ioeventfd registry (registry.c) ------------------------------------- */
 #define NX_REG_MAX_IOEV 40

@@ -75,29 +75,46 @@ struct nx_vfio {
 	_Atomic uint64_t mmio_exits;
 	/* Storm guard: each vector's host IRQ count in /proc/interrupts. */
 	struct nx_guard_cfg guard;
-	int proc_irqs;			/* /proc/interrupts, -1 */
-	struct vfio_irq_name { int fd; char name[64]; } msi_name[VFIO_MAX_MSI],
+	struct host_irqs {
+		int fd;			/* /proc/interrupts, -1 */
+		char *text;		/* its last read, shared by the vectors */
+		uint64_t at_ns;
+	} irqs;
+	struct vfio_irq_name { struct host_irqs *h; char name[64]; } msi_name[VFIO_MAX_MSI],
 		msix_name[NX_PCI_MAX_MSIX];
 };
 
 /* The host's count of one vector: vfio-pci names its IRQ action
  * "vfio-msi[i](BDF)" / "vfio-msix[i](BDF)" (vfio_pci_core's
  * vfio_msi_set_vector_signal); it exists while the guest has the vector
- * enabled, and its count only grows. */
+ * enabled, and its count only grows. Every vector's timer fires in the
+ * same window, so one read of the file serves them all (pt thread only). */
 static uint64_t host_count(void *op)
 {
 	struct vfio_irq_name *n = op;
+	struct host_irqs *h = n->h;
+	static const size_t max = 1 << 16;
+	uint64_t now = nx_now_ns();
 
-	return nx_host_irq_count(n->fd, n->name);
+	if (!h->text && !(h->text = malloc(max + 1)))
+		return 0;
+	if (now - h->at_ns > 1000000) {
+		/* A seq_file reads from offset 0 afresh on each pread. */
+		ssize_t r = pread(h->fd, h->text, max, 0);
+
+		h->text[r > 0 ? r : 0] = 0;
+		h->at_ns = now;
+	}
+	return nx_host_irq_count(h->text, n->name);
 }
 
 static int guard_vectors(struct nx_vfio *v, struct nx_msi_vec *vec, struct vfio_irq_name *names,
 			 unsigned count, const char *kind)
 {
-	for (unsigned i = 0; v->guard.budget && v->proc_irqs >= 0 && i < count; i++) {
+	for (unsigned i = 0; v->guard.budget && v->irqs.fd >= 0 && i < count; i++) {
 		char id[64];
 
-		names[i].fd = v->proc_irqs;
+		names[i].h = &v->irqs;
 		snprintf(names[i].name, sizeof(names[i].name), "vfio-%s[%u](%s)", kind, i, v->bdf);
 		snprintf(id, sizeof(id), "%s.%s%u", v->name, kind, i);
 		if (!nx_guard_create(&vec[i], &v->pt->loop, &v->guard, id, "host-irq", host_count,
@@ -526,8 +543,8 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	if (nx_guard_parse(c->opts, &v->guard, c->name) < 0)
 		return NULL;
 	/* Opened now, read by the passthrough thread (pread) once per window. */
-	v->proc_irqs = v->guard.budget ? open("/proc/interrupts", O_RDONLY | O_CLOEXEC) : -1;
-	if (v->guard.budget && v->proc_irqs < 0)
+	v->irqs.fd = v->guard.budget ? open("/proc/interrupts", O_RDONLY | O_CLOEXEC) : -1;
+	if (v->guard.budget && v->irqs.fd < 0)
 		nx_warn("vfio %s: /proc/interrupts: %s: MSI storms are not contained", c->name,
 			strerror(errno));
 	if (normalize_bdf(c->assign, v->bdf, sizeof(v->bdf)) < 0 ||
