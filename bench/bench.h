@@ -39,6 +39,7 @@ struct nxb_opts {
 	int timeout_s;		/* per VMM process                       */
 	bool in_l1;		/* running inside the nested L1 machine  */
 	char profile[256];	/* --profile: compare without/with it    */
+	bool no_knobs;		/* --no-knobs: the whole profile only    */
 };
 
 /* ---- one VMM process ---------------------------------------------------- */

@@ -136,7 +136,7 @@ static int write_variant(const struct nxb_opts *o, const struct pctx *c, const c
 	return 0;
 }
 
-/* The whole profile, then each knob (not in a smoke run). */
+/* The whole profile, then each knob (not in a smoke run, nor --no-knobs). */
 static int variants(const struct nxb_opts *o, struct variant *v, int *nv)
 {
 	struct pctx c = { .n = 0 };
@@ -153,7 +153,7 @@ static int variants(const struct nxb_opts *o, struct variant *v, int *nv)
 	for (int i = 0; i < c.n; i++)
 		v[0].host |= !strcmp(c.l[i].section, "host") && !inert(&c.l[i]);
 	*nv = 1;
-	for (int i = 0; o->mode != NXB_SMOKE && i < c.n && *nv < MAX_KNOBS; i++) {
+	for (int i = 0; o->mode != NXB_SMOKE && !o->no_knobs && i < c.n && *nv < MAX_KNOBS; i++) {
 		char knob[56];
 		bool seen = false;
 

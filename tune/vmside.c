@@ -7,7 +7,12 @@
  *    halted vCPU spins before sleeping, so an interrupt arriving soon after
  *    HLT is taken without a wakeup;
  *  - per vCPU thread: sched_setaffinity to its CPU (1:1 pinning keeps the
- *    target vCPU on the pCPU the host IRQ is affine to) and SCHED_FIFO.
+ *    target vCPU on the pCPU the host IRQ is affine to) and SCHED_FIFO;
+ *  - everything else (nexit's main, event, irq and control threads, and the
+ *    device backends it starts) on the CPUs no vCPU is pinned to: a
+ *    SCHED_FIFO vCPU spinning in its guest would otherwise hold off the
+ *    backend or irq thread woken on its CPU until the RT throttle lets go
+ *    (measured in L1: MSI completions through nexit-devd timed out).
  * In a container SCHED_FIFO and mlock may be refused (EPERM): warn once and
  * go on.
  */
@@ -120,6 +125,38 @@ int nx_profile_apply_vm(struct nx_vm *vm, const char *name)
 	return 0;
 }
 
+/* The process (every thread created after this, and children) goes to the
+ * online CPUs that none of the cfg->cpus vCPUs is pinned to; vCPU threads
+ * then pin themselves (vcpu_start). No such CPU: left as it is, said once. */
+static void housekeeping(struct nx_profile *p, int vcpus)
+{
+	cpu_set_t online, hk;
+	char list[64];
+	uint64_t mask = 0;
+
+	if (p->pin == NX_PIN_OFF || sched_getaffinity(0, sizeof(online), &online) < 0)
+		return;
+	hk = online;
+	for (int id = 0; id < vcpus; id++) {
+		int cpu = nx_profile_vcpu_cpu(p, id);
+
+		if (cpu >= 0)
+			CPU_CLR(cpu, &hk);
+	}
+	if (!CPU_COUNT(&hk)) {
+		nx_warn("profile %s: every CPU runs a vCPU: nexit's own threads and backends share "
+			"them", p->name);
+		return;
+	}
+	for (int c = 0; c < 64; c++)
+		if (CPU_ISSET(c, &hk))
+			mask |= 1ull << c;
+	nx_cpulist_format(mask, list, sizeof(list));
+	if (sched_setaffinity(0, sizeof(hk), &hk) < 0)
+		nx_warn("profile %s: cannot move nexit's own threads to CPUs %s: %s", p->name, list,
+			strerror(errno));
+}
+
 int nx_profile_apply_config(struct nx_config *cfg, const char *name)
 {
 	struct nx_profile *p = calloc(1, sizeof(*p));
@@ -132,6 +169,8 @@ int nx_profile_apply_config(struct nx_config *cfg, const char *name)
 		 * in the guest's interrupt handlers); off leaves the [vm] config */
 		if (p->hugepages)
 			cfg->hugepages = true;
+		/* Before any thread exists: they all inherit it. */
+		housekeeping(p, cfg->cpus > 0 ? cfg->cpus : 1);
 		rc = 0;
 	}
 	free(p);
