@@ -69,7 +69,7 @@ struct nx_config {
 	uint64_t serial_rate;	/* guest output bytes/s the host takes, 0 = any */
 	char stats_json[4096];
 	char control[4096];	/* control socket path (nexit stat)          */
-	char profile[64];
+	char profile[4096];	/* a profile name, or the path of a profile file */
 	char cpuid_hide[NX_MAX_CPUID_HIDE][16];	/* feature names, e.g. "cx16" */
 	int ncpuid_hide;
 	struct nx_device_cfg devices[NX_MAX_DEVICES];
