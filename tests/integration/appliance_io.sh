@@ -122,6 +122,11 @@ if pkts < 2: bad.append("no packets")
 if d("mmio"): bad.append("%d MMIO exits" % d("mmio"))
 if tot != d("io"): bad.append("%d exits other than port I/O" % (tot - d("io")))
 if bb["data_path_exits"] or bn["notify_exits"]: bad.append("data-path exits")
+# The stats' own figures, over the whole run so far.
+print("stats: virtio-blk vmm_exits_per_request %s (%d requests), virtio-net vmm_exits_per_packet %s (%d packets)"
+      % (bb["vmm_exits_per_request"], bb["requests"], bn["vmm_exits_per_packet"], pk(bn)))
+if bb["vmm_exits_per_request"] != 0 or bn["vmm_exits_per_packet"] != 0:
+    bad.append("vmm_exits_per_request/per_packet not 0")
 sb, sn = devs(s1)["virtio-blk"], devs(s1)["virtio-net"]
 print("boot 1, whole run: disk %d requests, %d data-path exits; net %d packets, %d data-path exits; "
       "VMM exits %d (io %d, mmio %d)" % (sb["requests"], sb["data_path_exits"], pk(sn),
