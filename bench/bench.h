@@ -270,8 +270,14 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res);
  * tools/l1.sh, OUT shared; returns its exit status (125: no L1). */
 int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *extra_only,
 		 const char *out);
-/* Adds the rows of another run's results.json as rows measured in L1. */
-int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *note);
+/* Adds the rows of another run's results.json (only those of PATH, unless
+ * NULL) as rows measured in L1. */
+int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *path,
+		    const char *note);
+/* Runs `nexit bench --only ONLY` in L1 (OUT/PATH-l1) and adds its rows of
+ * PATH (every row if NULL) with NOTE; a failed run counts as nexit's. */
+void nxb_l1_case(const struct nxb_opts *o, struct nxb_results *res, const char *only,
+		 const char *path, const char *note);
 
 /* ---- output ------------------------------------------------------------ */
 int nxb_write_json(const struct nxb_results *r, const char *path);

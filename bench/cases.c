@@ -656,7 +656,7 @@ static void case_rss(const struct nxb_opts *o, struct nxb_results *res)
 static void case_vfio(const struct nxb_opts *o, struct nxb_results *res)
 {
 	static char bdf[32];
-	char why[256], out[4400];
+	char why[256];
 	struct pair compl = { "vfio", "msi-completion", LAT, K_PROBE, SCN_MSI_COMPL, o->lat_n,
 		{ "split", "split" }, false, false, "", true, "trigger", "fact" };
 	struct pair intx = { "vfio", "intx", LAT, K_PROBE, SCN_INTX, o->intx_n,
@@ -664,20 +664,10 @@ static void case_vfio(const struct nxb_opts *o, struct nxb_results *res)
 
 	if (!nxb_vfio_edu(bdf, sizeof(bdf), why, sizeof(why))) {
 		if (!o->in_l1) {
-			int st;
-
 			fprintf(stderr, "bench: vfio: %s: the case runs in the nested L1 machine\n", why);
-			snprintf(out, sizeof(out), "%s/vfio-l1", o->out);
-			st = nxb_l1_bench(o, 0, NULL, "vfio", out);
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "/results.json");
-			if (nxb_import_rows(res, out, "measured in the nested L1 machine (QEMU TCG, "
-					    "KVM-SVM, edu behind intel-iommu): compare the two VMMs, "
-					    "not these figures with this host's") < 0 || st) {
-				res->nexit_failed++;
-				if (!res->nexit_first_failure[0])
-					snprintf(res->nexit_first_failure, sizeof(res->nexit_first_failure),
-						 "the vfio case in L1 exited %d", st);
-			}
+			nxb_l1_case(o, res, "vfio", NULL, "measured in the nested L1 machine (QEMU TCG, "
+				    "KVM-SVM, edu behind intel-iommu): compare the two VMMs, not these "
+				    "figures with this host's");
 			return;
 		}
 		for (int v = 0; v < NXB_NVMM; v++) {

@@ -103,7 +103,8 @@ static const char *str_of(struct json_object *o, const char *key, const char *de
 	       ? json_object_get_string(x) : def;
 }
 
-int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *note)
+int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *path,
+		    const char *note)
 {
 	struct json_object *root = json_object_from_file(json_path), *cases;
 	int added = 0;
@@ -120,6 +121,8 @@ int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *no
 		struct nxb_row *row;
 		bool lower = true;
 
+		if (path && strcmp(str_of(c, "path", ""), path))
+			continue;
 		if (json_object_object_get_ex(c, "lower_is_better", &x))
 			lower = json_object_get_boolean(x);
 		row = nxb_row_get(r, str_of(c, "case", "?"), str_of(c, "path", "?"),
@@ -146,4 +149,21 @@ int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *no
 	}
 	json_object_put(root);
 	return added;
+}
+
+void nxb_l1_case(const struct nxb_opts *o, struct nxb_results *res, const char *only,
+		 const char *path, const char *note)
+{
+	char out[4400];
+	int st;
+
+	snprintf(out, sizeof(out), "%s/%s-l1", o->out, path ? path : only);
+	st = nxb_l1_bench(o, 0, NULL, only, out);
+	snprintf(out + strlen(out), sizeof(out) - strlen(out), "/results.json");
+	if (nxb_import_rows(res, out, path, note) <= 0 || st) {
+		res->nexit_failed++;
+		if (!res->nexit_first_failure[0])
+			snprintf(res->nexit_first_failure, sizeof(res->nexit_first_failure),
+				 "the %s case in L1 exited %d", path ? path : only, st);
+	}
 }

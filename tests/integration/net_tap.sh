@@ -1,7 +1,7 @@
 #!/bin/bash
 # net_tap: virtio-net's tap + vhost-net backend, what this host can check
 # (the data path itself is tested in the nested machine, where vhost_net
-# loads: tests/nested/test_appliance_io.sh). Bad input is one error line
+# loads: tests/integration/appliance_io.sh). Bad input is one error line
 # and a non-zero exit: a tap name that is not an interface name, tap
 # without backend = tap and the reverse, no /dev/vhost-net; a tap nexit
 # created does not outlive it.
