@@ -187,7 +187,7 @@ int nx_cli_run(int argc, char **argv)
 {
 	struct nx_config *cfg = calloc(1, sizeof(*cfg));
 	struct nx_vm *vm = calloc(1, sizeof(*vm));
-	int status = 1, stats_fd = -1;
+	int status = NX_EXIT_ERROR, stats_fd = -1;
 
 	if (!cfg || !vm) {
 		nx_error("out of memory");
@@ -236,10 +236,10 @@ int nx_cli_run(int argc, char **argv)
 	if (nx_sandbox_drop() < 0)
 		goto out;
 	status = nx_vm_run(vm);
-	if (status != 0 && status != 1 && !(status & 1))
+	if (status != 0 && status != NX_EXIT_ERROR && !(status & 1))
 		nx_info("guest stopped: %s (exit status %d)", vm->stop_reason, status);
 	if (stats_fd >= 0 && nx_stats_write_json(vm, stats_fd, cfg->stats_json) < 0 && status == 0)
-		status = 1;
+		status = NX_EXIT_ERROR;
 	nx_vm_stop_hooks(vm);		/* backends end and are reaped before nexit */
 out:
 	if (vm->serial)
@@ -251,5 +251,5 @@ bad_args:
 	/* Nothing was created yet: a refused command line leaks nothing. */
 	free(cfg);
 	free(vm);
-	return 1;
+	return NX_EXIT_ERROR;
 }

@@ -21,8 +21,8 @@ int nx_cli_stat(int argc, char **argv)
 	}
 	if (argc != 2) {
 		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
-		return 2;
+		return NX_EXIT_ERROR;
 	}
 	s = nx_ctl_request(argv[1], "stat\n");
-	return s < 0 || nx_ctl_answer(s, argv[1], NULL, 0) < 0 ? 1 : 0;
+	return s < 0 || nx_ctl_answer(s, argv[1], NULL, 0) < 0 ? NX_EXIT_ERROR : 0;
 }

@@ -27,6 +27,12 @@ struct nx_vm;
 struct nx_vcpu;
 
 /* ---- errors and logging ------------------------------------------------ */
+/*
+ * nexit run's exit status for its own errors (bad input, a refused kernel, a
+ * fatal guest error such as a triple fault): even, so a test runner can tell
+ * it from any status a guest picks through isa-debug-exit, (v << 1) | 1.
+ */
+#define NX_EXIT_ERROR	2
 int  nx_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns -1 */
 void nx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void nx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -549,6 +555,11 @@ struct nx_pci_dev {
 	uint32_t msix_table, msix_pba;	/* offsets in msix_bar */
 	struct nx_msix_entry msix[NX_PCI_MAX_MSIX];
 	uint64_t msix_pending;		/* PBA bits (set by the device, see nx_pci_msix_pba) */
+	/* VMM exits on a live interrupt path: MSI-X table accesses to a vector
+	 * while it is enabled and unmasked, MSI capability accesses while MSI
+	 * is enabled. Set-up (programming a masked vector) does not count. */
+	uint64_t msix_live_exits[NX_PCI_MAX_MSIX];
+	uint64_t msi_live_exits;
 	const struct nx_pci_ops *ops;
 	void *priv;
 };

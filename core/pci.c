@@ -445,6 +445,13 @@ static void msix_io(struct nx_pci_dev *d, uint64_t off, uint8_t *data, uint32_t 
 				memset(data + done, 0, len - done);
 			return;
 		}
+		if (done == 0) {	/* one exit per access, before it changes the entry */
+			struct nx_msi_msg m;
+
+			nx_pci_msix_msg(d, vec, &m);
+			if (nx_pci_msix_enabled(d) && !m.masked)
+				d->msix_live_exits[vec]++;
+		}
 		if (!w) {
 			memcpy(data + done, p, 4);
 			continue;
@@ -650,10 +657,13 @@ void nx_pci_cfg_access(struct nx_vm *vm, unsigned slot, unsigned fn, unsigned of
 	} else if (off >= NX_PCI_CFG_SIZE) {
 		if (!w)
 			memset(data, 0, len);	/* no extended capabilities */
-	} else if (w) {
-		cfg_write(d, off, data, len);
 	} else {
-		memcpy(data, d->cfg + off, len);
+		if (d->msi_cap && touches(off, len, d->msi_cap, 24) && nx_pci_msi_enabled(d))
+			d->msi_live_exits++;
+		if (w)
+			cfg_write(d, off, data, len);
+		else
+			memcpy(data, d->cfg + off, len);
 	}
 	pthread_mutex_unlock(&pci->lock);
 }

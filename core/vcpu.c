@@ -69,7 +69,7 @@ static int exit_system_event(struct nx_vcpu *vcpu)
 		nx_vm_stop(vcpu->vm, 0, "guest requested reset");
 		return 1;
 	default:
-		nx_vm_stop(vcpu->vm, 1, "guest system event");
+		nx_vm_stop(vcpu->vm, NX_EXIT_ERROR, "guest system event");
 		return -1;
 	}
 }
@@ -99,7 +99,7 @@ static int exit_fatal(struct nx_vcpu *vcpu)
 	}
 	nx_error("%s", reason);
 	nx_vcpu_dump(vcpu, stderr);
-	nx_vm_stop(vcpu->vm, 1, reason);
+	nx_vm_stop(vcpu->vm, NX_EXIT_ERROR, reason);
 	return -1;
 }
 
@@ -149,7 +149,7 @@ static void *vcpu_thread(void *arg)
 			}
 			nx_error("vCPU %d: KVM_RUN: %s", vcpu->id, strerror(errno));
 			nx_vcpu_dump(vcpu, stderr);
-			nx_vm_stop(vm, 1, "KVM_RUN failed");
+			nx_vm_stop(vm, NX_EXIT_ERROR, "KVM_RUN failed");
 			break;
 		}
 		reason = vcpu->run->exit_reason;
@@ -264,7 +264,7 @@ int nx_vm_run(struct nx_vm *vm)
 	sigaction(SIGUSR2, &noop, NULL);
 	for (int i = 0; i < vm->ncpus; i++) {
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]) != 0) {
-			nx_vm_stop(vm, 1, "cannot create vCPU thread");
+			nx_vm_stop(vm, NX_EXIT_ERROR, "cannot create vCPU thread");
 			nx_error("cannot create the thread of vCPU %d", i);
 			break;
 		}

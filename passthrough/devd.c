@@ -119,10 +119,10 @@ static int serve(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (b->ep < 0 || epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sock, &ev) < 0)
-		return nx_error("nexit-devd: epoll: %s", strerror(errno)), 1;
+		return nx_error("nexit-devd: epoll: %s", strerror(errno)), NX_EXIT_ERROR;
 	/* Set-up done: from here on the backend's allow-list (core/sandbox.c). */
 	if (nx_sandbox_thread(NX_SB_DEVD, "nexit-devd") < 0)
-		return 1;
+		return NX_EXIT_ERROR;
 	for (;;) {
 		int timeout = -1, n, r;
 
@@ -133,7 +133,7 @@ static int serve(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return nx_error("nexit-devd: epoll_wait: %s", strerror(errno)), 1;
+			return nx_error("nexit-devd: epoll_wait: %s", strerror(errno)), NX_EXIT_ERROR;
 		if (!n)
 			continue;
 		/* Messages first: a DONE-worthy WORK may sit before the hang-up. */
@@ -141,7 +141,7 @@ static int serve(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 		if (r == 0 && (ev.events & (EPOLLHUP | EPOLLERR)) && !(ev.events & EPOLLIN))
 			r = 1;
 		if (r < 0)
-			return 1;
+			return NX_EXIT_ERROR;
 		if (r > 0) {
 			if (o->verbose)
 				nx_info("nexit-devd: nexit hung up after %llu factorials, exiting",
@@ -156,7 +156,7 @@ int nx_devd_serve(int sock, const struct nx_devd_opts *o)
 {
 	struct devd b = { .sock = sock, .msi = -1, .ep = -1 };
 	enum nx_devd_wait wait = o->wait;
-	int r = setup(&b, o, &wait) < 0 ? 1 : serve(&b, o, wait);
+	int r = setup(&b, o, &wait) < 0 ? NX_EXIT_ERROR : serve(&b, o, wait);
 
 	/* Everything it was given goes back (the fuzzer serves in-process). */
 	if (b.msi >= 0)

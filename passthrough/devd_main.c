@@ -90,20 +90,20 @@ int main(int argc, char **argv)
 		case 'f':
 			fd = (int)strtol(optarg, &end, 10);
 			if (*end || fd < 0)
-				return nx_error("--fd: '%s' is not a file descriptor number", optarg), 2;
+				return nx_error("--fd: '%s' is not a file descriptor number", optarg), NX_EXIT_ERROR;
 			break;
 		case 'w': {
 			char buf[64];
 			snprintf(buf, sizeof(buf), "wait=%s", optarg);
 			if (nx_devd_parse_wait(buf, &o.wait) < 0 || !strstr(buf, "="))
-				return nx_error("--wait: '%s' is not block, poll or adaptive", optarg), 2;
+				return nx_error("--wait: '%s' is not block, poll or adaptive", optarg), NX_EXIT_ERROR;
 			o.wait_forced = true;
 			break;
 		}
 		case 'u':
 			o.spin_us = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !o.spin_us || o.spin_us > 1000000)
-				return nx_error("--spin-us: '%s' is not 1..1000000", optarg), 2;
+				return nx_error("--spin-us: '%s' is not 1..1000000", optarg), NX_EXIT_ERROR;
 			break;
 		case 'v': o.verbose = true; break;
 		case 'S':
@@ -114,19 +114,19 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "off"))
 				sandbox = NX_SANDBOX_OFF;
 			else
-				return nx_error("--sandbox: '%s' is not on, log or off", optarg), 2;
+				return nx_error("--sandbox: '%s' is not on, log or off", optarg), NX_EXIT_ERROR;
 			break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: usage(stderr); return NX_EXIT_ERROR;
 		}
 	}
 	if ((path != NULL) == (fd >= 0) || optind < argc) {
 		nx_error("give exactly one of --socket PATH or --fd N (see nexit-devd --help)");
-		return 2;
+		return NX_EXIT_ERROR;
 	}
 	if (nx_sandbox_init(sandbox, NULL, false) < 0)
-		return 1;
+		return NX_EXIT_ERROR;
 	if (path && (fd = listen_once(path)) < 0)
-		return 1;
+		return NX_EXIT_ERROR;
 	return nx_devd_serve(fd, &o);
 }

@@ -15,10 +15,9 @@
  * entry as a posted interrupt straight into the vCPU (GICv4: a vLPI).
  *
  * INTx: VFIO's automasked INTx (the host line is masked when it fires)
- * with its trigger eventfd as the fallback controller's source; unmasking
- * waits for the guest's EOI: irqchip=kernel hands KVM the VFIO unmask
- * eventfd as the irqfd's resamplefd; split uses ACTION_UNMASK from the
- * gate's unmask.
+ * with its trigger eventfd as the fallback controller's source, gated under
+ * both irqchips: the gate unmasks (ACTION_UNMASK) only after the guest's
+ * EOI, with its per-line counters, mask-until-ready and storm control.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -67,7 +66,7 @@ struct nx_vfio {
 	struct nx_msi_vec msix[NX_PCI_MAX_MSIX];
 	bool msix_on;
 	bool has_intx, intx_on;
-	int intx_trigger, intx_unmask;
+	int intx_trigger;
 	bool intx_mask_want;		/* the controller's last mask/unmask */
 	unsigned intx_gsi;
 	struct nx_irq_source src;
@@ -310,9 +309,7 @@ static void intx_enable(struct nx_vfio *v, bool on)
 		return;
 	if (on) {
 		if (set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &v->intx_trigger) < 0 ||
-		    set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &v->intx_unmask) < 0) {
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &v->intx_trigger) < 0) {
 			nx_warn("vfio %s: INTx trigger: %s", v->name, strerror(errno));
 			return;
 		}
@@ -605,12 +602,9 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	nx_pci_unlock(vm);
 	if (v->has_intx) {
 		v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		v->intx_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		v->intx_gsi = nx_pci_intx_line(v->pci);
 		v->src = (struct nx_irq_source){ .name = v->pci->name, .opaque = v,
-			.trigger_fd = v->intx_trigger,
-			/* kernel irqchip: KVM signals VFIO's unmask eventfd at EOI. */
-			.resample_fd = vm->cfg->irqchip == NX_IRQCHIP_KERNEL ? v->intx_unmask : -1,
+			.trigger_fd = v->intx_trigger, .resample_fd = -1,
 			/* VFIO masks INTx in its host handler before it signals
 			 * the trigger eventfd (automask). */
 			.automask = true,
@@ -637,6 +631,8 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 
 		snprintf(id, sizeof(id), "%s.msi%u", v->name, i);
 		o = nx_pt_line_json(id, &v->msi[i], -1, -1);
+		json_object_object_add(o, "live_exits",
+				       json_object_new_int64((int64_t)v->pci->msi_live_exits));
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);
@@ -646,6 +642,8 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 
 		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
 		o = nx_pt_line_json(id, &v->msix[i], -1, -1);
+		json_object_object_add(o, "live_exits",
+				       json_object_new_int64((int64_t)v->pci->msix_live_exits[i]));
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);

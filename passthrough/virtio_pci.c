@@ -451,8 +451,13 @@ void nx_virtio_lines_json(struct nx_virtio_dev *v, struct json_object *arr,
 		if (v->vec[i].state == NX_MSIVEC_DISABLED && !v->vec[i].route_updates)
 			continue;
 		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
-		/* Signalled by the data path through the irqfd: not an exit. */
+		/* Signalled by the data path through the irqfd: nexit sees no
+		 * interrupt, so vmm_exits is null; live_exits are the exits nexit
+		 * does take on the vector's path (MSI-X table accesses while the
+		 * vector is live). */
 		o = nx_pt_line_json(id, &v->vec[i], -1, -1);
+		json_object_object_add(o, "live_exits",
+				       json_object_new_int64((int64_t)v->pci->msix_live_exits[i]));
 		json_object_object_add(o, "delivered_by", json_object_new_string(delivered_by));
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "use", json_object_new_string(vec_names[i]));

@@ -31,8 +31,9 @@ static void usage_run(FILE *o)
 "  --timeout SECONDS   stop the guest after this long, exit 124     ([vm] timeout)\n"
 "  --sandbox MODE      on (default), log or off: seccomp per thread ([vm] sandbox)\n"
 "  --user NAME         drop to this user once everything is open    ([vm] user)\n"
-"Exit status: 0 on PSCI SYSTEM_OFF; (v<<1)|1 when the guest writes v to the\n"
-"counter page's debug-exit register; 1 on a fatal error; 124 on timeout.\n");
+"Exit status: 0 on PSCI SYSTEM_OFF; (v<<1)|1, always odd, when the guest writes\n"
+"v to the counter page's debug-exit register; 2 on bad input or a fatal error;\n"
+"124 on timeout.\n");
 }
 
 /* The flags of nexit run that mean something on arm64 (x86's irqchip

@@ -42,8 +42,9 @@ static void usage_run(FILE *o)
 "(nexit's interrupt test device, QEMU edu layout, PCI 00:01.0), as QEMU adds a\n"
 "default NIC; --no-defaults or [vm] defaults = off leaves it out.\n"
 "\n"
-"Exit status: 0 when the guest powers off; (v<<1)|1 when it writes v to port\n"
-"0xf4 (isa-debug-exit); 1 on a fatal guest error or bad input; 124 on timeout.\n");
+"Exit status: 0 when the guest powers off; (v<<1)|1, always odd, when it writes\n"
+"v to port 0xf4 (isa-debug-exit); 2 on bad input or a fatal guest error (triple\n"
+"fault, emulation failure); 124 on timeout.\n");
 }
 
 /* Every flag of nexit run exists on x86. */

@@ -250,6 +250,9 @@ static void test_msi_programming(void **state)
 	cfg_wr(f->vm, s, c + 12, 2, 0x41);
 	assert_false(nx_pci_msi_enabled(f->d));
 	cfg_wr(f->vm, s, c + 2, 2, ctl | 1 | (2 << 4));	/* enable, 4 vectors */
+	assert_int_equal(f->d->msi_live_exits, 0);	/* all of it set-up */
+	cfg_rd(f->vm, s, c + 12, 2);
+	assert_int_equal(f->d->msi_live_exits, 1);	/* enabled: on the path */
 	assert_true(f->msi_updates >= 3);
 	assert_true(nx_pci_msi_enabled(f->d));
 	assert_int_equal(nx_pci_msi_vectors(f->d), 4);
@@ -309,9 +312,20 @@ static void test_msix_programming(void **state)
 	assert_true(nx_pci_msix_enabled(f->d));
 	nx_pci_msix_msg(f->d, 3, &m);
 	assert_true(m.masked);				/* function mask */
+	/* Programming the vector (masked, or before enable) is set-up: no
+	 * exit counts as one on its interrupt path. */
+	assert_int_equal(f->d->msix_live_exits[3], 0);
 	cfg_wr(f->vm, s, c + 2, 2, 0x8000);
 	nx_pci_msix_msg(f->d, 3, &m);
 	assert_false(m.masked);
+	/* Live now: every access to entry 3 is an exit on its path; other
+	 * entries (still masked) are not. */
+	mmio_rd(f->vm, tbl + 3 * 16 + 8);
+	mmio_wr(f->vm, tbl + 3 * 16 + 12, 1);		/* mask: counted (it was live) */
+	mmio_wr(f->vm, tbl + 3 * 16 + 12, 0);		/* unmask: set-up again */
+	mmio_wr(f->vm, tbl + 2 * 16 + 0, 0xfee00000);
+	assert_int_equal(f->d->msix_live_exits[3], 2);
+	assert_int_equal(f->d->msix_live_exits[2], 0);
 	/* The PBA reads what the device reports; the table is not the device's. */
 	f->d->msix_pending = 1u << 3;
 	assert_int_equal(mmio_rd(f->vm, tbl + 0x800), 8);
