@@ -215,6 +215,9 @@ struct nx_routes {
 	pthread_mutex_t lock;
 	struct nx_route r[NX_MAX_GSI];
 	unsigned next_gsi;	/* allocation cursor, starts above pins */
+	bool isa_to_pic;	/* irqchip=kernel: GSIs 0-15 (not 2, the cascade)
+				 * also drive KVM's 8259 pair, as in KVM's own
+				 * default table */
 };
 void nx_routes_init(struct nx_vm *vm);
 int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
@@ -304,6 +307,11 @@ struct nx_irq_ops {
 	void (*eoi)(void *opaque, unsigned vector);
 	/* VM is shutting down or resetting: mask every line. */
 	void (*shutdown)(void *opaque);
+	/* Split irqchip: the 8259's INT output to vCPU 0's LINT0 (ExtINT).
+	 * extint_pending says it is raised; extint_ack is the INTA cycle,
+	 * returning the vector (the 8259 moves the request to in-service). */
+	bool (*extint_pending)(void *opaque);
+	int (*extint_ack)(void *opaque);
 };
 
 struct nx_vm {
@@ -356,6 +364,8 @@ int  nx_vcpus_create(struct nx_vm *vm);
 int  nx_vm_run(struct nx_vm *vm);
 /* Asks every vCPU to leave KVM_RUN and the VM to stop with this exit status. */
 void nx_vm_stop(struct nx_vm *vm, int status, const char *reason);
+/* Makes a vCPU leave KVM_RUN once, so that it sees new work (an ExtINT). */
+void nx_vcpu_kick(struct nx_vcpu *vcpu);
 /* Prints regs, sregs and the instruction bytes at RIP (fatal exits). */
 void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *out);
 /* Register a userspace exit in the counters (called by the run loop). */
@@ -464,6 +474,7 @@ struct nx_boot {
 	uint64_t entry;
 	uint64_t rsi;		/* boot_params (Linux) */
 	uint32_t eax, ebx;	/* multiboot magic and info */
+	uint64_t gdt;		/* boot GDT address, 0 = NX_BOOT_GDT */
 	bool long_mode;		/* enter in 64-bit mode (else 32-bit protected) */
 };
 int nx_boot_load(struct nx_vm *vm, struct nx_boot *b);

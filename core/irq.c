@@ -92,7 +92,7 @@ int nx_routes_commit(struct nx_vm *vm)
 	unsigned n = 0;
 	int ret;
 
-	tbl = calloc(1, sizeof(*tbl) + NX_MAX_GSI * sizeof(tbl->entries[0]));
+	tbl = calloc(1, sizeof(*tbl) + (NX_MAX_GSI + 16) * sizeof(tbl->entries[0]));
 	if (!tbl)
 		return nx_error("out of memory for the GSI routing table");
 	pthread_mutex_lock(&vm->routes.lock);
@@ -115,6 +115,16 @@ int nx_routes_commit(struct nx_vm *vm)
 			e->u.irqchip.pin = r->data;
 		}
 		n++;
+	}
+	/* An ISA IRQ reaches the 8259 input of the same number: master 0-7,
+	 * slave 8-15 (KVM's default table; several routes may share a GSI). */
+	for (unsigned g = 0; vm->routes.isa_to_pic && g < 16; g++) {
+		if (g == 2)
+			continue;
+		tbl->entries[n++] = (struct kvm_irq_routing_entry){ .gsi = g,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = g < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = g & 7 } };
 	}
 	tbl->nr = n;
 	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, tbl);

@@ -180,7 +180,14 @@ struct nx_ioapic {
 };
 
 static inline bool nx_rte_masked(uint64_t e) { return e & NX_RTE_MASKED; }
-static inline bool nx_rte_level(uint64_t e) { return e & NX_RTE_LEVEL; }
+/* Level-triggered in effect: only fixed (000) and lowest-priority (001)
+ * delivery may be; NMI, SMI, INIT and ExtINT are edge whatever the trigger
+ * mode bit says (82093AA 3.2.4, SDM 10.5.1), so they never wait for an EOI
+ * (an NMI has none). */
+static inline bool nx_rte_level(uint64_t e)
+{
+	return (e & NX_RTE_LEVEL) && ((e >> 8) & 7) <= 1;
+}
 static inline uint8_t nx_rte_vector(uint64_t e) { return e & 0xff; }
 
 void nx_ioapic_init(struct nx_ioapic *io, void *opaque,
@@ -292,6 +299,7 @@ struct nx_fallback {
 	uint64_t eoi_unmatched;		/* ... for no line in service */
 	uint64_t mmio_exits;		/* IOAPIC register accesses */
 	uint64_t pic_exits;		/* 8259/ELCR port accesses */
+	uint64_t pic_injected;		/* 8259 interrupts injected into vCPU 0 (split) */
 	uint64_t deliver_errors;
 	uint64_t line_sets;		/* kernel: KVM_IRQ_LINE for plain lines */
 	uint64_t refused_masked;	/* kernel: delivery found the RTE masked in KVM */

@@ -53,12 +53,22 @@ static void refresh_rtes(struct nx_fallback *fb)
 		uint64_t e = fb->ioapic.rte[pin];
 		struct nx_gate_line *l = &fb->gate.lines[pin];
 
+		bool unmasked;
+
 		if (!l->src)
 			continue;
+		unmasked = l->guest_masked && !nx_rte_masked(e);
 		if (l->guest_masked != nx_rte_masked(e) || l->level != nx_rte_level(e) ||
 		    l->vector != nx_rte_vector(e))
 			nx_gate_rte(&fb->gate, pin, nx_rte_masked(e), nx_rte_level(e),
 				    nx_rte_vector(e), nx_now_ns());
+		/* An edge pin learnt unmasked late: a source that rose since the
+		 * guest's unmask was held by nexit's host mask (which followed
+		 * the stale view), not by the guest. Its edge is delivered now
+		 * (a level pin is re-checked by the gate itself). */
+		if (unmasked && !l->level && l->src->is_asserted &&
+		    l->src->is_asserted(l->src->opaque))
+			nx_gate_set_line(&fb->gate, pin, true, nx_now_ns());
 	}
 }
 
@@ -265,7 +275,9 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 	nx_gate_init(&fb->gate, NX_IOAPIC_PINS, &ops);
 	nx_ioapic_init(&fb->ioapic, fb, NULL);		/* a read-only mirror here */
 	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
-	 * IOAPIC routes must be in ours before anyone commits MSI routes. */
+	 * IOAPIC routes (and the ISA IRQs' 8259 inputs) must be in ours before
+	 * anyone commits MSI routes. */
+	fb->vm->routes.isa_to_pic = true;
 	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++)
 		if (nx_route_set_irqchip(fb->vm, pin, KVM_IRQCHIP_IOAPIC, pin) < 0)
 			return -1;

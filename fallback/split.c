@@ -3,7 +3,9 @@
  * split.c - irqchip=split glue: KVM keeps the LAPICs (KVM_CAP_SPLIT_IRQCHIP,
  * reserved pins = NX_IOAPIC_PINS), nexit emulates the IOAPIC and the 8259
  * pair. An IOAPIC interrupt leaves as the MSI its RTE describes
- * (KVM_SIGNAL_MSI); its EOI comes back as KVM_EXIT_IOAPIC_EOI.
+ * (KVM_SIGNAL_MSI); its EOI comes back as KVM_EXIT_IOAPIC_EOI. The 8259's
+ * output reaches vCPU 0's LINT0 as an ExtINT (KVM_INTERRUPT, core/vcpu.c);
+ * its EOI is the guest's OCW2 write.
  *
  * KVM rule this file lives by (arch/x86/kvm/irq_comm.c kvm_scan_ioapic_routes,
  * measured on this machine): under the split irqchip a vCPU exits on the EOI
@@ -121,13 +123,47 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 	return true;
 }
 
+/* The 8259 pair's INT output goes to vCPU 0's LINT0: when it is raised,
+ * vCPU 0 leaves KVM_RUN and injects (core/vcpu.c inject_extint). Called
+ * with fb->lock held after every change of the PIC's state. */
+static void pic_update(struct nx_fallback *fb)
+{
+	if (nx_pic_output(&fb->pic))
+		nx_vcpu_kick(&fb->vm->vcpus[0]);
+}
+
+static bool extint_pending(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+	bool out;
+
+	pthread_mutex_lock(&fb->lock);
+	out = nx_pic_output(&fb->pic);
+	pthread_mutex_unlock(&fb->lock);
+	return out;
+}
+
+static int extint_ack(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+	int vec;
+
+	pthread_mutex_lock(&fb->lock);
+	vec = nx_pic_ack(&fb->pic);
+	fb->pic_injected++;
+	pthread_mutex_unlock(&fb->lock);
+	return vec;
+}
+
 static void set_line(void *opaque, unsigned gsi, bool level)
 {
 	struct nx_fallback *fb = opaque;
 
 	pthread_mutex_lock(&fb->lock);
-	if (gsi < 16)
-		nx_pic_set_irq(&fb->pic, gsi, level);	/* model only, see pic.c */
+	if (gsi < 16) {
+		nx_pic_set_irq(&fb->pic, gsi, level);
+		pic_update(fb);
+	}
 	nx_gate_set_line(&fb->gate, gsi, level, nx_now_ns());
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -243,6 +279,7 @@ static void pic_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool
 	/* A word access to 0x20 touches 0x20 and 0x21, byte by byte. */
 	for (uint32_t i = 0; i < len && off + i < 2; i++)
 		nx_pic_io(&fb->pic, base + off + i, data + i, is_write);
+	pic_update(fb);		/* an unmask or EOI may release a request */
 	pthread_mutex_unlock(&fb->lock);
 }
 
@@ -277,6 +314,7 @@ int nx_fb_split_init(struct nx_fallback *fb)
 		return -1;
 	vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = nx_fb_delivered, .eoi = eoi, .shutdown = shutdown };
+		.delivered = nx_fb_delivered, .eoi = eoi, .shutdown = shutdown,
+		.extint_pending = extint_pending, .extint_ack = extint_ack };
 	return 0;
 }

@@ -112,6 +112,7 @@ void nx_fb_stats_hook(void *opaque, void *json_root)
 	json_object_object_add(s, "eoi_unmatched", u64(fb->eoi_unmatched));
 	json_object_object_add(s, "ioapic_mmio_exits", u64(fb->mmio_exits));
 	json_object_object_add(s, "pic_io_exits", u64(fb->pic_exits));
+	json_object_object_add(s, "pic_injected", u64(fb->pic_injected));
 	json_object_object_add(s, "deliver_errors", u64(fb->deliver_errors));
 	json_object_object_add(s, "kvm_irq_line_calls", u64(fb->line_sets));
 	json_object_object_add(s, "refused_rte_masked", u64(fb->refused_masked));

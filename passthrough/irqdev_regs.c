@@ -35,11 +35,13 @@ static bool level(const struct nx_irqdev_regs *p)
 bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *acks)
 {
 	struct pollfd pf[2 * NX_IRQDEV_DOORBELLS];
-	bool was = level(p);
+	bool was = level(p), between;
 	int n = 0;
 
 	/* One poll() finds the rung doorbells (usually none), then one read
-	 * each; acks (pf[0..7]) before raises (pf[8..15]). */
+	 * each; acks (pf[0..7]) before raises (pf[8..15]). A line that the
+	 * acks lowered and the raises lifted again rose anew: that is an edge
+	 * (an edge-triggered RTE, e.g. NMI mode, must hear of it). */
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		pf[n++] = (struct pollfd){ .fd = acks ? acks[i] : -1, .events = POLLIN };
 	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
@@ -49,11 +51,12 @@ bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *ack
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
 			p->irq_status &= ~(1u << i);
+	between = level(p);
 	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
 		if ((pf[NX_IRQDEV_DOORBELLS + i].revents & POLLIN) &&
 		    take(pf[NX_IRQDEV_DOORBELLS + i].fd))
 			p->irq_status |= 1u << i;
-	return !was && level(p);
+	return (!was || !between) && level(p);
 }
 
 bool nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigger_fd)

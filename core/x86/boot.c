@@ -163,24 +163,66 @@ void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t l
 	return p;
 }
 
-int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
+void *nx_boot_place_low(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len)
+{
+	if (gpa < NX_BOOT_LOAD_MIN && gpa + len > NX_MPTABLE) {
+		nx_error("%s at [0x%llx, 0x%llx) overlaps the MP and ACPI tables nexit keeps at "
+			 "[0x%x, 0x100000) (reserved in the memory map)", what,
+			 (unsigned long long)gpa, (unsigned long long)(gpa + len), NX_MPTABLE);
+		return NULL;
+	}
+	if (gpa >= NX_BOOT_LOAD_MIN)
+		return nx_boot_place(vm, what, gpa, len);
+	return nx_gpa(&vm->mem, gpa, len ? len : 1);	/* [0, NX_MPTABLE): always RAM */
+}
+
+int nx_boot_ranges_add(struct nx_boot_ranges *rs, uint64_t start, uint64_t end)
+{
+	if (rs->n == NX_BOOT_MAX_RANGES)
+		return -1;
+	rs->r[rs->n].start = start;
+	rs->r[rs->n].end = end;
+	rs->n++;
+	return 0;
+}
+
+bool nx_boot_ranges_overlap(const struct nx_boot_ranges *rs, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < rs->n; i++)
+		if (start < rs->r[i].end && rs->r[i].start < end)
+			return true;
+	return false;
+}
+
+int nx_boot_cmdline_at(struct nx_vm *vm, uint64_t gpa, const char *prefix, uint64_t max)
 {
 	const char *s = vm->cfg->cmdline;
-	size_t len = strnlen(s, sizeof(vm->cfg->cmdline));
+	size_t len = strnlen(s, sizeof(vm->cfg->cmdline)), plen = prefix ? strlen(prefix) : 0;
+	size_t total = plen + (plen && len ? 1 : 0) + len;
 	char *dst;
 
+	if (total > max)
+		return nx_error("kernel command line is %zu bytes, the kernel accepts at most %llu",
+				total, (unsigned long long)max);
+	dst = nx_gpa(&vm->mem, gpa, total + 1);
+	if (!dst)
+		return nx_error("guest RAM too small for the command line at 0x%llx",
+				(unsigned long long)gpa);
+	if (plen)
+		memcpy(dst, prefix, plen);
+	if (plen && len)
+		dst[plen] = ' ';
+	if (len)
+		memcpy(dst + total - len, s, len);
+	dst[total] = 0;
+	return 0;
+}
+
+int nx_boot_cmdline(struct nx_vm *vm, uint64_t max)
+{
 	if (max > NX_BOOT_CMDLINE_MAX - 1)
 		max = NX_BOOT_CMDLINE_MAX - 1;
-	if (len > max)
-		return nx_error("kernel command line is %zu bytes, the kernel accepts at most %llu",
-				len, (unsigned long long)max);
-	dst = nx_gpa(&vm->mem, NX_BOOT_CMDLINE, len + 1);
-	if (!dst)
-		return nx_error("guest RAM too small for the command line at 0x%x",
-				NX_BOOT_CMDLINE);
-	memcpy(dst, s, len);
-	dst[len] = 0;
-	return 0;
+	return nx_boot_cmdline_at(vm, NX_BOOT_CMDLINE, NULL, max);
 }
 
 /* Linux (a bzImage or a PVH vmlinux) needs guest ring 0 run natively;

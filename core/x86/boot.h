@@ -50,8 +50,22 @@ uint64_t nx_lowmem_end(const struct nx_mem *m);
 /* Host pointer for [gpa, gpa+len) if it is RAM at or above 1 MiB, else one
  * nx_error line naming what did not fit. */
 void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len);
+/* The same for kernels that bring their own low memory layout (multiboot):
+ * anywhere the memory map says RAM, below 1 MiB too, but never over the
+ * MP and ACPI tables in [NX_MPTABLE, 1 MiB). */
+void *nx_boot_place_low(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len);
+/* Where a loader put a kernel's pieces, so that boot data can avoid them. */
+#define NX_BOOT_MAX_RANGES	32
+struct nx_boot_ranges {
+	unsigned n;
+	struct { uint64_t start, end; } r[NX_BOOT_MAX_RANGES];
+};
+int  nx_boot_ranges_add(struct nx_boot_ranges *rs, uint64_t start, uint64_t end);
+bool nx_boot_ranges_overlap(const struct nx_boot_ranges *rs, uint64_t start, uint64_t end);
 /* Copies the command line to NX_BOOT_CMDLINE; max = the kernel's limit. */
 int nx_boot_cmdline(struct nx_vm *vm, uint64_t max);
+/* Writes "prefix cmdline" (or just one of them) at gpa; max = the limit. */
+int nx_boot_cmdline_at(struct nx_vm *vm, uint64_t gpa, const char *prefix, uint64_t max);
 
 /* Each loader fills b and returns 0, or prints one error and returns <0. */
 bool nx_is_bzimage(const struct nx_kimage *k);
@@ -62,17 +76,19 @@ int nx_multiboot_load(struct nx_vm *vm, const struct nx_kimage *k, long hdr_off,
 		      struct nx_boot *b);
 bool nx_is_elf(const struct nx_kimage *k);
 /* Loads PT_LOAD segments (ELF32 or ELF64) by physical address; returns the
- * entry (translated to a physical address) and the end of the image. */
+ * entry (translated to a physical address) and the end of the image. With
+ * low, segments may lie below 1 MiB (nx_boot_place_low) and are recorded. */
 int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
-			 uint64_t *entry, uint64_t *end);
+			 uint64_t *entry, uint64_t *end, struct nx_boot_ranges *low);
 int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b);
 /* PVH (pvh.c): the 32-bit entry of a XEN_ELFNOTE_PHYS32_ENTRY note, and the
  * loader (segments, hvm_start_info, command line, initrd as module 0). */
 bool nx_pvh_entry(const struct nx_kimage *k, uint32_t *entry);
 int nx_pvh_load(struct nx_vm *vm, const struct nx_kimage *k, uint32_t entry, struct nx_boot *b);
 
-/* GDT at NX_BOOT_GDT and identity page tables at NX_BOOT_PML4. */
-int nx_boot_build_gdt(struct nx_mem *m);
+/* The boot GDT at gpa (4 entries, 32 bytes) and identity page tables at
+ * NX_BOOT_PML4. */
+int nx_boot_build_gdt(struct nx_mem *m, uint64_t gpa);
 int nx_boot_build_pgtables(struct nx_mem *m);
 /* Bytes of identity mapping the boot page tables provide. */
 #define NX_BOOT_IDMAP_SIZE	(4ULL << 30)

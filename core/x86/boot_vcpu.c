@@ -49,9 +49,9 @@ _Static_assert(NX_BOOT_STACK < NX_BOOT_PML4, "stack overlaps the page tables");
 #define GDT_DATA	0x00cf93000000ffffULL	/* P, DPL0, data read/write, B=1     */
 #define GDT_ENTRIES	4
 
-int nx_boot_build_gdt(struct nx_mem *m)
+int nx_boot_build_gdt(struct nx_mem *m, uint64_t gpa)
 {
-	uint64_t *gdt = nx_gpa(m, NX_BOOT_GDT, GDT_ENTRIES * 8);
+	uint64_t *gdt = nx_gpa(m, gpa, GDT_ENTRIES * 8);
 
 	if (!gdt)
 		return nx_error("guest RAM too small for the boot GDT");
@@ -102,11 +102,12 @@ int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b)
 	struct nx_mem *m = &vcpu->vm->mem;
 	struct kvm_sregs sr;
 	struct kvm_regs regs;
+	uint64_t gdt = b->gdt ? b->gdt : NX_BOOT_GDT;
 	int r;
 
 	if (vcpu->id != 0)	/* APs start through INIT-SIPI-SIPI */
 		return 0;
-	r = nx_boot_build_gdt(m);
+	r = nx_boot_build_gdt(m, gdt);
 	if (r < 0)
 		return r;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sr) < 0)
@@ -120,7 +121,7 @@ int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b)
 	flat_seg(&sr.ds, NX_SEL_DATA, 0x3, false, true);
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
 	/* TR and LDTR keep their reset state (busy TSS, unusable LDT). */
-	sr.gdt.base = NX_BOOT_GDT;
+	sr.gdt.base = gdt;
 	sr.gdt.limit = GDT_ENTRIES * 8 - 1;
 	/* No IDT: an early exception becomes a triple fault, which the VMM
 	 * reports with the registers, rather than a jump through garbage. */

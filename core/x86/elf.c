@@ -97,7 +97,7 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 }
 
 int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
-			 uint64_t *entry, uint64_t *end)
+			 uint64_t *entry, uint64_t *end, struct nx_boot_ranges *low)
 {
 	struct seg *s = NULL;
 	unsigned n = 0, loaded = 0;
@@ -121,9 +121,11 @@ int nx_elf_load_segments(struct nx_vm *vm, const struct nx_kimage *k,
 			break;
 		}
 		snprintf(what, sizeof(what), "ELF segment %u of the kernel", i);
-		dst = nx_boot_place(vm, what, s[i].paddr, s[i].memsz);
-		if (!dst) {
-			r = -1;
+		dst = low ? nx_boot_place_low(vm, what, s[i].paddr, s[i].memsz) :
+			    nx_boot_place(vm, what, s[i].paddr, s[i].memsz);
+		if (!dst || (low && nx_boot_ranges_add(low, s[i].paddr, s[i].paddr + s[i].memsz) < 0)) {
+			r = dst ? nx_error("kernel '%s': more than %d loadable segments", k->path,
+					   NX_BOOT_MAX_RANGES) : -1;
 			break;
 		}
 		if (nx_kimage_copy(k, s[i].off, dst, s[i].filesz) < 0) {
@@ -160,7 +162,7 @@ int nx_elf64_load(struct nx_vm *vm, const struct nx_kimage *k, struct nx_boot *b
 	if (vm->cfg->initrd[0])
 		return nx_error("kernel '%s' is a plain ELF64 kernel, which has no way to receive "
 				"an initrd; use a multiboot kernel (modules) or a bzImage", k->path);
-	r = nx_elf_load_segments(vm, k, &entry, &end);
+	r = nx_elf_load_segments(vm, k, &entry, &end, NULL);
 	if (r < 0)
 		return r;
 	/* The boot page tables identity-map the low 4 GiB only. */

@@ -61,18 +61,33 @@ struct mb_mmap_entry {
 	uint32_t type;
 } __attribute__((packed));
 
-/* Layout of the page at NX_MB_INFO (the command line is at NX_BOOT_CMDLINE). */
+/*
+ * The boot block nexit hands a multiboot kernel: 16 KiB holding the
+ * multiboot info page (the info, the boot GDT the entry state's segments
+ * come from, the loader name, the memory map, the module list and module
+ * strings) and the command line. It goes at NX_MB_INFO, unless the kernel
+ * loads something there (multiboot kernels may use memory below 1 MiB),
+ * then on the first page after everything the kernel and its modules
+ * occupy: nexit's own data never lies under the kernel's.
+ */
+#define MB_BLOCK_SIZE		0x4000
+#define MBI_OFF_GDT		0x060
 #define MBI_OFF_NAME		0x080
 #define MBI_OFF_MMAP		0x0a0
 #define MBI_OFF_MODS		0x200
 #define MBI_MAX_MODS		16
 #define MBI_OFF_STRINGS		(MBI_OFF_MODS + MBI_MAX_MODS * sizeof(struct mb_module))
 #define MBI_SIZE		0x1000
+#define MB_OFF_CMDLINE		MBI_SIZE
+#define MB_CMDLINE_MAX		(MB_BLOCK_SIZE - MB_OFF_CMDLINE - 1)
 
 _Static_assert(sizeof(struct mb_info) == 88, "multiboot info is 88 bytes up to vbe_*");
+_Static_assert(sizeof(struct mb_info) <= MBI_OFF_GDT && MBI_OFF_GDT % 8 == 0 &&
+	       MBI_OFF_GDT + 32 <= MBI_OFF_NAME, "the boot GDT (4 entries) fits after the info");
 _Static_assert(MBI_OFF_MMAP + NX_E820_MAX * sizeof(struct mb_mmap_entry) <= MBI_OFF_MODS,
 	       "mmap overlaps the module list");
-_Static_assert(NX_MB_INFO + MBI_SIZE <= NX_BOOT_PARAMS, "multiboot info overlaps boot_params");
+_Static_assert(MB_CMDLINE_MAX >= 2 * 4096, "the block holds the kernel path and a 4 KiB cmdline");
+_Static_assert(NX_MB_INFO + MB_BLOCK_SIZE <= NX_BOOT_CMDLINE, "boot block overlaps the cmdline");
 
 long nx_multiboot_find(const struct nx_kimage *k)
 {
@@ -93,7 +108,8 @@ long nx_multiboot_find(const struct nx_kimage *k)
  * at load_addr up to load_end_addr (0 = end of file), bss zeroed up to
  * bss_end_addr (0 = none). */
 static int load_aout_kludge(struct nx_vm *vm, const struct nx_kimage *k, long off,
-			    const struct mb_header *h, uint64_t *entry, uint64_t *end)
+			    const struct mb_header *h, uint64_t *entry, uint64_t *end,
+			    struct nx_boot_ranges *used)
 {
 	uint64_t file_off, len, bss_end;
 	uint8_t *dst;
@@ -120,8 +136,8 @@ static int load_aout_kludge(struct nx_vm *vm, const struct nx_kimage *k, long of
 	if (bss_end < h->load_addr + len)
 		return nx_error("kernel '%s': multiboot bss_end_addr below the loaded image",
 				k->path);
-	dst = nx_boot_place(vm, "multiboot kernel image", h->load_addr, bss_end - h->load_addr);
-	if (!dst)
+	dst = nx_boot_place_low(vm, "multiboot kernel image", h->load_addr, bss_end - h->load_addr);
+	if (!dst || nx_boot_ranges_add(used, h->load_addr, bss_end) < 0)
 		return -1;
 	if (nx_kimage_copy(k, file_off, dst, len) < 0)
 		return -1;
@@ -133,14 +149,19 @@ static int load_aout_kludge(struct nx_vm *vm, const struct nx_kimage *k, long of
 
 /* Modules: cfg->initrd is "path [args][,path [args]...]"; the whole element
  * is the module string (like QEMU's -initrd for multiboot). Each module is
- * loaded page aligned after the previous one, starting above the kernel. */
-static int load_modules(struct nx_vm *vm, uint8_t *page, struct mb_info *mi, uint64_t cursor)
+ * loaded page aligned after the previous one, from the first page above
+ * both the kernel and 1 MiB. The module entries' string fields hold offsets
+ * into the info page until the block's address is known. */
+static int load_modules(struct nx_vm *vm, uint8_t *page, struct mb_info *mi, uint64_t cursor,
+			struct nx_boot_ranges *used)
 {
 	const char *list = vm->cfg->initrd;
 	struct mb_module *mods = (void *)(page + MBI_OFF_MODS);
 	size_t str = MBI_OFF_STRINGS;
 	unsigned n = 0;
 
+	if (cursor < NX_BOOT_LOAD_MIN)
+		cursor = NX_BOOT_LOAD_MIN;
 	while (*list) {
 		const char *comma = strchr(list, ','), *elt_end = comma ? comma : list + strlen(list);
 		char elt[4096], path[4096];
@@ -176,12 +197,12 @@ static int load_modules(struct nx_vm *vm, uint8_t *page, struct mb_info *mi, uin
 					(unsigned long long)cursor,
 					(unsigned long long)nx_lowmem_end(&vm->mem));
 		r = nx_file_to_guest(vm, "module", path, cursor, size);
-		if (r < 0)
-			return r;
+		if (r < 0 || nx_boot_ranges_add(used, cursor, cursor + size) < 0)
+			return r < 0 ? r : nx_error("too many multiboot modules");
 		memcpy(page + str, elt, len + 1);
 		mods[n] = (struct mb_module){ .mod_start = (uint32_t)cursor,
 					      .mod_end = (uint32_t)(cursor + size),
-					      .string = (uint32_t)(NX_MB_INFO + str) };
+					      .string = (uint32_t)str };
 		str += len + 1;
 		cursor += size;
 		n++;
@@ -189,25 +210,51 @@ static int load_modules(struct nx_vm *vm, uint8_t *page, struct mb_info *mi, uin
 	}
 	if (n) {
 		mi->mods_count = n;
-		mi->mods_addr = NX_MB_INFO + MBI_OFF_MODS;
+		mi->mods_addr = MBI_OFF_MODS;
 		mi->flags |= MBI_MODS;
 	}
 	return 0;
 }
 
-static int build_info(struct nx_vm *vm, uint64_t kernel_end)
+/* The block's address: NX_MB_INFO, or the first page after all the kernel
+ * and its modules occupy (at least 1 MiB) if they reach into it. */
+static int place_block(struct nx_vm *vm, const struct nx_boot_ranges *used, uint64_t *base)
 {
-	uint8_t *page = nx_gpa(&vm->mem, NX_MB_INFO, MBI_SIZE);
+	uint64_t b = NX_BOOT_LOAD_MIN;
+
+	if (!nx_boot_ranges_overlap(used, NX_MB_INFO, NX_MB_INFO + MB_BLOCK_SIZE)) {
+		*base = NX_MB_INFO;
+		return 0;
+	}
+	for (unsigned i = 0; i < used->n; i++)
+		if (used->r[i].end > b)
+			b = used->r[i].end;
+	b = (b + 0xfff) & ~0xfffULL;
+	if (b + MB_BLOCK_SIZE > nx_lowmem_end(&vm->mem) || b + MB_BLOCK_SIZE > 0x100000000ULL)
+		return nx_error("no room for the multiboot info and command line (16 KiB) after the "
+				"kernel and its modules (they end at 0x%llx, low RAM at 0x%llx); raise --mem",
+				(unsigned long long)b, (unsigned long long)nx_lowmem_end(&vm->mem));
+	*base = b;
+	return 0;
+}
+
+/* Builds the info page in host memory, loads the modules, then writes the
+ * block where place_block says and fills in the addresses. */
+static int build_info(struct nx_vm *vm, uint64_t kernel_end, struct nx_boot_ranges *used,
+		      uint64_t *base)
+{
+	uint8_t page[MBI_SIZE];
 	struct nx_e820_entry e[NX_E820_MAX];
 	struct mb_mmap_entry *mm;
+	struct mb_module *mods;
 	struct mb_info *mi;
+	uint8_t *dst;
 	int n, r;
 
-	if (!page)
-		return nx_error("guest RAM too small for the multiboot info");
-	memset(page, 0, MBI_SIZE);
+	memset(page, 0, sizeof(page));
 	mi = (void *)page;
 	mm = (void *)(page + MBI_OFF_MMAP);
+	mods = (void *)(page + MBI_OFF_MODS);
 
 	n = nx_mem_e820(&vm->mem, e, NX_E820_MAX);
 	if (n < 0)
@@ -222,24 +269,37 @@ static int build_info(struct nx_vm *vm, uint64_t kernel_end)
 		if (e[i].type == NX_E820_RAM && e[i].addr == 0x100000)
 			mi->mem_upper = e[i].size >> 10;
 	}
-	mi->mmap_addr = NX_MB_INFO + MBI_OFF_MMAP;
 	mi->mmap_length = n * sizeof(*mm);
 	mi->flags = MBI_MEMORY | MBI_MMAP | MBI_CMDLINE | MBI_LOADER_NAME;
-
-	r = nx_boot_cmdline(vm, NX_BOOT_CMDLINE_MAX - 1);
-	if (r < 0)
-		return r;
-	mi->cmdline = NX_BOOT_CMDLINE;
 	strcpy((char *)page + MBI_OFF_NAME, "nexit");
-	mi->boot_loader_name = NX_MB_INFO + MBI_OFF_NAME;
-	return load_modules(vm, page, mi, kernel_end);
+
+	r = load_modules(vm, page, mi, kernel_end, used);
+	if (r < 0 || (r = place_block(vm, used, base)) < 0)
+		return r;
+	/* Addresses, now that the block has one. */
+	mi->mmap_addr = (uint32_t)(*base + MBI_OFF_MMAP);
+	mi->boot_loader_name = (uint32_t)(*base + MBI_OFF_NAME);
+	mi->cmdline = (uint32_t)(*base + MB_OFF_CMDLINE);
+	if (mi->mods_count)
+		mi->mods_addr = (uint32_t)(*base + MBI_OFF_MODS);
+	for (unsigned i = 0; i < mi->mods_count; i++)
+		mods[i].string += (uint32_t)*base;
+	dst = nx_gpa(&vm->mem, *base, MB_BLOCK_SIZE);
+	if (!dst)
+		return nx_error("guest RAM too small for the multiboot info at 0x%llx",
+				(unsigned long long)*base);
+	memcpy(dst, page, MBI_SIZE);
+	/* The command line starts with the kernel's path, as GRUB and QEMU
+	 * pass it (spec 3.3: "the command line to be passed to the kernel"). */
+	return nx_boot_cmdline_at(vm, *base + MB_OFF_CMDLINE, vm->cfg->kernel, MB_CMDLINE_MAX);
 }
 
 int nx_multiboot_load(struct nx_vm *vm, const struct nx_kimage *k, long off,
 		      struct nx_boot *b)
 {
+	struct nx_boot_ranges used = { 0 };
 	struct mb_header h = { 0 };
-	uint64_t entry, end;
+	uint64_t entry, end, base = 0;
 	int r;
 
 	memcpy(&h, k->data + off, k->head - off < sizeof(h) ? k->head - off : sizeof(h));
@@ -251,25 +311,26 @@ int nx_multiboot_load(struct nx_vm *vm, const struct nx_kimage *k, long off,
 			k->path);
 
 	if (h.flags & MB_F_AOUT_KLUDGE)
-		r = load_aout_kludge(vm, k, off, &h, &entry, &end);
+		r = load_aout_kludge(vm, k, off, &h, &entry, &end, &used);
 	else if (nx_is_elf(k))
-		r = nx_elf_load_segments(vm, k, &entry, &end);
+		r = nx_elf_load_segments(vm, k, &entry, &end, &used);
 	else
 		r = nx_error("kernel '%s' has a multiboot header but is neither ELF nor "
 			     "carries load addresses (flag bit 16)", k->path);
 	if (r < 0)
 		return r;
-	if (entry >= 0x100000000ULL || entry < NX_BOOT_LOAD_MIN)
-		return nx_error("kernel '%s': multiboot entry 0x%llx is not in 32-bit RAM above "
-				"1 MiB", k->path, (unsigned long long)entry);
-	r = build_info(vm, end);
+	if (entry >= 0x100000000ULL || !nx_boot_ranges_overlap(&used, entry, entry + 1))
+		return nx_error("kernel '%s': multiboot entry 0x%llx is not in the loaded image "
+				"below 4 GiB", k->path, (unsigned long long)entry);
+	r = build_info(vm, end, &used, &base);
 	if (r < 0)
 		return r;
 
 	b->kind = NX_KERNEL_MULTIBOOT;
 	b->entry = entry;
 	b->eax = MB_BOOT_MAGIC;
-	b->ebx = NX_MB_INFO;
+	b->ebx = (uint32_t)base;
+	b->gdt = base + MBI_OFF_GDT;
 	b->long_mode = false;
 	return 0;
 }

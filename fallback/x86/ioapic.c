@@ -50,7 +50,7 @@ static void reg_write(struct nx_ioapic *io, uint32_t reg, uint32_t val)
 		/* Low half: Delivery Status (12) and Remote IRR (14) are read-only. */
 		e = (old & ~0xffffffffULL) | (val & ~(uint32_t)NX_RTE_RO_BITS) |
 		    (old & NX_RTE_RO_BITS);
-		if (!(e & NX_RTE_LEVEL))
+		if (!nx_rte_level(e))
 			e &= ~NX_RTE_REMOTE_IRR;	/* remote IRR is undefined for edge */
 	}
 	io->rte[pin] = e;
@@ -125,7 +125,7 @@ void nx_ioapic_msi(const struct nx_ioapic *io, unsigned pin, uint64_t *addr, uin
 	uint32_t dest = (uint32_t)(e >> 56);
 	uint32_t dest_mode = (e >> 11) & 1;		/* 0 physical, 1 logical */
 	uint32_t dm = (e >> 8) & 7;			/* fixed, lowest, SMI, NMI, INIT, ExtINT */
-	uint32_t level = (e & NX_RTE_LEVEL) ? 1 : 0;
+	uint32_t level = nx_rte_level(e) ? 1 : 0;
 
 	/* SDM 11.11.1 message address: 0xFEE, destination id 19:12, DM bit 2. */
 	*addr = 0xfee00000ULL | (dest << 12) | (dest_mode << 2);
@@ -143,7 +143,7 @@ int nx_ioapic_accept(struct nx_ioapic *io, unsigned pin)
 	e = io->rte[pin];
 	if (e & NX_RTE_MASKED)
 		return -1;	/* a masked pin sends nothing */
-	if (e & NX_RTE_LEVEL) {
+	if (nx_rte_level(e)) {
 		if (e & NX_RTE_REMOTE_IRR)
 			return -2;	/* level: one message until the EOI */
 		io->rte[pin] |= NX_RTE_REMOTE_IRR;
@@ -160,7 +160,7 @@ uint32_t nx_ioapic_eoi(struct nx_ioapic *io, unsigned vector)
 	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++) {
 		uint64_t e = io->rte[i];
 
-		if ((e & NX_RTE_LEVEL) && (e & NX_RTE_REMOTE_IRR) && (e & 0xff) == vector) {
+		if (nx_rte_level(e) && (e & NX_RTE_REMOTE_IRR) && (e & 0xff) == vector) {
 			io->rte[i] &= ~NX_RTE_REMOTE_IRR;
 			pins |= 1u << i;
 		}

@@ -4,8 +4,9 @@
  * 231468-003) with the PIIX/ICH edge/level control registers (ELCR at
  * 0x4d0/0x4d1): ICW1-4 initialisation, OCW1 (IMR), OCW2 (EOI, rotation,
  * priority), OCW3 (IRR/ISR read, poll, special mask), IRR/ISR/IMR.
- * Pure: no KVM. Guests that use the IOAPIC from the MADT never unmask it;
- * its INT output would reach LAPIC LINT0 as ExtINT (nx_pic_output/ack).
+ * Pure: no KVM. Its INT output reaches vCPU 0's LAPIC LINT0 as ExtINT:
+ * split.c watches nx_pic_output() and core/vcpu.c injects what nx_pic_ack()
+ * returns (the INTA cycle). Guests that use the IOAPIC keep it masked.
  */
 #include <string.h>
 #include "fallback/fallback.h"

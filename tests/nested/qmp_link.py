@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""qmp_link.py LOG QMP_SOCKET NIC - L0's side of the nested link test.
+"""qmp_link.py LOG QMP_SOCKET NIC PIDFILE STALL_S - L0's side of the nested
+link test, and its stall watchdog.
 
 Follows the L1 serial LOG as QEMU writes it. For every "L2| L2-LINK-WAIT"
 line (the L2 guest waits for its link to drop) it sends QMP set_link NIC
 down, for every "L2| L2-LINK-DOWN" it sends set_link NIC up: the guest's
 virtio-net sees a config interrupt each time. Prints one QMP- line per
-command; ends when the log says NESTED-DONE or after 30 minutes.
+command. If the log stays silent for STALL_S seconds (the TCG L1 machine
+stopped making progress: its own timeouts never fire), it kills QEMU (pid
+in PIDFILE) and says so on one NESTED-STALL line. Ends when the log says
+NESTED-DONE or after 30 minutes.
 """
 import json
+import os
+import signal
 import socket
 import sys
 import time
 
-log_path, sock_path, nic = sys.argv[1], sys.argv[2], sys.argv[3]
+log_path, sock_path, nic, pidfile, stall_s = sys.argv[1:6]
+stall_s = float(stall_s)
 qmp = None
 
 
@@ -47,13 +54,23 @@ def command(cmd, args=None):
 
 
 deadline = time.time() + 1800
+last_output, last_case = time.time(), "none"
 with open(log_path, "rb") as f:
     buf = b""
     while time.time() < deadline:
         chunk = f.read()
         if not chunk:
+            if time.time() - last_output > stall_s:
+                try:
+                    os.kill(int(open(pidfile).read()), signal.SIGTERM)
+                except (OSError, ValueError):
+                    pass
+                print("NESTED-STALL no L1 output for %d s (last: %s): QEMU killed" %
+                      (stall_s, last_case), flush=True)
+                sys.exit(3)
             time.sleep(0.2)
             continue
+        last_output = time.time()
         buf += chunk
         *lines, buf = buf.split(b"\n")
         for raw in lines:
@@ -62,5 +79,7 @@ with open(log_path, "rb") as f:
                 command("set_link", {"name": nic, "up": False})
             elif line.startswith("L2| L2-LINK-DOWN"):
                 command("set_link", {"name": nic, "up": True})
+            elif line.startswith("NESTED-CASE "):
+                last_case = line
             elif line.startswith("NESTED-DONE"):
                 sys.exit(0)

@@ -148,8 +148,8 @@ static void test_cmd_stat_errors(void **state)
 	char *none[] = { "stat", NULL };
 	char *missing[] = { "stat", f->sock, NULL };
 
-	assert_int_equal(nx_cli_stat(1, none), 2);
-	assert_int_equal(nx_cli_stat(2, missing), 1);	/* nothing listens there */
+	assert_int_equal(nx_cli_stat(1, none), NX_EXIT_ERROR);
+	assert_int_equal(nx_cli_stat(2, missing), NX_EXIT_ERROR);	/* nothing listens there */
 }
 
 /* "stop": the VM's main thread gets SIGTERM (nx_vm_run's orderly stop). */

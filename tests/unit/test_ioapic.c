@@ -184,6 +184,21 @@ static void test_remote_irr_level_edge_mask(void **state)
 	reg_wr(&e->io, 0x10 + 2 * 9, 0x00000051);
 	assert_false(e->io.rte[9] & NX_RTE_REMOTE_IRR);
 
+	/* NMI with the trigger bit set: an NMI has no EOI, so the pin is edge
+	 * whatever the bit says (82093AA 3.2.4); no remote IRR, no level bits
+	 * in the message, one NMI per accept. */
+	uint64_t addr;
+	uint32_t data;
+	reg_wr(&e->io, 0x10 + 2 * 13, 0x00008400);		/* level bit, NMI */
+	assert_false(nx_rte_level(e->io.rte[13]));
+	assert_int_equal(nx_ioapic_accept(&e->io, 13), 0);
+	assert_int_equal(nx_ioapic_accept(&e->io, 13), 0);
+	assert_false(e->io.rte[13] & NX_RTE_REMOTE_IRR);
+	nx_ioapic_msi(&e->io, 13, &addr, &data);
+	assert_int_equal(data, 0x400);
+	reg_wr(&e->io, 0x10 + 2 * 13, 0x00008141);		/* level, lowest priority */
+	assert_true(nx_rte_level(e->io.rte[13]));
+
 	/* Masking: a masked level pin sends nothing. */
 	reg_wr(&e->io, 0x10 + 2 * 12, 0x00018071);
 	assert_int_equal(nx_ioapic_accept(&e->io, 12), -1);

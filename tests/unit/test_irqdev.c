@@ -169,13 +169,20 @@ static void test_drain_acks_before_raises(void **state)
 	struct fx *f = *state;
 
 	/* The guest acked bit 0 of the last interrupt, then raised it again:
-	 * both doorbells are pending; the result must be "asserted". */
+	 * both doorbells are pending; the result must be "asserted", and a
+	 * new rising edge (the line went low in between). */
 	f->r.mode = NX_IRQDEV_MODE_INTX;
 	f->r.irq_status = 1;
 	ring(f->ack[0]);
 	ring(f->raise[0]);
-	nx_irqdev_drain(&f->r, f->raise, f->ack);
+	assert_true(nx_irqdev_drain(&f->r, f->raise, f->ack));
 	assert_int_equal(f->r.irq_status, 1);
+	/* An ack of one bit while another stays set: no edge. */
+	f->r.irq_status = 3;
+	ring(f->ack[0]);
+	ring(f->raise[0]);
+	assert_false(nx_irqdev_drain(&f->r, f->raise, f->ack));
+	assert_int_equal(f->r.irq_status, 3);
 	/* Raise bit 3 from nothing: drain reports the rising level. */
 	f->r.irq_status = 0;
 	ring(f->raise[3]);
@@ -372,7 +379,7 @@ static void test_backend_refuses_bad_setup(void **state)
 	assert_int_not_equal(r.status, 0);
 	assert_non_null(strstr(r.msg, "unknown device type"));
 	pthread_join(f->thr, NULL);
-	assert_int_equal(f->serve_rc, 1);
+	assert_int_equal(f->serve_rc, NX_EXIT_ERROR);
 	close(f->sv[0]);
 	f->sv[0] = -1;
 }
@@ -389,7 +396,7 @@ static void test_backend_wrong_fd_count(void **state)
 	assert_int_equal(nx_devd_recv(f->sv[0], &h, &r, sizeof(r), NULL, 0, 0), 0);
 	assert_int_not_equal(r.status, 0);
 	pthread_join(f->thr, NULL);
-	assert_int_equal(f->serve_rc, 1);
+	assert_int_equal(f->serve_rc, NX_EXIT_ERROR);
 	close(f->sv[0]);
 	f->sv[0] = -1;
 }

@@ -193,7 +193,10 @@ static void test_multiboot_elf32(void **st)
 	assert_int_equal(mi->flags & (1 << 3), 0);	/* no modules given */
 	assert_int_equal(mi->mem_lower, 639);
 	assert_int_equal(mi->mem_upper, (MEM - 0x100000) >> 10);
-	assert_string_equal((char *)gpa(f, mi->cmdline, 1), "scenario=hello cpus=2");
+	/* The command line starts with the kernel's path, as GRUB and QEMU pass it. */
+	char want[128];
+	snprintf(want, sizeof(want), "%s scenario=hello cpus=2", f->kpath);
+	assert_string_equal((char *)gpa(f, mi->cmdline, 1), want);
 	assert_string_equal((char *)gpa(f, mi->boot_loader_name, 1), "nexit");
 
 	/* mmap: entries of size 20 (+4), the e820 map. */
@@ -330,6 +333,62 @@ static void test_multiboot_errors(void **st)
 	assert_true(load(f) < 0);
 }
 
+/*
+ * Multiboot kernels may load below 1 MiB (their own trampolines, real-mode
+ * stubs, low tables): nexit's boot block (info page, GDT, command line)
+ * moves out of their way, the image stays intact, and only the MP/ACPI
+ * tables' area [NX_MPTABLE, 1 MiB) is refused.
+ */
+static void test_multiboot_low_segments(void **st)
+{
+	struct fixture *f = *st;
+	const struct mbi *mi;
+	char want[128];
+
+	/* Below the boot block: the block keeps its home. */
+	make_elf32(f, 0x1000, 0x1000, 0x1010, SEG_OFF + 0x20, 0);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->b.entry, 0x1010);
+	assert_int_equal(f->b.ebx, NX_MB_INFO);
+	assert_segment(f, 0x1000);
+
+	/* Over the boot block's home (0x6000): it moves above 1 MiB. */
+	make_elf32(f, 0x6000, 0x6000, 0x6010, SEG_OFF + 0x20, 0);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->b.entry, 0x6010);
+	assert_segment(f, 0x6000);
+	assert_true(f->b.ebx >= 0x100000 && f->b.ebx % 4096 == 0);
+	assert_true(f->b.gdt >= f->b.ebx && f->b.gdt + 32 <= f->b.ebx + 4096);
+	mi = gpa(f, f->b.ebx, sizeof(*mi));
+	assert_true(mi->cmdline > f->b.ebx);
+	snprintf(want, sizeof(want), "%s scenario=hello cpus=2", f->kpath);
+	assert_string_equal((char *)gpa(f, mi->cmdline, 1), want);
+	assert_string_equal((char *)gpa(f, mi->boot_loader_name, 1), "nexit");
+	assert_true(mi->mmap_addr > f->b.ebx && mi->mmap_addr < f->b.ebx + 4096);
+
+	/* ... and above the modules, which start at 1 MiB. */
+	write_file(f->m1, "module", 6);
+	strcpy(f->cfg.initrd, f->m1);
+	f->cfg.cmdline[0] = 0;
+	assert_int_equal(load(f), 0);
+	mi = gpa(f, f->b.ebx, sizeof(*mi));
+	const uint32_t *mods = gpa(f, mi->mods_addr, 16);
+	assert_int_equal(mods[0], 0x100000);
+	assert_true(f->b.ebx >= mods[1]);
+	assert_string_equal((char *)gpa(f, mods[2], 1), f->m1);
+	assert_string_equal((char *)gpa(f, mi->cmdline, 1), f->kpath);	/* no arguments */
+	assert_segment(f, 0x6000);
+
+	/* Over the MP table / ACPI area: refused. */
+	f->cfg.initrd[0] = 0;
+	make_elf32(f, NX_MPTABLE - 0x1000, NX_MPTABLE - 0x1000, NX_MPTABLE - 0x1000,
+		   SEG_OFF + 0x20, 0);
+	assert_true(load(f) < 0);
+	/* An entry point outside the image. */
+	make_elf32(f, 0x6000, 0x6000, 0x80000, SEG_OFF + 0x20, 0);
+	assert_true(load(f) < 0);
+}
+
 /* ---- ELF: segments and errors ------------------------------------------- */
 
 static void test_elf_does_not_fit(void **st)
@@ -340,7 +399,7 @@ static void test_elf_does_not_fit(void **st)
 	assert_true(load(f) < 0);
 	make_elf32(f, MEM - 0x1000, MEM - 0x1000, MEM - 0x1000, SEG_OFF + 0x20, 0);	/* straddles */
 	assert_true(load(f) < 0);
-	make_elf32(f, 0x8000, 0x8000, 0x8000, SEG_OFF + 0x20, 0);	/* boot data area */
+	make_elf64(f, 0x8000, 0x8000, 0x8000);	/* ELF64: nexit's page tables live there */
 	assert_true(load(f) < 0);
 	make_elf64(f, 0xc0000000, 0xc0000000, 0xc0000000);	/* MMIO hole */
 	assert_true(load(f) < 0);
@@ -536,7 +595,7 @@ static void test_pgtables_gdt(void **st)
 	/* The tables do not run into the command line. */
 	assert_true(NX_BOOT_PML4 + 6 * 4096 <= NX_BOOT_CMDLINE);
 
-	assert_int_equal(nx_boot_build_gdt(&f->vm.mem), 0);
+	assert_int_equal(nx_boot_build_gdt(&f->vm.mem, NX_BOOT_GDT), 0);
 	const uint64_t *gdt = gpa(f, NX_BOOT_GDT, 32);
 	assert_int_equal(gdt[0], 0);
 	/* __BOOT_CS 0x10: present code, L=1 D=0; __BOOT_DS 0x18: present data. */
@@ -631,6 +690,7 @@ int main(void)
 		T(test_multiboot_module_errors),
 		T(test_multiboot_aout_kludge),
 		T(test_multiboot_errors),
+		T(test_multiboot_low_segments),
 		T(test_multiboot_elf64),
 		T(test_elf_does_not_fit),
 		T(test_elf_truncated),

@@ -100,6 +100,10 @@ static void parse_fadt(struct firmware *fw, const struct sdt *t)
 	fw->pm1a_cnt = (u16)*(const u32 *)(b + 64);
 	fw->pm1a_evt = (u16)*(const u32 *)(b + 56);
 	fw->sci_int = *(const u16 *)(b + 46);
+	/* PM_TMR_BLK (offset 76), PM_TMR_LEN (91) 4, Flags (112) bit 8 TMR_VAL_EXT. */
+	if (b[91] == 4)
+		fw->pm_tmr = (u16)*(const u32 *)(b + 76);
+	fw->pm_tmr_32 = t->len >= 116 && (*(const u32 *)(b + 112) & (1u << 8));
 	if (t->len >= 148 && *(const u64 *)(b + 140))
 		dsdt = *(const u64 *)(b + 140);
 	if (dsdt && dsdt < 0x100000000ULL && !memcmp((void *)dsdt, "DSDT", 4))

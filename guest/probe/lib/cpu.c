@@ -31,7 +31,7 @@ static struct tss tss[MAX_CPUS] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 extern u64 gdt[];
-extern char exc_stubs[], irq_stubs[], spurious_stub[], ud_entry[];
+extern char exc_stubs[], irq_stubs[], spurious_stub[], ud_entry[], nmi_stub[];
 u64 user_call_asm(u64 (*fn)(void *), void *arg, void *ustack_top, u64 *rsp0);
 
 static void set_gate(unsigned vec, void *handler, u8 type)
@@ -49,6 +49,7 @@ void idt_init(void)
 		set_gate(v, irq_stubs + 16 * (v - VEC_FIRST_IRQ), 0x8e);
 	set_gate(VEC_SPURIOUS, spurious_stub, 0x8e);
 	set_gate(6, ud_entry, 0x8e);	/* #UD: also ring 3's way into ring 0 */
+	set_gate(2, nmi_stub, 0x8e);	/* NMI: counted, not fatal (scenario nmi) */
 }
 
 void cpu_init(unsigned i)

@@ -145,6 +145,14 @@ irq_fast:				/* stack: vector, RIP, CS, RFLAGS, RSP, SS */
 spurious_stub:
 	iretq
 
+/* NMI (vector 2): counted in irq_rec[2] like a device interrupt; scenarios
+ * set IRQ_NO_EOI on it (an NMI is not in the LAPIC's ISR: no EOI). */
+	.balign 16
+	.globl nmi_stub
+nmi_stub:
+	pushq	$2
+	jmp	irq_fast
+
 /* ---- ring 3 ----------------------------------------------------------------
  * u64 user_call_asm(fn, arg, ustack_top, u64 *tss_rsp0)
  * Saves the callee-saved registers, points TSS.RSP0 just below them and

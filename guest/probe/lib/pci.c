@@ -104,6 +104,11 @@ int pci_find(u16 vendor, u16 device, struct pci_dev *out, int max)
  */
 void pci_msi_enable(const struct pci_dev *d, u32 dest_apic, u8 vector)
 {
+	pci_msi_enable_data(d, dest_apic, vector);	/* fixed delivery, edge */
+}
+
+void pci_msi_enable_data(const struct pci_dev *d, u32 dest_apic, u16 data)
+{
 	u8 c = d->msi_cap;
 	u16 ctl = pci_read16(d, c + 2);
 	bool is64 = ctl & (1u << 7);
@@ -111,7 +116,7 @@ void pci_msi_enable(const struct pci_dev *d, u32 dest_apic, u8 vector)
 	pci_write32(d, c + 4, 0xfee00000u | (dest_apic & 0xff) << 12);
 	if (is64)
 		pci_write32(d, c + 8, 0);
-	pci_write16(d, c + (is64 ? 12 : 8), vector);
+	pci_write16(d, c + (is64 ? 12 : 8), data);
 	ctl &= ~(7u << 4);		/* one vector (multiple message enable = 0) */
 	pci_write16(d, c + 2, ctl | 1);
 }

@@ -190,6 +190,8 @@ struct firmware {
 	u16 pm1a_cnt;
 	u16 pm1a_evt;			/* PM1_STS, PM1_EN at +2 */
 	u16 sci_int;
+	u16 pm_tmr;		/* FADT PM_TMR_BLK port, 0 = none */
+	bool pm_tmr_32;		/* FADT flags TMR_VAL_EXT: 32-bit counter */
 	u16 slp_typ_s5;
 	bool have_s5;
 	/* MP table interrupt entries (PCI and ISA) */
@@ -237,6 +239,8 @@ int pci_find(u16 vendor, u16 device, struct pci_dev *out, int max);
 u8 pci_find_cap(const struct pci_dev *d, u8 id);
 /* MSI: address/data for a fixed, edge interrupt to dest_apic (SDM 11.11). */
 void pci_msi_enable(const struct pci_dev *d, u32 dest_apic, u8 vector);
+/* Message data as given (SDM 11.11.2: vector 7:0, delivery mode 10:8). */
+void pci_msi_enable_data(const struct pci_dev *d, u32 dest_apic, u16 data);
 void pci_msi_disable(const struct pci_dev *d);
 void pci_intx_enable(const struct pci_dev *d, bool on);
 
