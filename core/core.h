@@ -215,9 +215,10 @@ struct nx_routes {
 	pthread_mutex_t lock;
 	struct nx_route r[NX_MAX_GSI];
 	unsigned next_gsi;	/* allocation cursor, starts above pins */
-	bool isa_to_pic;	/* irqchip=kernel: GSIs 0-15 (not 2, the cascade)
-				 * also drive KVM's 8259 pair, as in KVM's own
-				 * default table */
+	/* Second irqchip routes on GSIs that already have one (KVM allows
+	 * several per GSI): x86 irqchip=kernel's ISA IRQs into the 8259s. */
+	struct { unsigned gsi, chip, pin; } also[16];
+	unsigned nalso;
 };
 void nx_routes_init(struct nx_vm *vm);
 int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
@@ -225,6 +226,7 @@ void nx_route_free(struct nx_vm *vm, unsigned gsi);
 int  nx_route_set_msi(struct nx_vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
 		      uint32_t flags, uint32_t devid);
 int  nx_route_set_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned pin);
+int  nx_route_also_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned pin);
 int  nx_route_clear(struct nx_vm *vm, unsigned gsi);
 int  nx_routes_commit(struct nx_vm *vm);		/* KVM_SET_GSI_ROUTING */
 int  nx_irqfd_assign(struct nx_vm *vm, int fd, unsigned gsi, int resamplefd);	/* resamplefd -1 = none */

@@ -75,6 +75,20 @@ int nx_route_set_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned
 		.addr = chip, .data = pin });
 }
 
+int nx_route_also_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned pin)
+{
+	struct nx_routes *t = &vm->routes;
+	int r = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->nalso == sizeof(t->also) / sizeof(t->also[0]))
+		r = nx_error("more than %zu second irqchip routes", sizeof(t->also) / sizeof(t->also[0]));
+	else
+		t->also[t->nalso++] = (typeof(t->also[0])){ gsi, chip, pin };
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 /* Keeps the GSI allocated but without a route (KVM drops its interrupts). */
 int nx_route_clear(struct nx_vm *vm, unsigned gsi)
 {
@@ -93,6 +107,8 @@ int nx_routes_commit(struct nx_vm *vm)
 	int ret;
 
 	tbl = calloc(1, sizeof(*tbl) + (NX_MAX_GSI + 16) * sizeof(tbl->entries[0]));
+	_Static_assert(sizeof(vm->routes.also) / sizeof(vm->routes.also[0]) == 16,
+		       "the table has room for 16 second routes");
 	if (!tbl)
 		return nx_error("out of memory for the GSI routing table");
 	pthread_mutex_lock(&vm->routes.lock);
@@ -116,16 +132,11 @@ int nx_routes_commit(struct nx_vm *vm)
 		}
 		n++;
 	}
-	/* An ISA IRQ reaches the 8259 input of the same number: master 0-7,
-	 * slave 8-15 (KVM's default table; several routes may share a GSI). */
-	for (unsigned g = 0; vm->routes.isa_to_pic && g < 16; g++) {
-		if (g == 2)
-			continue;
-		tbl->entries[n++] = (struct kvm_irq_routing_entry){ .gsi = g,
+	for (unsigned i = 0; i < vm->routes.nalso; i++)
+		tbl->entries[n++] = (struct kvm_irq_routing_entry){ .gsi = vm->routes.also[i].gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = g < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-				       .pin = g & 7 } };
-	}
+			.u.irqchip = { .irqchip = vm->routes.also[i].chip,
+				       .pin = vm->routes.also[i].pin } };
 	tbl->nr = n;
 	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, tbl);
 	pthread_mutex_unlock(&vm->routes.lock);

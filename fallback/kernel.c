@@ -277,9 +277,15 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
 	 * IOAPIC routes (and the ISA IRQs' 8259 inputs) must be in ours before
 	 * anyone commits MSI routes. */
-	fb->vm->routes.isa_to_pic = true;
 	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++)
 		if (nx_route_set_irqchip(fb->vm, pin, KVM_IRQCHIP_IOAPIC, pin) < 0)
+			return -1;
+	/* An ISA IRQ also reaches the 8259 input of its number (master 0-7,
+	 * slave 8-15; 2 is the cascade), as in KVM's default table: a guest
+	 * in PIC mode (LINT0 ExtINT) hears COM1 through KVM's 8259. */
+	for (unsigned irq = 0; irq < 16; irq++)
+		if (irq != 2 && nx_route_also_irqchip(fb->vm, irq, irq < 8 ? KVM_IRQCHIP_PIC_MASTER :
+						      KVM_IRQCHIP_PIC_SLAVE, irq & 7) < 0)
 			return -1;
 	if (nx_routes_commit(fb->vm) < 0)
 		return -1;

@@ -8,7 +8,8 @@ import re
 import sys
 
 log_path, chips = sys.argv[1], sys.argv[2:]
-lines = [l.rstrip("\r") for l in open(log_path, encoding="utf-8", errors="replace").read().split("\n")]
+lines = [l.rstrip("\r") for l in
+         open(log_path, encoding="utf-8", errors="replace", newline="").read().split("\n")]
 failed = 0
 
 

@@ -57,7 +57,8 @@ run_case() {
 	  echo \$? > /tmp/rc ) | while IFS= read -r l; do
 		echo "L2| \$l"
 		case "\$l" in L2-SNAP*)
-			echo "NEXIT-SNAP \${l#L2-SNAP } \$(/bin/nexit stat /tmp/ctl.sock | tr -d '\n')";;
+			phase=\$(echo "\${l#L2-SNAP }" | tr -d '\r')
+			echo "NEXIT-SNAP \$phase \$(/bin/nexit stat /tmp/ctl.sock | tr -d '\n')";;
 		esac
 	done
 	sed 's/^/NEXIT-ERR| /' /tmp/l2.err

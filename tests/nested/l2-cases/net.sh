@@ -37,6 +37,14 @@ ip addr add 192.0.2.2/24 dev $ifc
 # TEST-NET-1, RFC 5737; nothing answers, nothing leaves L0's QEMU).
 arp -s 192.0.2.1 02:00:00:00:00:01
 carrier_is 1 100 || echo "L2-NOTE no carrier"
+# Warm-up: what Linux does once when an interface starts carrying traffic
+# (IPv6 autoconfiguration, MSI-X message updates) happens before the window.
+ping -q -c 10 -i 0.1 -W 1 192.0.2.1 >/dev/null 2>&1
+sleep 2
+for i in /proc/irq/*/effective_affinity_list; do
+	n=$(basename $(dirname $i))
+	grep -q "^ *$n:.*virtio" /proc/interrupts && echo "L2-AFFINITY before irq $n cpus $(cat $i)"
+done
 irqs before
 # L1 snapshots nexit's live stats (nexit stat) on each L2-SNAP line; the
 # pauses give it the time, outside the window.
@@ -48,6 +56,10 @@ b=$(exits)
 echo "L2-WINDOW exits=$((b - a - 1))"
 echo "L2-SNAP end"
 sleep 1
+for i in /proc/irq/*/effective_affinity_list; do
+	n=$(basename $(dirname $i))
+	grep -q "^ *$n:.*virtio" /proc/interrupts && echo "L2-AFFINITY after irq $n cpus $(cat $i)"
+done
 irqs after
 if [ "$l2link" = 1 ]; then
 	echo "L2-LINK-WAIT"
