@@ -120,7 +120,7 @@ int nx_pvh_load(struct nx_vm *vm, const struct nx_kimage *k, uint32_t entry, str
 	uint64_t elf_entry, end;
 	int n, r;
 
-	r = nx_elf_load_segments(vm, k, &elf_entry, &end);
+	r = nx_elf_load_segments(vm, k, &elf_entry, &end, NULL);
 	if (r < 0)
 		return r;
 	si = nx_gpa(&vm->mem, PVH_INFO, 0x1000);
