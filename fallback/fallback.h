@@ -276,6 +276,7 @@ struct nx_fallback {
 	struct nx_gate gate;
 	struct nx_ioapic ioapic;	/* split: the model; kernel: mirror of KVM's RTEs */
 	struct nx_pic pic;		/* split only */
+	atomic_bool pic_out;		/* its INT output (split), read lock-free */
 	struct nx_irqthread thr;
 	struct nx_fb_pin {
 		int timerfd;		/* storm back-off, -1 until the first storm */

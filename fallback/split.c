@@ -125,22 +125,20 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 
 /* The 8259 pair's INT output goes to vCPU 0's LINT0: when it is raised,
  * vCPU 0 leaves KVM_RUN and injects (core/vcpu.c inject_extint). Called
- * with fb->lock held after every change of the PIC's state. */
+ * with fb->lock held after every change of the PIC's state; vCPU 0 reads
+ * the copy without the lock before each KVM_RUN. */
 static void pic_update(struct nx_fallback *fb)
 {
-	if (nx_pic_output(&fb->pic))
+	bool out = nx_pic_output(&fb->pic);
+
+	atomic_store(&fb->pic_out, out);
+	if (out)
 		nx_vcpu_kick(&fb->vm->vcpus[0]);
 }
 
 static bool extint_pending(void *opaque)
 {
-	struct nx_fallback *fb = opaque;
-	bool out;
-
-	pthread_mutex_lock(&fb->lock);
-	out = nx_pic_output(&fb->pic);
-	pthread_mutex_unlock(&fb->lock);
-	return out;
+	return atomic_load(&((struct nx_fallback *)opaque)->pic_out);
 }
 
 static int extint_ack(void *opaque)
@@ -151,6 +149,7 @@ static int extint_ack(void *opaque)
 	pthread_mutex_lock(&fb->lock);
 	vec = nx_pic_ack(&fb->pic);
 	fb->pic_injected++;
+	pic_update(fb);
 	pthread_mutex_unlock(&fb->lock);
 	return vec;
 }
@@ -244,6 +243,7 @@ static void shutdown(void *opaque)
 	nx_gate_reset(&fb->gate);
 	nx_ioapic_reset(&fb->ioapic);
 	nx_pic_reset(&fb->pic);
+	pic_update(fb);
 	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++) {
 		sync_route(fb, i);
 		sync_irqfd(fb, i);
