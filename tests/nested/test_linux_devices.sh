@@ -46,14 +46,16 @@ bdf=\$(echo "\$bind" | sed -n 's/.*bdf=\([^ ]*\) group=.*/\1/p')
 [ -n "\$bdf" ] || exit 90
 # run_case NAME CHIP "L2 CMDLINE EXTRA" NEXIT ARGS...: nexit's console is
 # streamed live with an "L2| " prefix (the host answers L2-LINK-WAIT over
-# QMP while the guest runs).
+# QMP while the guest runs). loglevel=5: the kernel's warnings and worse
+# reach the console (nested_kernel_clean reads them), its info lines (each
+# byte an exit, slow in L2 under TCG) do not.
 run_case() {
 	name=\$1 chip=\$2 extra=\$3
 	shift 3
 	echo "NESTED-CASE \$name \$chip"
 	( timeout 240 /bin/nexit run --irqchip \$chip --kernel build/appliance/vmlinuz \\
 		--initrd l2.cpio.gz --mem 256M --stats-json /tmp/s.json --control /tmp/ctl.sock \\
-		--cmdline "console=ttyS0 panic=-1 l2case=net \$extra" "\$@" 2>/tmp/l2.err
+		--cmdline "console=ttyS0 panic=-1 loglevel=5 l2case=net \$extra" "\$@" 2>/tmp/l2.err
 	  echo \$? > /tmp/rc ) | while IFS= read -r l; do
 		echo "L2| \$l"
 		case "\$l" in L2-SNAP*)
