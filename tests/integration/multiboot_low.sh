@@ -7,6 +7,7 @@
 # register), and hand it a command line that starts with the kernel's path,
 # as GRUB and QEMU do. The kernel reports on COM1 and exits with
 # isa-debug-exit 0x10 (status 33); anything else is a failure.
+# test: needs=kvm
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"
@@ -19,8 +20,8 @@ as --32 -o "$T/k.o" tests/fixtures/multiboot-low/kernel.S &&
 	fail "cannot build the test kernel"
 
 for chip in split kernel; do
-	out=$(timeout 30 "$NEXIT" run --kernel "$K" --mem 64M --no-defaults --irqchip $chip \
-		--cmdline "alpha beta=2" 2>&1 </dev/null)
+	out=$(timeout -k 5 30 "$NEXIT" run --kernel "$K" --mem 64M --no-defaults --irqchip $chip \
+		--timeout 25 --cmdline "alpha beta=2" 2>&1 </dev/null)
 	rc=$?
 	echo "$out" | sed "s/^/$chip| /"
 	[ $rc -eq 33 ] || fail "$chip: nexit exited $rc, the kernel's pass is 33"
@@ -28,7 +29,7 @@ for chip in split kernel; do
 		fail "$chip: the command line is not '$K alpha beta=2'"
 done
 # No arguments: the command line is the path alone.
-out=$(timeout 30 "$NEXIT" run --kernel "$K" --mem 64M --no-defaults 2>&1 </dev/null)
+out=$(timeout -k 5 30 "$NEXIT" run --kernel "$K" --mem 64M --no-defaults --timeout 25 2>&1 </dev/null)
 rc=$?
 [ $rc -eq 33 ] && grep -qx "LOWSEG ok cmdline=$K" <<<"$(tr -d '\r' <<<"$out")" ||
 	fail "no arguments: rc=$rc, $out"
