@@ -3,7 +3,13 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: unit-bins asan-bins
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(BUILD)/tests/vhost-user-loop
+
+# The vhost-user backend of tests/integration/linux_devices.sh (a test
+# tool, not part of nexit).
+$(BUILD)/tests/vhost-user-loop: tests/nested/vhost-user-loop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnexit.a $(HDRS)
 	@mkdir -p $(dir $@)

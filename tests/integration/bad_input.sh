@@ -82,7 +82,7 @@ eh = struct.pack('<4sBBBBB7xHHIQQQIHHHHHH', b'\x7fELF', 2, 1, 1, 0, 0, 2, 62, 1,
 ph = struct.pack('<IIQQQQQQ', 1, 5, 0x1000, 0x100000, 0x100000, len(code), len(code), 0x1000)
 open(sys.argv[1], 'wb').write(eh + ph + bytes(0x1000 - len(eh) - len(ph)) + code)
 PY
-out=$(timeout 20 $NEXIT run --kernel $T/triple.elf --mem 64M --no-defaults 2>&1 </dev/null); rc=$?
+out=$(timeout -k 5 20 $NEXIT run --kernel $T/triple.elf --mem 64M --no-defaults --timeout 15 2>&1 </dev/null); rc=$?
 if [ $rc -ne 2 ] || ! grep -Eq '^nexit: error: vCPU 0: (triple fault|KVM internal error)' <<<"$out"; then
 	echo "FAIL [triple fault]: rc=$rc (expected 2 and the fault):"; echo "$out" | head -5 | sed 's/^/    /'
 	bad=1

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """check_linux_devices.py LOG CHIP... - the assertions of
-tests/nested/test_linux_devices.sh on the L1 serial log: for each irqchip,
+tests/integration/linux_devices.sh on its log of the cases (L2's console
+as "L2| " lines, nexit's stats, L1's new dmesg lines): for each irqchip,
 the cases vfio-msix, vfio-intx and own (see that script). Prints one line
 per fact checked; exits 1 if any failed."""
 import json
@@ -102,6 +103,18 @@ def common(case, tag, name):
     check(drv == "virtio_net", "%s: %s is driven by %s" % (tag, value(case, "L2| L2-NET", "if"), drv))
     check(any(l == "L2| L2-RC=0" for l in case),
           "%s: the L2 case script finished (L2-RC=0)" % tag)
+    # The host bridge comes from the DSDT: Linux's ACPI PCI root driver
+    # binds PNP0A08 and scans its bus (without pci=noacpi).
+    cmdline = [l for l in case if l.startswith("L2| L2-CMDLINE ")]
+    check(cmdline != [] and "pci=noacpi" not in cmdline[0] and "acpi=off" not in cmdline[0],
+          "%s: ACPI on: %s" % (tag, cmdline and cmdline[0]))
+    dm = [l for l in case if l.startswith("L2| L2-DMESG ")]
+    check(any("acpi PNP0A08:00:" in l for l in dm) and
+          any("PCI host bridge to bus 0000:00" in l for l in dm),
+          "%s: Linux's ACPI PCI root (PNP0A08) gave 'PCI host bridge to bus 0000:00': %s" %
+          (tag, [l[len("L2| L2-DMESG "):] for l in dm if "PNP0A08" in l or "host bridge" in l][:2]))
+    bad = [l for l in case if re.search(r"WARNING: CPU|BUG:|Oops", l)]
+    check(bad == [], "%s: no kernel WARNING/BUG/Oops in L2's console or dmesg: %s" % (tag, bad[:3]))
 
 
 def rose(tag, before, after, name, least):
@@ -169,5 +182,7 @@ for chip in chips:
               "%s: the vhost-user backend moved frames: %s" % (tag, vhu and vhu[0]))
         window_lines(tag, c, ["cli0.msix0", "cli0.msix1"])
 
+bad = [l for l in lines if l.startswith("L1-DMESG ")]
+check(bad == [], "L1's kernel logged no WARNING/BUG/Oops during the cases: %s" % bad[:3])
 print("%d check(s) failed" % failed if failed else "all checks passed")
 sys.exit(1 if failed else 0)

@@ -213,6 +213,11 @@ nested_kernel_clean() {
 # L1_ACCEL (QEMU -accel, default tcg; tcg,thread=single for one TCG thread).
 # l1_run returns the command's exit status, or 125 when L1 did not report
 # one: $L1_RUN/status then says why (stall, timeout, boot).
+# L1's devices: intel-iommu (interrupt remapping, device IOTLB), two edu,
+# and a virtio-net-pci function `l0nic` on a restrict=on user netdev
+# (nothing leaves QEMU) for VFIO and Linux's own drivers in L2. A command
+# in L1 appends HMP commands to $NESTED_L0_MONITOR to act on L0's devices
+# (`set_link l0nic off`).
 L1_DIR=${L1_DIR:-build/l1}
 L1_MODULES="kvm-amd 9p 9pnet_virtio virtio_pci overlay"
 
@@ -298,6 +303,22 @@ _l1_env() {
 	for v in "${L1_ENV[@]}"; do printf 'export %q\n' "$v"; done
 }
 
+# _l1_monitor_requests: the command's requests to L0's monitor, one HMP
+# command per line appended to RUN/l0-monitor ($NESTED_L0_MONITOR in L1;
+# e.g. "set_link l0nic off" makes L0's virtio-net report a link change),
+# each sent once; the answers go to RUN/l0-monitor.log. Uses l1_run's run
+# and mon_done.
+_l1_monitor_requests() {
+	local n line
+	[ -s "$run/l0-monitor" ] || return 0
+	n=$(wc -l < "$run/l0-monitor")
+	while [ "$mon_done" -lt "$n" ]; do
+		mon_done=$((mon_done + 1))
+		line=$(sed -n "${mon_done}p" "$run/l0-monitor")
+		{ echo "> $line"; _l1_monitor "$run" "$line"; } >> "$run/l0-monitor.log"
+	done
+}
+
 l1_run() {
 	local cwd=$1; shift
 	local run t0 qpid tpid=""
@@ -312,6 +333,7 @@ l1_run() {
 	case $run$cwd in *[[:space:]]*) nested_log "paths with spaces are not supported: $run $cwd"; return 125;; esac
 	{ printf 'cd %q || exit 125\n' "$cwd"; printf '%q ' "$@"; echo; } > "$run/cmd"
 	_l1_env > "$run/env"
+	echo "export NESTED_L0_MONITOR=$run/l0-monitor" >> "$run/env"
 	: > "$run/shares"
 	local i=0 d
 	for d in "${L1_SHARES[@]}"; do
@@ -332,7 +354,9 @@ l1_run() {
 		-append "console=ttyS1 panic=-1 quiet loglevel=3 intel_iommu=on nexit.l1run=$run nexit.l1limit=$((limit - 15)) ${L1_APPEND:-}" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$run,mount_tag=l1run,security_model=none,multidevs=remap" \
-		-device intel-iommu,intremap=on -device edu -device edu \
+		-device intel-iommu,intremap=on,device-iotlb=on -device edu -device edu \
+		-netdev user,id=l0net,restrict=on \
+		-device virtio-net-pci,id=l0nic,netdev=l0net,disable-legacy=on,iommu_platform=on,ats=on,romfile= \
 		"${qargs[@]}" "${L1_QEMU_ARGS[@]}" </dev/null >"$run/qemu.out" 2>&1 &
 	qpid=$!
 	if [ "${L1_CONSOLE:-}" = 1 ]; then
@@ -341,9 +365,10 @@ l1_run() {
 	fi
 	# Watch the heartbeat (a new NESTED-HB line on ttyS1 every 2 s; the
 	# kernel's own complaints there do not count) and the time limit.
-	local why="" now age hb="" hb_t=$t0 cur
+	local why="" now age hb="" hb_t=$t0 cur mon_done=0
 	while kill -0 $qpid 2>/dev/null; do
 		sleep 1
+		_l1_monitor_requests
 		now=$(date +%s)
 		cur=$(grep -a '^NESTED-HB' "$run/ctl.log" 2>/dev/null | tail -n1)
 		[ "$cur" != "$hb" ] && { hb=$cur; hb_t=$now; }
