@@ -32,9 +32,13 @@ source tests/nested/lib.sh
 source tests/nested/l2.sh
 [ -n "${NESTED_L0_MONITOR:-}" ] ||
 	fail "no NESTED_L0_MONITOR: run in the L1 machine of tools/l1.sh (tests/run.sh does)"
-nested_need_tools
 [ -x "$NEXIT" ] && [ -x "$NEXIT_DEVD" ] || fail "$NEXIT or $NEXIT_DEVD is not built"
-[ -f build/appliance/vmlinuz ] || fail "no build/appliance/vmlinuz (make appliance)"
+[ -f build/appliance/vmlinuz ] && [ -d build/appliance/modules ] ||
+	fail "no build/appliance/vmlinuz and modules (make appliance)"
+[ -x /bin/busybox ] && command -v cpio objcopy >/dev/null || fail "no busybox-static, cpio or objcopy"
+# L2's modules come from the appliance kernel's own package.
+NESTED_KREL=$(basename "$(readlink -f build/appliance/modules)")
+NESTED_KROOT=$(readlink -f build/appliance/modules); NESTED_KROOT=${NESTED_KROOT%/lib/modules/*}
 VHU=build/tests/vhost-user-loop
 [ -x "$VHU" ] || fail "no $VHU (make unit-bins)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT

@@ -11,19 +11,10 @@
 
 l2_initramfs() {
 	local out=$1 mods=$2; shift 2
-	local stage ko f
+	local stage f
 	stage=$(mktemp -d "$NESTED_BUILD/l2stage.XXXXXX")
 	chmod 0755 "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,etc/l2,lib/modules}
-	cp /bin/busybox "$stage/bin/busybox"
-	install -m 0755 tests/nested/l2-init "$stage/init"
-	mknod "$stage/dev/console" c 5 1 2>/dev/null || true
-	: > "$stage/etc/l2/modules"
-	ko=$(_nested_resolve $mods) || { rm -rf "$stage"; return 1; }
-	for f in $ko; do
-		cp "$f" "$stage/lib/modules/"
-		basename "$f" >> "$stage/etc/l2/modules"
-	done
+	_nested_stage "$stage" tests/nested/l2-init etc/l2 $mods || { rm -rf "$stage"; return 1; }
 	for f in "$@"; do
 		install -m 0644 "$f" "$stage/etc/l2/$(basename "$f")"
 	done

@@ -101,6 +101,23 @@ _nested_resolve() {
 	printf '%s\n' "${order[@]}"
 }
 
+# _nested_stage STAGE INIT ETC MODULE...: the root of an initramfs in
+# STAGE: busybox-static, INIT as /init, /dev/console, the modules with their
+# dependencies in /lib/modules and their load order in STAGE/ETC/modules.
+_nested_stage() {
+	local stage=$1 init=$2 etc=$3 ko f; shift 3
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules,$etc}
+	cp /bin/busybox "$stage/bin/busybox"
+	install -m 0755 "$init" "$stage/init"
+	mknod "$stage/dev/console" c 5 1 2>/dev/null || true
+	: > "$stage/$etc/modules"
+	ko=$(_nested_resolve "$@") || return 1
+	for f in $ko; do
+		cp "$f" "$stage/lib/modules/"
+		basename "$f" >> "$stage/$etc/modules"
+	done
+}
+
 # nested_initramfs OUT SCRIPT [SRC=DST ...]
 # Builds L1's initramfs (uncompressed newc cpio: L1 need not inflate it under
 # TCG) at OUT. SCRIPT (a file, run by busybox sh in L1 from /work) is the
@@ -112,19 +129,11 @@ nested_initramfs() {
 	mkdir -p "$NESTED_BUILD"
 	stage=$(mktemp -d "$NESTED_BUILD/stage.XXXXXX")
 	chmod 0755 "$stage"	# becomes L1's root directory
-	mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,etc/nested,lib/modules,work}
-	cp /bin/busybox "$stage/bin/busybox"
-	install -m 0755 tests/nested/l1-init "$stage/init"
+	mkdir -p "$stage"/{sbin,work}
+	_nested_stage "$stage" tests/nested/l1-init etc/nested $NESTED_MODULES ||
+		{ rm -rf "$stage"; return 1; }
 	install -m 0755 tests/nested/l1-vfio-bind "$stage/bin/nested-vfio-bind"
 	install -m 0755 tools/taskdump.sh "$stage/bin/nested-taskdump"
-	mknod "$stage/dev/console" c 5 1 2>/dev/null || true
-
-	: > "$stage/etc/nested/modules"
-	ko=$(_nested_resolve $NESTED_MODULES) || { rm -rf "$stage"; return 1; }
-	for f in $ko; do
-		cp "$f" "$stage/lib/modules/"
-		basename "$f" >> "$stage/etc/nested/modules"
-	done
 	install -m 0644 "$script" "$stage/etc/nested/test.sh"
 	echo "$NESTED_TEST_TIMEOUT" > "$stage/etc/nested/timeout"
 

@@ -5,11 +5,18 @@
 # interrupt each). Lines:
 #   L2-NET if=IF driver=DRIVER pci=BDF
 #   L2-IRQ <phase> <the /proc/interrupts line of each virtio0 vector>
+#   L2-AFFINITY before|after irq N cpus LIST
 #   L2-SNAP start|end      (L1 records nexit's live stats: NEXIT-SNAP start|end {...})
 #   L2-WINDOW exits=N      VMM exits (nexit's counter page) while 60 pings went out
 #   L2-LINK-WAIT / L2-LINK-DOWN ok|timeout / L2-LINK-UP ok|timeout
 #   L2-STATS tx_packets=N rx_packets=N
 irqs() { grep 'virtio' /proc/interrupts | sed "s/^/L2-IRQ $1 /"; }
+affinity() {	# phase: the CPUs each virtio vector is delivered to
+	for i in /proc/irq/*/effective_affinity_list; do
+		n=$(basename $(dirname $i))
+		grep -q "^ *$n:.*virtio" /proc/interrupts && echo "L2-AFFINITY $1 irq $n cpus $(cat $i)"
+	done
+}
 exits() { devmem 0xfed00008 64; }	# counter page: exits so far, minus this read
 carrier_is() {	# value, tenths of a second to wait
 	i=0
@@ -47,10 +54,7 @@ ip addr add 10.0.2.15/24 dev $ifc
 ping -q -c 10 -i 0.1 -W 1 192.0.2.1 >/dev/null 2>&1
 arping -c 3 -w 3 -I $ifc 10.0.2.2 >/dev/null 2>&1
 sleep 2
-for i in /proc/irq/*/effective_affinity_list; do
-	n=$(basename $(dirname $i))
-	grep -q "^ *$n:.*virtio" /proc/interrupts && echo "L2-AFFINITY before irq $n cpus $(cat $i)"
-done
+affinity before
 irqs before
 # L1 snapshots nexit's live stats (nexit stat) on each L2-SNAP line; the
 # pauses give it the time, outside the window.
@@ -62,10 +66,7 @@ b=$(exits)
 echo "L2-WINDOW exits=$((b - a - 1))"
 echo "L2-SNAP end"
 sleep 1
-for i in /proc/irq/*/effective_affinity_list; do
-	n=$(basename $(dirname $i))
-	grep -q "^ *$n:.*virtio" /proc/interrupts && echo "L2-AFFINITY after irq $n cpus $(cat $i)"
-done
+affinity after
 irqs after
 if [ "$l2link" = 1 ]; then
 	echo "L2-LINK-WAIT"
