@@ -93,7 +93,7 @@ for chip in $CHIPS; do
 	wait $vpid
 	sed "s/^/NESTED-VHU $chip /" "$T/vhu.out"
 	rm -f "$T/vhu.sock"
-done 2>&1 | tee "$T/log" | cut -c1-400
+done 2>&1 | tee "$T/log"
 echo "cases: $(( $(date +%s) - t0 )) s"
 [ -s "$NESTED_L0_MONITOR.log" ] && sed 's/^/L0-MONITOR /' "$NESTED_L0_MONITOR.log"
 dmesg | tail -n +$((l1_dmesg0 + 1)) | grep -E 'WARNING: CPU|BUG:|Oops' | sed 's/^/L1-DMESG /' >> "$T/log"
