@@ -15,8 +15,9 @@
  * masks the RTE and quiesces the device (shutdown) would get it replayed
  * when it unmasks again (seen in the nested KVM-SVM machine).
  *
- * A source with its own resample_fd (VFIO INTx: its unmask eventfd) gets
- * KVM's resample wired straight to it and nexit stays off the path.
+ * A source with its own resample_fd (e.g. an unmask eventfd) gets KVM's
+ * resample wired straight to it and nexit stays off the path, without the
+ * gate's counters or storm control. x86 VFIO INTx does not: it is gated.
  *
  * The guest's RTEs live in KVM: they are read with KVM_GET_IRQCHIP before
  * each delivery and each resample, and every NX_KERNEL_POLL_MS while a gated
