@@ -52,6 +52,32 @@ if scn.startswith("eoi-gating"):
 PY
 	done
 done
+# The remaining QNX rule scenarios on the split irqchip's in-kernel INTx path
+# (KVM delivers the automasked VFIO fire through the pin's irqfd, the gate
+# opens it on the EOI exit): masked until the guest unmasks its RTE, and
+# masked at shutdown with the pending interrupt not replayed. On a LAPIC that
+# holds interrupts in service (L1), nothing excused. (irqchip=kernel hands
+# VFIO INTx to KVM's IOAPIC with a resamplefd, "direct-resample"; there
+# shutdown-mask replays the pending interrupt after the unmask: measured
+# 2026-12-03, replayed_after_unmask 1, not yet fixed, so not listed here.)
+for scn in mask-until-ready shutdown-mask; do
+	timeout -k 10 150 "$NEXIT" run --irqchip split --assign "$bdf" --kernel "$PROBE" \
+		--cmdline "scenario=$scn" --timeout 120 >"$T/out" 2>"$T/err"
+	rc=$?
+	j=$(probe_json "$T/out")
+	echo "[split] $scn -> rc=$rc $j" | cut -c1-400
+	[ $rc = 0 ] || fail "[split] $scn: nexit exited $rc: $(tail -n3 "$T/err")"
+	python3 - "$scn" "$j" <<'PY' || fail "[split] $scn: $j"
+import json, sys
+scn, j = sys.argv[1], json.loads(sys.argv[2])
+assert j["result"] == "pass" and j["lapic_checks"] == "enforced", "scenario failed or excused"
+if scn == "mask-until-ready":
+    assert j["while_masked"] == 0 and j["after_unmask"] == 1 and j["after_unmask_settled"] == 1
+else:
+    assert j["first"] == 1 and j["while_masked_after_eoi"] == 0 and j["replayed_after_unmask"] == 0
+    assert j["fresh_after_unmask"] == 1
+PY
+done
 # Two assigned devices: the second one's doorbell must not exit either.
 timeout -k 10 150 "$NEXIT" run --assign "$bdf" --assign "$bdf2" --kernel "$PROBE" \
 	--cmdline "scenario=msi-latency n=200 dev=1" --timeout 120 >"$T/out" 2>"$T/err"
@@ -88,4 +114,4 @@ print("line:", {k: fb[0][k] for k in ("delivered", "delivered_by_kvm", "eois", "
 assert fb[0]["delivered_by_kvm"] >= 1, fb[0]
 assert fb[0]["storms"] >= 1, "no storm counted"
 PY
-echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; two edus at once; storm control on the in-kernel INTx path"
+echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split; two edus at once; storm control on the in-kernel INTx path"
