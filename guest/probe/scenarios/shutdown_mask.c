@@ -39,7 +39,12 @@ static bool shutdown_mask(struct platform *p)
 	intx_mask(&x, true);			/* 2: shutdown masks, then EOI */
 	pci_msi_disable(&d[0]);
 	/* Counted from the mask on: a LAPIC that auto-EOIs (kvm_pvm) lets the
-	 * still-asserted line deliver again between "first" and the mask. */
+	 * still-asserted line deliver again between "first" and the mask, and
+	 * a delivery the IOAPIC sent before the mask may still sit in the
+	 * LAPIC's IRR (SDM 10.8.3: accepted, not yet dispatched) until the
+	 * next interrupt window: 2 ms with IF=1 lets it be taken first. A
+	 * LAPIC that holds the first in service has none (remote IRR). */
+	user_sleep(p, 2);
 	at_mask = READ_ONCE(irq_rec[VEC].count);
 	apic_eoi();
 	user_sleep(p, win);
