@@ -193,6 +193,7 @@ int nx_cli_run(int argc, char **argv)
 		nx_error("out of memory");
 		goto bad_args;
 	}
+	nx_lives_until_exit(vm);	/* never torn down (see the end) */
 	nx_config_defaults(cfg);
 	if (parse_run_args(cfg, argc, argv) < 0)
 		goto bad_args;

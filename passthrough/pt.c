@@ -69,6 +69,7 @@ int nx_passthrough_init(struct nx_vm *vm)
 
 	if (!pt)
 		return nx_error("out of memory");
+	nx_lives_until_exit(pt);	/* a failed set-up stops nexit */
 	pt->vm = vm;
 	pthread_mutex_init(&pt->lock, NULL);
 	find_exe_dir(pt);

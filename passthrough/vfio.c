@@ -532,6 +532,7 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 		nx_error("out of memory");
 		return NULL;
 	}
+	nx_lives_until_exit(v);	/* a failed set-up stops nexit */
 	v->pt = pt;
 	v->vm = vm;
 	v->index = (unsigned)pt->nvfio;

@@ -183,6 +183,7 @@ struct nx_virtio_blk *nx_virtio_blk_create(struct nx_pt *pt, const struct nx_dev
 		nx_error("out of memory");
 		return NULL;
 	}
+	nx_lives_until_exit(b);	/* a failed set-up stops nexit */
 	b->fd = -1;
 	if (c->backend[0]) {
 		nx_error("device %s: virtio-blk takes path = IMAGE, not backend", c->name);
