@@ -60,6 +60,11 @@ static void find_files(const struct nxb_opts *o, struct files *f)
 		snprintf(slash, sizeof(f->dir) - (size_t)(slash - f->dir), "/appliance");
 	else
 		snprintf(f->dir, sizeof(f->dir), "build/appliance");
+	/* A nexit built elsewhere (build/asan/nexit) boots the one appliance,
+	 * as the probe's default falls back to build/guest (bench/cli.c). */
+	snprintf(f->vmlinuz, sizeof(f->vmlinuz), "%s/vmlinuz", f->dir);
+	if (access(f->vmlinuz, R_OK))
+		snprintf(f->dir, sizeof(f->dir), "build/appliance");
 	snprintf(f->vmlinuz, sizeof(f->vmlinuz), "%s/vmlinuz", f->dir);
 	snprintf(f->vmlinux, sizeof(f->vmlinux), "%s/vmlinux", f->dir);
 	snprintf(f->initrd, sizeof(f->initrd), "%s/initramfs.cpio", f->dir);
