@@ -780,10 +780,10 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	    opt_bool(c->opts, "intx", &d->has_intx, c->name) < 0 ||
 	    opt_slot(c->opts, &slot, c->name) < 0 ||
 	    nx_guard_parse(c->opts, &d->guard, c->name) < 0)
-		goto bad_option;
+		return NULL;
 	if (nx_devd_parse_wait(c->opts, &wait) < 0) {
 		nx_error("device %s: wait must be block, poll or adaptive", c->name);
-		goto bad_option;
+		return NULL;
 	}
 
 	pthread_mutex_init(&d->lock, NULL);
@@ -862,10 +862,6 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 		c->name, d->pci->slot, (unsigned long long)d->pci->bar[0].addr, d->msi.gsi,
 		d->intx_gsi, d->backend);
 	return d;
-bad_option:
-	/* Refused before anything was made from it: nothing else holds d. */
-	free(d);
-	return NULL;
 }
 
 void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
