@@ -6,7 +6,7 @@
 #
 # The arch-neutral core files, the VM, guest memory and the command line with
 # its composition root (cli/) are shared with x86; the arch hooks they call
-# (core.h) are in core/arm64. tune/, bench/ and image/ are x86 only so far:
+# (core/arch.h) are in core/arm64. tune/, bench/ and image/ are x86 only so far:
 # cli/ leaves them out.
 CC       := aarch64-linux-gnu-gcc
 BUILD    := build/arm64
@@ -27,7 +27,7 @@ ARM64_SHARED := core/log.c core/bus.c core/config.c core/irq.c core/stats.c \
 SUBDIRS  := core/arm64 passthrough/arm64 fallback/arm64
 LIB_SRCS := $(ARM64_SHARED) $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := core/core.h fallback/fallback.h passthrough/passthrough.h cli/cli.h \
+HDRS     := $(wildcard core/*.h core/x86/*.h) fallback/fallback.h passthrough/passthrough.h cli/cli.h \
             $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
 
 .PHONY: all probe

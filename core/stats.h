@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h - exit counters, the stats JSON and its hooks, KVM's binary
+ * stats (core/stats.c), and the counter page the guest reads them from.
+ */
+#ifndef NEXIT_CORE_STATS_H
+#define NEXIT_CORE_STATS_H
+
+#include <stdint.h>
+
+#define NX_EXIT_REASONS 64
+struct nx_stats {
+	_Atomic uint64_t exits_total;			/* KVM_RUN returns to userspace */
+	_Atomic uint64_t exits_by_reason[NX_EXIT_REASONS];
+	uint64_t start_ns;				/* nx_vm_create */
+	uint64_t vcpus_ns;				/* the vCPU threads started */
+	_Atomic uint64_t first_output_ns;		/* 0 until the first serial byte */
+	_Atomic uint64_t msi_relayed;			/* exitless-vector MSIs nexit relayed (storm guard) */
+	uint64_t end_ns;
+};
+const char *nx_exit_reason_name(unsigned reason);
+
+/*
+ * Counter page at NX_COUNTER_PAGE (MMIO, read with 4- or 8-byte loads):
+ *   0x00 u32 magic NX_COUNTER_MAGIC
+ *   0x08 u64 VMM exits so far, not counting this read (so a window's exits
+ *        are end - start - 1)
+ *   0x10 u64 interrupts delivered by the fallback controller so far
+ *   0x18 u64 MSIs of exitless vectors that nexit relayed (a vector gated by
+ *        the storm guard, passthrough/guard.c); 0 while all are exitless
+ * Absent under other VMMs (reads return all-ones).
+ */
+#define NX_COUNTER_MAGIC	0x5043584eU	/* "NXCP" */
+
+/* Stats hooks: subsystems add their per-line counters to the stats JSON. */
+typedef void (*nx_stats_hook)(void *opaque, void *json_obj /* struct json_object * */);
+#define NX_MAX_STATS_HOOKS 8
+
+struct nx_vm;
+/* Register a userspace exit in the counters (called by the run loop). */
+void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
+/* The stats file is opened at set-up (before the sandbox), written at exit. */
+int  nx_stats_open_json(const char *path);
+int  nx_stats_write_json(struct nx_vm *vm, int fd, const char *path);
+int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
+struct json_object;
+struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
+/* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
+int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
+int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
+
+#endif
