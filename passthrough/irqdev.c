@@ -75,7 +75,7 @@ struct nx_irqdev {
 	struct nx_irq_source src;
 	unsigned intx_gsi;
 	bool intx_attached;
-	struct nx_registry reg;
+	struct nx_ioev_set reg;
 	uint64_t bar_gpa;
 	bool bar_mapped;
 	enum nx_irqdev_mode bound;	/* what the doorbells are bound for */

@@ -133,7 +133,7 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line);
  * line whose action is name ("vfio-msix[0](0000:00:03.0)"), summed over CPUs. */
 uint64_t nx_host_irq_count(const char *text, const char *name);
 
-/* ---- ioeventfd registry (registry.c) ------------------------------------- */
+/* ---- a device's ioeventfds (ioev.c) ------------------------------------- */
 #define NX_REG_MAX_IOEV 40
 struct nx_ioev {
 	int fd;
@@ -142,16 +142,16 @@ struct nx_ioev {
 	bool datamatch;
 	uint64_t data;
 };
-struct nx_registry {
+struct nx_ioev_set {
 	struct nx_vm *vm;
 	struct nx_ioev ioev[NX_REG_MAX_IOEV];
 	int n;
 	uint64_t assigned_total;
 };
-int  nx_reg_ioeventfd(struct nx_registry *r, int fd, uint64_t addr, unsigned len,
+int  nx_reg_ioeventfd(struct nx_ioev_set *r, int fd, uint64_t addr, unsigned len,
 		      bool datamatch, uint64_t data);
 /* Deassigns every ioeventfd in [addr, addr + len) (len 0: all). */
-void nx_reg_ioeventfd_drop(struct nx_registry *r, uint64_t addr, uint64_t len);
+void nx_reg_ioeventfd_drop(struct nx_ioev_set *r, uint64_t addr, uint64_t len);
 
 /* ---- line reports for the stats JSON (stats.c) --------------------------- */
 /* Get-or-create root."irq"."lines" (shared with fallback/). */
@@ -367,19 +367,41 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 void nx_virtio_net_lines_json(struct nx_virtio_net *n, struct json_object *arr);
 void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr);
 
+/* ---- device types (registry.c) ------------------------------------------ */
+/*
+ * Every [device] type is one ops table; nx_passthrough_init looks the
+ * type up and keeps (type, instance) pairs, so a new type is one table
+ * entry, not a branch in pt.c. A guest reset ends the VM (core/x86/
+ * platform.c), so the VM's end is the only reset a device sees: stop.
+ */
+struct nx_pt;
+struct nx_dev_type {
+	const char *name;		/* [device] type = NAME */
+	/* One instance from its config; NULL after one `nexit: error:` line. */
+	void *(*create)(struct nx_pt *pt, const struct nx_device_cfg *c);
+	/* The VM is over: backends end (NULL: nothing to do). */
+	void (*stop)(void *dev);
+	/* Stats: its interrupt lines into root."irq"."lines", and one object
+	 * describing it into root."passthrough"."devices". */
+	void (*lines_json)(void *dev, struct json_object *lines);
+	void (*device_json)(void *dev, struct json_object *devices);
+};
+/* The type named name ("vfio" also for a device with assign = BDF and no
+ * type); NULL with an error line if there is none. */
+const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c);
+/* Instances of type so far (the next one's index). */
+int nx_pt_count(struct nx_pt *pt, const char *type);
+
 /* ---- the subsystem ------------------------------------------------------- */
 struct nx_pt {
 	struct nx_vm *vm;
 	struct nx_pt_loop loop;
 	pthread_mutex_t lock;		/* device list and stats */
-	struct nx_irqdev *irqdev[NX_MAX_DEVICES];
-	int nirqdev;
-	struct nx_vfio *vfio[NX_MAX_DEVICES];
-	int nvfio;
-	struct nx_virtio_net *vnet[NX_MAX_DEVICES];
-	int nvnet;
-	struct nx_virtio_blk *vblk[NX_MAX_DEVICES];
-	int nvblk;
+	struct nx_pt_dev {
+		const struct nx_dev_type *type;
+		void *dev;
+	} dev[NX_MAX_DEVICES];
+	int ndev;
 	char exe_dir[4096];		/* where nexit-devd is looked for */
 };
 #endif

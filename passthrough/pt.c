@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pt.c - nx_passthrough_init: the PCI bus (host bridge even with no
- * device), every [device] of type irqdev or vfio, the event thread and
- * the stats hook. virtio-net hands its rings to a vhost backend
+ * device), every [device] through its type's ops (registry.c), the event
+ * thread and the stats hook. virtio-net hands its rings to a vhost backend
  * (virtio_net.c), virtio-blk to I/O threads of its own (virtio_blk.c).
  */
 #include <libgen.h>
@@ -19,21 +19,9 @@ static void stats_hook(void *opaque, void *json)
 	struct json_object *p = json_object_new_object(), *devs = json_object_new_array();
 
 	pthread_mutex_lock(&pt->lock);
-	for (int i = 0; i < pt->nirqdev; i++) {
-		nx_irqdev_lines_json(pt->irqdev[i], lines);
-		nx_irqdev_device_json(pt->irqdev[i], devs);
-	}
-	for (int i = 0; i < pt->nvfio; i++) {
-		nx_vfio_lines_json(pt->vfio[i], lines);
-		nx_vfio_device_json(pt->vfio[i], devs);
-	}
-	for (int i = 0; i < pt->nvnet; i++) {
-		nx_virtio_net_lines_json(pt->vnet[i], lines);
-		nx_virtio_net_device_json(pt->vnet[i], devs);
-	}
-	for (int i = 0; i < pt->nvblk; i++) {
-		nx_virtio_blk_lines_json(pt->vblk[i], lines);
-		nx_virtio_blk_device_json(pt->vblk[i], devs);
+	for (int i = 0; i < pt->ndev; i++) {
+		pt->dev[i].type->lines_json(pt->dev[i].dev, lines);
+		pt->dev[i].type->device_json(pt->dev[i].dev, devs);
 	}
 	pthread_mutex_unlock(&pt->lock);
 	json_object_object_add(p, "devices", devs);
@@ -45,8 +33,9 @@ static void stop_hook(void *opaque)
 {
 	struct nx_pt *pt = opaque;
 
-	for (int i = 0; i < pt->nirqdev; i++)
-		nx_irqdev_stop(pt->irqdev[i]);
+	for (int i = 0; i < pt->ndev; i++)
+		if (pt->dev[i].type->stop)
+			pt->dev[i].type->stop(pt->dev[i].dev);
 }
 
 static void find_exe_dir(struct nx_pt *pt)
@@ -77,43 +66,14 @@ int nx_passthrough_init(struct nx_vm *vm)
 	if (nx_pci_init(vm) < 0 || nx_pt_loop_start(&pt->loop) < 0)
 		return -1;
 	for (int i = 0; i < cfg->ndevices; i++) {
-		const struct nx_device_cfg *c = &cfg->devices[i];
+		const struct nx_dev_type *t = nx_dev_type_find(&cfg->devices[i]);
+		void *dev = t ? t->create(pt, &cfg->devices[i]) : NULL;
 
-		if (!strcmp(c->type, "irqdev")) {
-			struct nx_irqdev *d = nx_irqdev_create(pt, c);
-			if (!d)
-				return -1;
-			pthread_mutex_lock(&pt->lock);
-			pt->irqdev[pt->nirqdev++] = d;
-			pthread_mutex_unlock(&pt->lock);
-		} else if (!strcmp(c->type, "virtio-net")) {
-			struct nx_virtio_net *n = nx_virtio_net_create(pt, c);
-			if (!n)
-				return -1;
-			pthread_mutex_lock(&pt->lock);
-			pt->vnet[pt->nvnet++] = n;
-			pthread_mutex_unlock(&pt->lock);
-		} else if (!strcmp(c->type, "virtio-blk")) {
-			struct nx_virtio_blk *b = nx_virtio_blk_create(pt, c);
-			if (!b)
-				return -1;
-			pthread_mutex_lock(&pt->lock);
-			pt->vblk[pt->nvblk++] = b;
-			pthread_mutex_unlock(&pt->lock);
-		} else if (!strcmp(c->type, "vfio") || c->assign[0]) {
-			struct nx_vfio *v;
-			if (!c->assign[0])
-				return nx_error("device %s: type vfio needs assign = BDF", c->name);
-			v = nx_vfio_create(pt, c);
-			if (!v)
-				return -1;
-			pthread_mutex_lock(&pt->lock);
-			pt->vfio[pt->nvfio++] = v;
-			pthread_mutex_unlock(&pt->lock);
-		} else if (!c->type[0]) {
-			return nx_error("device %s: no type (irqdev, virtio-net, virtio-blk or vfio) and no assign",
-					c->name);
-		}
+		if (!dev)
+			return -1;
+		pthread_mutex_lock(&pt->lock);
+		pt->dev[pt->ndev++] = (struct nx_pt_dev){ t, dev };
+		pthread_mutex_unlock(&pt->lock);
 	}
 	if (nx_stats_add_hook(vm, stats_hook, pt) < 0 || nx_vm_add_stop_hook(vm, stop_hook, pt) < 0)
 		return -1;

@@ -1,33 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * registry.c - the ioeventfds a device has in KVM, so that a BAR move, a
- * mode change (MSI <-> INTx) or a dead backend removes exactly what was
- * assigned (KVM_IOEVENTFD deassign must repeat addr, len, fd, datamatch).
+ * registry.c - the device types a [device] section can name, each an ops
+ * table (struct nx_dev_type): create, stop, and its two stats objects.
+ * The device files keep their typed functions; the table adapts them.
  */
-#include "passthrough/passthrough.h"
+#include <string.h>
+#include "passthrough/virtio.h"
 
-int nx_reg_ioeventfd(struct nx_registry *r, int fd, uint64_t addr, unsigned len,
-		     bool datamatch, uint64_t data)
+static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
-	if (r->n == NX_REG_MAX_IOEV)
-		return nx_error("too many ioeventfds for one device (%d)", NX_REG_MAX_IOEV);
-	if (nx_ioeventfd_assign(r->vm, fd, addr, len, false, datamatch, data) < 0)
-		return -1;
-	r->ioev[r->n++] = (struct nx_ioev){ fd, addr, len, datamatch, data };
-	r->assigned_total++;
-	return 0;
+	return nx_irqdev_create(pt, c);
+}
+static void irqdev_stop(void *d) { nx_irqdev_stop(d); }
+static void irqdev_lines(void *d, struct json_object *a) { nx_irqdev_lines_json(d, a); }
+static void irqdev_device(void *d, struct json_object *a) { nx_irqdev_device_json(d, a); }
+
+static void *vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+{
+	if (!c->assign[0]) {
+		nx_error("device %s: type vfio needs assign = BDF", c->name);
+		return NULL;
+	}
+	return nx_vfio_create(pt, c);
+}
+static void vfio_lines(void *d, struct json_object *a) { nx_vfio_lines_json(d, a); }
+static void vfio_device(void *d, struct json_object *a) { nx_vfio_device_json(d, a); }
+
+static void *vnet_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+{
+	return nx_virtio_net_create(pt, c);
+}
+static void vnet_lines(void *d, struct json_object *a) { nx_virtio_net_lines_json(d, a); }
+static void vnet_device(void *d, struct json_object *a) { nx_virtio_net_device_json(d, a); }
+
+static void *vblk_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+{
+	return nx_virtio_blk_create(pt, c);
+}
+static void vblk_lines(void *d, struct json_object *a) { nx_virtio_blk_lines_json(d, a); }
+static void vblk_device(void *d, struct json_object *a) { nx_virtio_blk_device_json(d, a); }
+
+static const struct nx_dev_type types[] = {
+	{ "irqdev", irqdev_create, irqdev_stop, irqdev_lines, irqdev_device },
+	{ "virtio-net", vnet_create, NULL, vnet_lines, vnet_device },
+	{ "virtio-blk", vblk_create, NULL, vblk_lines, vblk_device },
+	{ "vfio", vfio_create, NULL, vfio_lines, vfio_device },
+};
+
+const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c)
+{
+	/* assign = BDF without a type is an assigned device. */
+	const char *name = c->type[0] ? c->type : c->assign[0] ? "vfio" : NULL;
+
+	for (size_t i = 0; name && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(types[i].name, name))
+			return &types[i];
+	if (!name)
+		nx_error("device %s: no type (irqdev, virtio-net, virtio-blk or vfio) and no assign",
+			 c->name);
+	else
+		nx_error("device %s: unknown type %s", c->name, name);
+	return NULL;
 }
 
-void nx_reg_ioeventfd_drop(struct nx_registry *r, uint64_t addr, uint64_t len)
+int nx_pt_count(struct nx_pt *pt, const char *type)
 {
-	for (int i = 0; i < r->n;) {
-		struct nx_ioev *e = &r->ioev[i];
+	int n = 0;
 
-		if (len && (e->addr < addr || e->addr >= addr + len)) {
-			i++;
-			continue;
-		}
-		nx_ioeventfd_deassign(r->vm, e->fd, e->addr, e->len, false, e->datamatch, e->data);
-		r->ioev[i] = r->ioev[--r->n];
-	}
+	for (int i = 0; i < pt->ndev; i++)
+		n += !strcmp(pt->dev[i].type->name, type);
+	return n;
 }

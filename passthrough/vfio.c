@@ -535,7 +535,7 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	nx_lives_until_exit(v);	/* a failed set-up stops nexit */
 	v->pt = pt;
 	v->vm = vm;
-	v->index = (unsigned)pt->nvfio;
+	v->index = (unsigned)nx_pt_count(pt, "vfio");
 	v->container = v->group_fd = v->dev = -1;
 	snprintf(v->name, sizeof(v->name), "%s", c->name);
 	if (nx_guard_parse(c->opts, &v->guard, c->name) < 0)

@@ -141,7 +141,7 @@ struct nx_virtio_dev {
 	uint8_t status, generation;
 	struct nx_virtio_queue q[NX_VIRTIO_MAX_QUEUES];
 	struct nx_msi_vec vec[NX_VIRTIO_MAX_VEC];
-	struct nx_registry reg;
+	struct nx_ioev_set reg;
 	uint64_t bar_gpa;
 	bool bar_mapped;
 	bool resetting;			/* a reset waits for ops->stop to finish */
