@@ -272,7 +272,10 @@ struct nx_fallback {
 	uint32_t magic;
 	struct nx_vm *vm;
 	bool kernel;			/* irqchip=kernel (else split) */
-	pthread_mutex_t lock;		/* recursive: a source's mask op may call set_line */
+	/* Not recursive: a source asserts its line either by set_line or by its
+	 * trigger eventfd, never from inside a source op (mask, unmask,
+	 * is_asserted) the gate calls with this lock held. */
+	pthread_mutex_t lock;
 	struct nx_gate gate;
 	struct nx_ioapic ioapic;	/* split: the model; kernel: mirror of KVM's RTEs */
 	struct nx_pic pic;		/* split only */

@@ -108,7 +108,6 @@ int nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct n
 int nx_fallback_init(struct nx_vm *vm)
 {
 	struct nx_fallback *fb = calloc(1, sizeof(*fb));
-	pthread_mutexattr_t ma;
 
 	if (!fb)
 		return nx_error("out of memory for the interrupt controller");
@@ -120,10 +119,7 @@ int nx_fallback_init(struct nx_vm *vm)
 		fb->pins[i].timerfd = fb->pins[i].trigger_fd = -1;
 		fb->pins[i].irqfd = fb->pins[i].resamplefd = -1;
 	}
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&fb->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&fb->lock, NULL);
 	if (nx_irqthread_start(&fb->thr) < 0)
 		return -1;
 	if ((fb->kernel ? nx_fb_kernel_init(fb) : nx_fb_split_init(fb)) < 0)

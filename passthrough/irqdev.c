@@ -18,8 +18,9 @@
  *    docs/fallback.md). irqchip=kernel: the raise register is per-value
  *    doorbells (datamatch 1 << i, i < 8) that nexit's passthrough event
  *    thread waits on and asserts from, so the line takes no VMM exit
- *    there. The backend asserts INTx through the trigger eventfd only
- *    when a factorial completes.
+ *    there. A factorial's "raise when done" is asserted by the thread
+ *    that takes the DONE. Whatever rose the level, nx_irq_set_line is the
+ *    line's one way in (unlock_assert).
  *  - Acknowledge (0x64) is always ioeventfd doorbells (datamatch 1 << i);
  *    they are applied under the device lock before the line's level is
  *    read, so an EOI never sees a stale level.
@@ -65,7 +66,7 @@ struct nx_irqdev {
 	struct nx_pci_dev *pci;
 	pthread_mutex_t lock;		/* r, the socket's sends and receives */
 	struct nx_irqdev_regs r;
-	int trigger_fd;
+	bool rise;			/* INTx level rose: assert once unlocked */
 	int raise_fd[NX_IRQDEV_DOORBELLS], ack_fd[NX_IRQDEV_DOORBELLS];
 	struct nx_msi_vec msi;
 	int counters_fd;		/* the backend's counter page (SETUP) */
@@ -117,12 +118,28 @@ static void arm_deadline(struct nx_irqdev *d, bool on)
 		timerfd_settime(d->timer_fd, 0, &its, NULL);
 }
 
-static void trigger(struct nx_irqdev *d)
+/* The INTx level rose (device lock held). */
+static void rise_locked(struct nx_irqdev *d)
 {
-	uint64_t one = 1;
+	d->rise = true;
+	d->r.intx_raised++;
+}
 
-	if (write(d->trigger_fd, &one, sizeof(one)) == sizeof(one))
-		d->r.intx_raised++;
+/*
+ * Drops the device lock, then asserts an INTx level that rose under it.
+ * nx_irq_set_line from the thread that saw the rise (the vCPU of a raise
+ * exit, the event thread of a doorbell or a DONE) is the line's one way
+ * in: the controller masks the source first (src_mask, device lock), so
+ * it is called without that lock, and never from a source op.
+ */
+static void unlock_assert(struct nx_irqdev *d)
+{
+	bool rise = d->rise && d->intx_attached && !atomic_load(&d->gone);
+
+	d->rise = false;
+	pthread_mutex_unlock(&d->lock);
+	if (rise)
+		nx_irq_set_line(d->vm, d->intx_gsi, true);
 }
 
 /* The factorial operand goes to the backend; nothing waits for it. */
@@ -157,9 +174,8 @@ static void apply_done(struct nx_irqdev *d, const struct nx_devd_done *done)
 	if (done->raised && d->asked_msi) {
 		d->r.irq_status |= IRQDEV_IRQ_FACT;	/* the backend signalled the irqfd */
 		d->r.msi_raised++;
-	} else {
-		nx_irqdev_raise(&d->r, IRQDEV_IRQ_FACT, d->msi.efd,
-				d->r.intx_masked ? -1 : d->trigger_fd);
+	} else if (nx_irqdev_raise(&d->r, IRQDEV_IRQ_FACT, d->msi.efd)) {
+		rise_locked(d);
 	}
 }
 
@@ -228,28 +244,21 @@ static bool src_is_asserted(void *op)
 	return lvl;
 }
 
-/* Device lock held: doorbells in, then a rising level goes to the controller. */
+/* Device lock held: doorbells in; a rising level is asserted at unlock. */
 static void sync_locked(struct nx_irqdev *d)
 {
 	if (nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd) && !d->r.intx_masked)
-		trigger(d);
+		rise_locked(d);
 }
 
 /* pt event thread: the guest rang an INTx raise doorbell. */
 static void on_intx_doorbell(void *op, int fd, uint32_t events)
 {
 	struct nx_irqdev *d = op;
-	bool rise;
 
 	pthread_mutex_lock(&d->lock);
-	rise = nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd) && !d->r.intx_masked &&
-	       d->intx_attached && !atomic_load(&d->gone);
-	if (rise)
-		d->r.intx_raised++;
-	pthread_mutex_unlock(&d->lock);
-	/* Outside the device lock: the controller calls back into src_mask(). */
-	if (rise)
-		nx_irq_set_line(d->vm, d->intx_gsi, true);
+	sync_locked(d);
+	unlock_assert(d);
 }
 
 /* ---- doorbells: which eventfd KVM signals for 0x60 / 0x64 -------------- */
@@ -301,8 +310,8 @@ static void set_mode(struct nx_irqdev *d)
 	rise = d->r.mode != NX_IRQDEV_MODE_INTX && m == NX_IRQDEV_MODE_INTX && d->r.irq_status;
 	d->r.mode = m;
 	if (rise && !d->r.intx_masked)
-		trigger(d);
-	pthread_mutex_unlock(&d->lock);
+		rise_locked(d);
+	unlock_assert(d);	/* bus lock held: the bus lock comes before the controller's */
 	if (d->bound != m || !d->reg.n)
 		bind_doorbells(d, m);
 }
@@ -347,7 +356,6 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	struct nx_irqdev *d = op;
 	struct nx_irqdev_regs *p = &d->r;
 	uint32_t v = 0, r = 0;
-	bool rise = false;
 
 	atomic_fetch_add(&d->mmio_exits, 1);
 	if (atomic_load(&d->gone)) {
@@ -396,10 +404,10 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 			/* A value without a doorbell (or doorbells unbound). */
 			atomic_fetch_add(p->mode == NX_IRQDEV_MODE_MSI ? &d->msi_doorbell_exits :
 					 &d->intx_doorbell_exits, 1);
-			/* INTx: this vCPU thread asserts the line itself (below). */
-			rise = nx_irqdev_raise(p, v, d->msi.efd, -1) && d->intx_attached;
-			if (rise)
-				p->intx_raised++;
+			/* INTx: this vCPU thread asserts the line (unlock_assert),
+			 * before it re-enters the guest. */
+			if (nx_irqdev_raise(p, v, d->msi.efd))
+				rise_locked(d);
 		}
 		break;
 	case IRQDEV_REG_ACK:
@@ -412,11 +420,7 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	default:
 		break;		/* DMA engine (0x80-0x98) not modelled: reads 0 */
 	}
-	pthread_mutex_unlock(&d->lock);
-	/* Outside the device lock: the controller calls back into src_mask()
-	 * and delivers from this thread, before the vCPU re-enters. */
-	if (rise)
-		nx_irq_set_line(d->vm, d->intx_gsi, true);
+	unlock_assert(d);
 	if (!w) {
 		uint64_t q = r;
 		memcpy(data, &q, len > 8 ? 8 : len);
@@ -542,7 +546,7 @@ static void on_backend_sock(void *op, int fd, uint32_t events)
 	if (events & EPOLLIN)
 		take_replies(d);
 	end = end || d->cut_reason[0];
-	pthread_mutex_unlock(&d->lock);
+	unlock_assert(d);
 	if (end)
 		backend_gone(d);
 }
@@ -562,7 +566,7 @@ static void on_deadline(void *op, int fd, uint32_t events)
 		snprintf(why, sizeof(why), "no answer to WORK within %d ms", NX_DEVD_REPLY_MS);
 		cut_off(d, why);
 	}
-	pthread_mutex_unlock(&d->lock);
+	unlock_assert(d);
 	if (d->cut_reason[0])
 		backend_gone(d);
 }
@@ -793,8 +797,6 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 		nx_error("irqdev %s: timerfd: %s", c->name, strerror(errno));
 		return NULL;
 	}
-	if ((d->trigger_fd = new_efd()) < 0)
-		return NULL;
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
 			return NULL;
@@ -826,7 +828,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	if (d->has_intx) {
 		d->intx_gsi = nx_pci_intx_line(d->pci);
 		d->src = (struct nx_irq_source){ .name = d->pci_name, .opaque = d,
-			.trigger_fd = d->trigger_fd, .resample_fd = -1, .mask = src_mask,
+			.trigger_fd = -1, .resample_fd = -1, .mask = src_mask,
 			.unmask = src_unmask, .is_asserted = src_is_asserted };
 		if (vm->irq.attach_source) {
 			if (vm->irq.attach_source(vm->irq.opaque, d->intx_gsi, &d->src) < 0)

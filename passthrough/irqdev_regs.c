@@ -59,11 +59,10 @@ bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *ack
 	return (!was || !between) && level(p);
 }
 
-bool nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigger_fd)
+bool nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd)
 {
 	uint64_t one = 1;
 	bool was = level(p);
-	bool rose;
 
 	p->irq_status |= v;
 	if (p->mode == NX_IRQDEV_MODE_MSI) {
@@ -73,14 +72,7 @@ bool nx_irqdev_raise(struct nx_irqdev_regs *p, uint32_t v, int msi_fd, int trigg
 			p->msi_raised++;
 		return false;
 	}
-	rose = p->mode == NX_IRQDEV_MODE_INTX && !was && level(p) && !p->intx_masked;
-	if (rose && trigger_fd >= 0) {
-		/* The level rose: tell the fallback controller (it masks us first). */
-		if (write(trigger_fd, &one, sizeof(one)) == sizeof(one))
-			p->intx_raised++;
-		return false;
-	}
-	return rose;
+	return p->mode == NX_IRQDEV_MODE_INTX && !was && level(p) && !p->intx_masked;
 }
 
 /* Modulo 2^32 every n >= 34 gives 0 (34! has 32 factors of two), so the

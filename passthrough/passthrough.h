@@ -259,10 +259,10 @@ struct nx_irqdev_regs {
 /* Applies pending ack then raise doorbells; returns true if the INTx level
  * rose. acks[]/raises[] may hold -1. */
 bool nx_irqdev_drain(struct nx_irqdev_regs *r, const int *raises, const int *acks);
-/* irq_status |= v: signals msi_fd (MSI mode, every raise) or trigger_fd
- * (INTx mode, rising level, not masked). With trigger_fd -1, returns true
- * when the INTx level rose unmasked: the caller asserts the line itself. */
-bool nx_irqdev_raise(struct nx_irqdev_regs *r, uint32_t v, int msi_fd, int trigger_fd);
+/* irq_status |= v: signals msi_fd in MSI mode (every raise); in INTx mode
+ * returns true when the level rose unmasked: the caller asserts the line
+ * (nx_irq_set_line, outside the device lock), the one way it is asserted. */
+bool nx_irqdev_raise(struct nx_irqdev_regs *r, uint32_t v, int msi_fd);
 /* edu's factorial: n! in 32 bits, at most 34 multiplications (34! holds 2^32). */
 uint32_t nx_irqdev_factorial(uint32_t n);
 int  nx_devd_parse_wait(const char *opts, enum nx_devd_wait *w);

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <linux/kvm.h>
 #include "passthrough/passthrough.h"
+#include "fallback/fallback.h"
 #include "tests/fdcount.h"
 
 struct fx {
@@ -125,8 +126,8 @@ static void test_raise_msi_signals_every_time(void **state)
 	struct fx *f = *state;
 
 	f->r.mode = NX_IRQDEV_MODE_MSI;
-	nx_irqdev_raise(&f->r, 1, f->msi, f->trig);
-	nx_irqdev_raise(&f->r, 1, f->msi, f->trig);	/* edu: msi_notify per raise */
+	assert_false(nx_irqdev_raise(&f->r, 1, f->msi));
+	assert_false(nx_irqdev_raise(&f->r, 1, f->msi));	/* edu: msi_notify per raise */
 	assert_int_equal(take(f->msi), 2);
 	assert_int_equal(take(f->trig), 0);
 	assert_int_equal(f->r.irq_status, 1);
@@ -136,13 +137,11 @@ static void test_raise_msi_signals_every_time(void **state)
 static void test_raise_intx_level_edges(void **state)
 {
 	struct fx *f = *state;
-	int msi = f->msi, trig = f->trig;
+	int msi = f->msi;
 
 	f->r.mode = NX_IRQDEV_MODE_INTX;
-	nx_irqdev_raise(&f->r, 1, msi, trig);
-	assert_int_equal(take(trig), 1);		/* level rose */
-	nx_irqdev_raise(&f->r, 2, msi, trig);
-	assert_int_equal(take(trig), 0);		/* still high: no new edge */
+	assert_true(nx_irqdev_raise(&f->r, 1, msi));	/* level rose: the caller asserts */
+	assert_false(nx_irqdev_raise(&f->r, 2, msi));	/* still high: no new edge */
 	assert_int_equal(f->r.irq_status, 3);
 	assert_int_equal(take(msi), 0);
 	/* Ack 1 and 2 through doorbells: the level falls. */
@@ -150,17 +149,15 @@ static void test_raise_intx_level_edges(void **state)
 	ring(f->ack[1]);
 	assert_false(nx_irqdev_drain(&f->r, f->raise, f->ack));
 	assert_int_equal(f->r.irq_status, 0);
-	/* Masked at the host: a new assertion does not trigger... */
+	/* Masked at the host: a new assertion is not an edge... */
 	f->r.intx_masked = true;
-	nx_irqdev_raise(&f->r, 4, msi, -1);
-	assert_int_equal(take(trig), 0);
+	assert_false(nx_irqdev_raise(&f->r, 4, msi));
 	assert_int_equal(f->r.irq_status, 4);	/* ...but the level is there */
 	/* Mode off (INTx disabled): no level at all. */
 	f->r.mode = NX_IRQDEV_MODE_NONE;
 	f->r.irq_status = 0;
 	f->r.intx_masked = false;
-	nx_irqdev_raise(&f->r, 1, msi, trig);
-	assert_int_equal(take(trig), 0);
+	assert_false(nx_irqdev_raise(&f->r, 1, msi));
 	assert_int_equal(take(msi), 0);
 }
 
@@ -401,6 +398,180 @@ static void test_backend_wrong_fd_count(void **state)
 	f->sv[0] = -1;
 }
 
+/* ---- INTx: one way to assert the line ---------------------------------------- */
+/*
+ * A controller on the real gate (fallback/gate.c) whose lock is
+ * error-checking, as the fallback's is plain: a source op that re-entered
+ * the controller (set_line from mask, unmask or is_asserted, which the gate
+ * calls with the lock held) would get EDEADLK and be counted. It takes
+ * assertions only through set_line: a source that also brought a trigger
+ * eventfd (a second way in, nobody watches it here) is counted too.
+ */
+struct ctl {
+	pthread_mutex_t lock;
+	struct nx_gate gate;
+	_Atomic int delivered, reentries, trigger_fds;
+};
+
+static bool ctl_lock(struct ctl *c)
+{
+	int r = pthread_mutex_lock(&c->lock);
+
+	if (r == EDEADLK)
+		c->reentries++;
+	return r == 0;
+}
+
+static bool ctl_deliver(void *op, struct nx_gate_line *l)
+{
+	((struct ctl *)op)->delivered++;
+	return true;
+}
+
+static void ctl_set_line(void *op, unsigned gsi, bool level)
+{
+	struct ctl *c = op;
+
+	if (!ctl_lock(c))
+		return;
+	nx_gate_set_line(&c->gate, gsi, level, nx_now_ns());
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int ctl_attach(void *op, unsigned gsi, struct nx_irq_source *src)
+{
+	struct ctl *c = op;
+	int r = -1;
+
+	if (src->trigger_fd >= 0)
+		c->trigger_fds++;
+	if (ctl_lock(c)) {
+		r = nx_gate_attach(&c->gate, gsi, src, nx_now_ns());
+		pthread_mutex_unlock(&c->lock);
+	}
+	return r;
+}
+
+static void ctl_eoi(struct ctl *c, unsigned gsi)
+{
+	if (ctl_lock(c)) {
+		nx_gate_line_eoi(&c->gate, gsi, nx_now_ns());
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static void *listen_and_serve(void *path)
+{
+	struct nx_devd_opts o = { .wait = NX_WAIT_BLOCK };
+	int s = nx_unix_listen(path, SOCK_SEQPACKET, 1), c = s >= 0 ? accept(s, NULL, NULL) : -1;
+
+	if (s >= 0)
+		close(s);
+	if (c >= 0)
+		nx_devd_serve(c, &o);
+	return NULL;
+}
+
+static uint32_t bar_rw(struct nx_vm *vm, uint64_t addr, uint32_t v, bool w)
+{
+	nx_bus_access(&vm->mmio, addr, (uint8_t *)&v, 4, w, NULL);
+	return v;
+}
+
+static void wait_delivered(struct ctl *c, int n)
+{
+	for (int i = 0; i < 400 && c->delivered < n; i++)
+		usleep(5000);
+	assert_int_equal(c->delivered, n);
+}
+
+static void test_intx_one_way(void **state)
+{
+	static struct nx_config cfg;
+	static struct ctl c;
+	static char path[64];
+	struct nx_vm *vm = calloc(1, sizeof(*vm));
+	struct nx_pt *pt = calloc(1, sizeof(*pt));
+	struct nx_device_cfg *dc = &cfg.devices[0];
+	struct nx_gate_ops ops = { .opaque = &c, .deliver = ctl_deliver };
+	pthread_mutexattr_t ma;
+	struct nx_pci_dev *p;
+	struct nx_irqdev *d;
+	pthread_t t;
+	uint64_t bar;
+	unsigned gsi;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&c.lock, &ma);
+	nx_gate_init(&c.gate, NX_IOAPIC_PINS, &ops);
+	/* A VM without KVM (ioeventfds and routes fail and are reported):
+	 * every register access exits to irqdev_mmio, as without doorbells. */
+	nx_config_defaults(&cfg);
+	vm->cfg = &cfg;
+	vm->vm_fd = -1;
+	nx_bus_init(&vm->pio);
+	nx_bus_init(&vm->mmio);
+	nx_routes_init(vm);
+	vm->irq = (struct nx_irq_ops){ .opaque = &c, .set_line = ctl_set_line,
+				       .attach_source = ctl_attach };
+	snprintf(path, sizeof(path), "/tmp/nexit-test-irqdev-%d.sock", getpid());
+	unlink(path);
+	assert_int_equal(pthread_create(&t, NULL, listen_and_serve, path), 0);
+	snprintf(dc->name, sizeof(dc->name), "t0");
+	snprintf(dc->type, sizeof(dc->type), "irqdev");
+	snprintf(dc->backend, sizeof(dc->backend), "%s", path);
+	snprintf(dc->opts, sizeof(dc->opts), "msi=off");
+	pt->vm = vm;
+	pthread_mutex_init(&pt->lock, NULL);
+	assert_int_equal(nx_pci_init(vm), 0);
+	d = nx_irqdev_create(pt, dc);
+	unlink(path);
+	assert_non_null(d);
+	p = nx_pci_slot(vm, 1);
+	assert_non_null(p);
+	gsi = nx_pci_intx_line(p);
+	bar = p->bar[0].addr;
+	/* Memory decode on, INTx enabled; the guest unmasks a level RTE. */
+	nx_pci_cfg_access(vm, 1, 0, 0x04, (uint8_t[]){ 0x06, 0 }, 2, true);
+	assert_true(ctl_lock(&c));
+	nx_gate_rte(&c.gate, gsi, false, true, 0x40, nx_now_ns());
+	pthread_mutex_unlock(&c.lock);
+
+	/* 1. A raise the vCPU's exit takes: delivered from that thread. */
+	bar_rw(vm, bar + IRQDEV_REG_RAISE, 1, true);
+	assert_int_equal(c.delivered, 1);
+	assert_true(c.gate.lines[gsi].host_masked);	/* rule 1: masked before */
+	bar_rw(vm, bar + IRQDEV_REG_ACK, 1, true);
+	ctl_eoi(&c, gsi);				/* level gone: unmasked */
+	assert_false(c.gate.lines[gsi].host_masked);
+
+	/* 2. A factorial with "raise when done": the thread that takes the
+	 * backend's DONE (the event thread) asserts through set_line too. */
+	bar_rw(vm, bar + IRQDEV_REG_STATUS, IRQDEV_ST_IRQFACT, true);
+	bar_rw(vm, bar + IRQDEV_REG_FACT, 5, true);
+	wait_delivered(&c, 2);
+	assert_int_equal(bar_rw(vm, bar + IRQDEV_REG_FACT, 0, false), 120);
+	bar_rw(vm, bar + IRQDEV_REG_ACK, IRQDEV_IRQ_FACT, true);
+	ctl_eoi(&c, gsi);
+
+	/* 3. A level raised while INTx was disabled rises when the guest
+	 * enables INTx (a config exit, bus lock held). */
+	nx_pci_cfg_access(vm, 1, 0, 0x04, (uint8_t[]){ 0x06, 0x04 }, 2, true);
+	bar_rw(vm, bar + IRQDEV_REG_RAISE, 2, true);
+	assert_int_equal(c.delivered, 2);
+	nx_pci_cfg_access(vm, 1, 0, 0x04, (uint8_t[]){ 0x06, 0 }, 2, true);
+	assert_int_equal(c.delivered, 3);
+	bar_rw(vm, bar + IRQDEV_REG_ACK, 2, true);
+	ctl_eoi(&c, gsi);
+
+	assert_int_equal(c.reentries, 0);
+	assert_int_equal(c.trigger_fds, 0);
+	assert_int_equal(c.gate.lines[gsi].delivered, 3);
+	nx_irqdev_stop(d);				/* the backend hangs up */
+	pthread_join(t, NULL);
+}
+
 /* ---- route.c on a real KVM VM ---------------------------------------------- */
 static void test_msivec_follows_guest(void **state)
 {
@@ -488,6 +659,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_handshake_and_factorial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_refuses_bad_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_wrong_fd_count, setup, teardown),
+		cmocka_unit_test(test_intx_one_way),
 		cmocka_unit_test(test_msivec_follows_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
