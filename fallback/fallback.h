@@ -19,7 +19,7 @@
  *
  * The rules live in one arch-neutral state machine (gate.c) that the unit
  * tests drive with fake sources; the controllers (x86/ioapic.c, x86/pic.c)
- * are register models; split.c and kernel.c glue them to KVM.
+ * are register models; x86/split.c and x86/kernel.c glue them to KVM.
  */
 #ifndef NEXIT_FALLBACK_H
 #define NEXIT_FALLBACK_H
@@ -264,7 +264,7 @@ int  nx_irqthread_add(struct nx_irqthread *t, int fd, nx_irqthread_fn fn, void *
 void nx_irqthread_del(struct nx_irqthread *t, int fd);
 void nx_irqthread_stop(struct nx_irqthread *t);
 
-/* ---- the controller instance (init.c, split.c, kernel.c, stats.c) ------ */
+/* ---- the x86 controller (x86/init.c, x86/split.c, x86/kernel.c, stats.c) */
 #define NX_FALLBACK_MAGIC	0x4e584642u	/* "NXFB" */
 #define NX_KERNEL_POLL_MS	20	/* irqchip=kernel: RTE mirror refresh */
 
@@ -323,7 +323,8 @@ int  nx_fb_kernel_init(struct nx_fallback *fb);
 void nx_fb_stats_hook(void *opaque, void *json_root);
 
 /* ---- the controller: nx_fallback_init and friends ---------------------- */
-/* Installs the controller chosen by vm->cfg->irqchip into vm->irq,
+/* Arch hook (fallback/x86/init.c, fallback/arm64/init.c): installs the
+ * arch's controller (x86: the one vm->cfg->irqchip chooses) into vm->irq,
  * registers its MMIO/PIO ranges and its stats hook, starts its irq thread. */
 int  nx_fallback_init(struct nx_vm *vm);
 void nx_fallback_destroy(struct nx_vm *vm);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * init.c - nx_fallback_init: picks the controller for vm->cfg->irqchip
- * (split: nexit's IOAPIC + 8259 models, kernel: KVM's IOAPIC with
- * irqfd+resamplefd), starts the irq thread, and holds what both share:
- * storm back-off timers, trigger eventfds, reports, per-line storm config.
+ * init.c - nx_fallback_init on x86 (the arch hook): picks the controller
+ * for vm->cfg->irqchip (split: nexit's IOAPIC + 8259 models, kernel: KVM's
+ * IOAPIC with irqfd+resamplefd), starts the irq thread, and holds what both
+ * share: storm back-off timers, trigger eventfds, reports, per-line storm
+ * config.
  */
 #include <errno.h>
 #include <stdlib.h>
