@@ -18,19 +18,38 @@ CFLAGS   ?=
 STATIC   ?= -static
 ALL_CFLAGS = $(CFLAGS_BASE) $(EXTRA_CFLAGS) $(CFLAGS)
 
-# make ARCH=arm64: the cross build (static nexit and the arm64 probe guest in
-# build/arm64) is its own fragment, see docs/arm64.md. Everything else is x86.
+AR       := ar
+
+# One set of build rules for every arch: nexit is the shared roots, the
+# arch's own folders (hooks into the shared code, docs/architecture.md) and
+# the subsystems the arch has. Every C file of those folders is part of the
+# binary (main.c files are entry points) but the shared files an arch does
+# not build yet (NOT_YET). The arch's fragment, core/<arch>/<arch>.mk, sets
+# its toolchain, folders, targets and the fragments it includes.
+SHARED_DIRS := cli core passthrough fallback
+X86_DIRS    := core/x86 passthrough/x86 fallback/x86
+ARM64_DIRS  := core/arm64 passthrough/arm64 fallback/arm64
+# arm64 files that define arch hooks (names each arch defines once:
+# nx_arch_*, nx_fallback_init, nx_passthrough_init, ...) or need arm64's
+# <asm/kvm.h>. The rest of arm64 is plain C a host build links too (the unit
+# tests, tests/tests.mk).
+ARM64_HOOKS := core/arm64/arch.c core/arm64/memmap.c core/arm64/vcpu_init.c core/arm64/vgic.c \
+               fallback/arm64/init.c passthrough/arm64/init.c
+
+.PHONY: all deps run test unit integration nested install clean asan bench soak
+all:
 ifeq ($(ARCH),arm64)
 include core/arm64/arm64.mk
 else
-# Every C file of a subsystem is part of the binary; main.c files are entry points.
-SUBDIRS  := cli core core/x86 passthrough passthrough/x86 fallback fallback/x86 tune bench image
-LIB_SRCS := $(filter-out %/main.c %/devd_main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := $(foreach d,$(SUBDIRS),$(wildcard $(d)/*.h))
+include core/x86/x86.mk
+endif
 
-.PHONY: all deps run test unit integration nested install clean asan bench soak
-all: $(BUILD)/nexit $(BUILD)/nexit-devd probe
+SUBDIRS  := $(SHARED_DIRS) $(ARCH_DIRS) $(EXTRA_DIRS)
+LIB_SRCS := $(filter-out %/main.c %/devd_main.c $(NOT_YET),$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HDRS     := $(foreach d,$(SHARED_DIRS) $(X86_DIRS) $(ARM64_DIRS) $(EXTRA_DIRS),$(wildcard $(d)/*.h))
+
+all: $(TARGETS)
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -38,25 +57,22 @@ $(BUILD)/%.o: %.c $(HDRS)
 
 $(BUILD)/libnexit.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
-$(BUILD)/nexit: $(BUILD)/cli/main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
+$(BUILD)/nexit: $(BUILD)/cli/main.o $(BUILD)/libnexit.a $(LINK_DEPS)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $(BUILD)/cli/main.o $(BUILD)/libnexit.a $(LIBS)
 
-$(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $^ $(LIBS)
+$(BUILD)/nexit-devd: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a $(LINK_DEPS)
+	$(CC) $(ALL_CFLAGS) $(STATIC) -o $@ $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a $(LIBS)
 
 # Always-static copies for the nested L1 machine (its initramfs has no libc).
-$(BUILD)/nexit-static: $(BUILD)/cli/main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
-$(BUILD)/nexit-devd-static: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a
-	$(CC) $(ALL_CFLAGS) -static -o $@ $^ $(LIBS)
+$(BUILD)/nexit-static: $(BUILD)/cli/main.o $(BUILD)/libnexit.a $(LINK_DEPS)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $(BUILD)/cli/main.o $(BUILD)/libnexit.a $(LIBS)
+$(BUILD)/nexit-devd-static: $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a $(LINK_DEPS)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $(BUILD)/passthrough/devd_main.o $(BUILD)/libnexit.a $(LIBS)
 
-# Fragments owned by their folders.
-include guest/probe/probe.mk
--include guest/appliance/appliance.mk
-include tests/tests.mk
-endif
+# Fragments owned by their folders (probe guest, appliance, tests).
+include $(ARCH_MK)
 
 deps:
 	@tools/deps.sh

@@ -15,8 +15,8 @@ fuzz-bins:
 
 fuzz-harnesses: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
 
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libnexit.a $(HDRS)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libnexit.a $(LIBS)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libnexit.a $(BUILD)/libnexit-arm64.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libnexit-arm64.a $(BUILD)/libnexit.a $(LIBS)
 
 fuzz: deps
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_arm64_boot - the arm64 boot path (core/arm64/boot.c and fdt.c,
- * plain C and libfdt, built here): Image and ELF64 kernels and initrds the
+ * plain C and libfdt, linked from libnexit-arm64.a): Image and ELF64 kernels and initrds the
  * fuzzer writes, loaded into guest RAM at 0x40000000, then the device tree
  * built for a VM whose CPU count, command line and assigned devices come
  * from the input. Refusals are one error line; nothing lands outside RAM.
@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "core/arm64/boot.c"
-#include "core/arm64/fdt.c"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/arm64/arm64.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MEM (16u << 20)

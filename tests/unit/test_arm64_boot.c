@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_arm64_boot - the arm64 loaders (core/arm64/boot.c) on malformed
- * images, built on the host (boot.c is plain C, so the x86 unit build
- * includes it): an ELF without a loadable segment, an initrd that does not
- * fit between the kernel and the DTB, and a good ELF with its initrd. Each
+ * images, built on the host (boot.c is plain C: the unit build links it
+ * from libnexit-arm64.a): an ELF without a loadable segment, an initrd that
+ * does not fit between the kernel and the DTB, and a good ELF with its
+ * initrd. Each
  * bad image is one error line, never a write outside guest RAM.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
-#include "core/arm64/boot.c"
+#include "core/arm64/arm64.h"
 
 #define RAM_SIZE (16u << 20)
 
