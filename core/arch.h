@@ -46,5 +46,13 @@ int  nx_arch_boot(struct nx_vm *vm);			/* kernel, boot tables, vCPU 0 */
 /* Runs a tiny ring-0 guest on a fresh VM: 1 when it ran natively, 0 when
  * not (why says what happened), <0 when no vCPU could run at all. */
 int  nx_arch_ring0_test(int kvm_fd, int vm_fd, char *why, size_t len);
+/* [vm] cpuid_hide: 0 if the arch can hide this CPU feature from the guest;
+ * the names it knows, for the error line. */
+int  nx_cpuid_hide_valid(const char *feature);
+const char *nx_cpuid_feature_list(void);
+/* An MSI's destination and vector, as the stats report them (x86: the
+ * address and data the guest writes, Intel SDM 11.11; core/x86/msi.c). */
+uint32_t nx_msi_dest(uint64_t addr);
+uint32_t nx_msi_vector(uint32_t data);
 
 #endif

@@ -15,9 +15,10 @@
  *   core/arch.h     the arch hooks
  *   core/serial.h   16550A
  *   core/pci.h      PCI bus 0
- *   core/x86/x86.h  the x86 platform (memory map, CPUID, ACPI, boot)
- * New code includes the narrow headers it needs, and arch code its own
- * arch header; x86.h is here only until its callers include it.
+ * New code includes the narrow headers it needs. The arches' own headers
+ * (core/x86/x86.h, core/arm64/arm64.h) are included by arch code only:
+ * shared code reaches the arch through the hooks of core/arch.h
+ * (tests/integration/layering.sh).
  */
 #ifndef NEXIT_CORE_H
 #define NEXIT_CORE_H
@@ -43,6 +44,5 @@
 #include "core/arch.h"
 #include "core/serial.h"
 #include "core/pci.h"
-#include "core/x86/x86.h"
 
 #endif

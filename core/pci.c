@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
+#include "core/x86/layout.h"	/* the PCI windows, until the arch gives them */
 
 /* Type-0 header offsets (PCI 3.0 6.1). */
 #define CFG_VENDOR	0x00

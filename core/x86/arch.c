@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 static void usage_run(FILE *o)
 {

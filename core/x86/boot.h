@@ -8,6 +8,7 @@
 #define NEXIT_X86_BOOT_H
 
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 /* A kernel file: its first NX_KHEAD bytes in host memory (headers), the
  * rest read straight into guest RAM (nx_kimage_copy): one copy of the image,

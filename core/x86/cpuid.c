@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 enum reg { EAX, EBX, ECX, EDX };
 static const struct feature {

@@ -5,6 +5,7 @@
  * the rest above 4 GiB), and the e820 table that describes it to the guest.
  */
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 void nx_arch_mem_layout(struct nx_mem *m)
 {

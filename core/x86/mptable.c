@@ -14,6 +14,7 @@
 #include <string.h>
 #include "core/x86/acpi.h"
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 #define MP_CONFIG_GPA		(NX_ACPI_BASE + NX_ACPI_SIZE)	/* 0xf0000 */
 #define MP_CONFIG_MAX		0x1000

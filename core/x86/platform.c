@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 /* PM1 status/enable bits (ACPI 6.4 4.8.3.1): the power button's. */
 #define PM1_PWRBTN		(1u << 8)

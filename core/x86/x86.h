@@ -23,18 +23,12 @@ struct nx_e820_entry { uint64_t addr, size; uint32_t type; };
 
 int   nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max);
 
-/* x86 MSI address/data as the guest writes them (Intel SDM 11.11). */
-static inline uint32_t nx_msi_dest(uint64_t addr) { return (addr >> 12) & 0xff; }
-static inline uint32_t nx_msi_vector(uint32_t data) { return data & 0xff; }
-
 /* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
 int nx_cpuid_setup(struct nx_vcpu *vcpu);
-int nx_cpuid_hide_valid(const char *feature);	/* 0 if known */
 /* Leaf 0xD made consistent with the features offered; returns the XCR0 bits
  * offered (0 = no XSAVE). */
 struct kvm_cpuid_entry2;
 uint64_t nx_cpuid_xsave_fixup(struct kvm_cpuid_entry2 *e, unsigned n);
-const char *nx_cpuid_feature_list(void);
 /* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
 int nx_acpi_build(struct nx_vm *vm);
 int nx_mptable_build(struct nx_vm *vm);

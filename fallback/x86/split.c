@@ -18,6 +18,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 #include "fallback/fallback.h"
+#include "core/x86/layout.h"
 
 /* Keeps GSI route #pin in step with the pin's RTE (see the rule above). */
 static void sync_route(struct nx_fallback *fb, unsigned pin)

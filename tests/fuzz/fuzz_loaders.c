@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "core/core.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/x86/x86.h"
 
 #define MEM (32u << 20)
 

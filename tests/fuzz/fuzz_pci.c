@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include "core/core.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/x86/x86.h"
 
 static void dev_io(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w,
 		   struct nx_vcpu *vcpu)

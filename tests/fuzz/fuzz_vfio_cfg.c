@@ -11,6 +11,7 @@
 #include "core/core.h"
 #include "passthrough/passthrough.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/x86/x86.h"
 
 static uint8_t dev_cfg[NX_PCI_CFG_SIZE];
 

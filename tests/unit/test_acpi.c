@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include "core/core.h"
 #include "core/x86/acpi.h"
+#include "core/x86/x86.h"
 
 struct fixture {
 	struct nx_config cfg;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <linux/kvm.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 #define XSAVE	(1u << 26)
 #define AVX	(1u << 28)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "core/core.h"
 #include "passthrough/passthrough.h"
+#include "core/x86/x86.h"
 
 struct fx {
 	struct nx_vm *vm;

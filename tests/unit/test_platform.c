@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 #define PWRBTN (1u << 8)
 

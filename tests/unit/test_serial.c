@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "core/core.h"
+#include "core/x86/x86.h"
 
 struct fake_pic { int raises, lowers; bool level; };
 
