@@ -5,7 +5,8 @@
  * handful of devices and the hot interrupt paths never come here).
  */
 #include <string.h>
-#include "core/core.h"
+#include "core/bus.h"
+#include "core/log.h"
 
 void nx_bus_init(struct nx_bus *b)
 {

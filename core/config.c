@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ini.h>
-#include "core/core.h"
+#include <stdio.h>
+#include "core/arch.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/sandbox.h"
+#include "core/serial.h"
 
 #define INI_LINE_MAX 199	/* libinih as Debian builds it: INI_MAX_LINE 200 */
 

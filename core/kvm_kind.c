@@ -23,7 +23,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include <stdio.h>
+#include "core/arch.h"
+#include "core/kvm_kind.h"
 
 const char *nx_kvm_device(void)
 {

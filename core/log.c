@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <time.h>
-#include "core/core.h"
+#include <stdbool.h>
+#include <stdio.h>
+#include "core/log.h"
 
 #define NX_LOG_SITES		64
 #define NX_LOG_BURST		10

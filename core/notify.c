@@ -13,7 +13,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include "core/core.h"
+#include "core/control.h"
+#include "core/log.h"
 
 void nx_sd_notify(const char *msg)
 {

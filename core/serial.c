@@ -7,7 +7,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/serial.h"
+#include "core/vm.h"
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define IER_RDI		0x01

@@ -6,12 +6,14 @@
  * SO_PEERCRED (unix(7)) in case the file's mode was widened afterwards.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "core/core.h"
+#include "core/control.h"
+#include "core/log.h"
 
 int nx_unix_addr(const char *path, struct sockaddr_un *a)
 {
