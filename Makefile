@@ -47,7 +47,7 @@ endif
 SUBDIRS  := $(SHARED_DIRS) $(ARCH_DIRS) $(EXTRA_DIRS)
 LIB_SRCS := $(filter-out %/main.c %/devd_main.c $(NOT_YET),$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-HDRS     := $(foreach d,$(SHARED_DIRS) $(X86_DIRS) $(ARM64_DIRS) $(EXTRA_DIRS),$(wildcard $(d)/*.h))
+HDRS     := $(foreach d,$(SHARED_DIRS) $(X86_DIRS) $(ARM64_DIRS) $(EXTRA_DIRS),$(wildcard $(d)/*.h)) $(wildcard abi/*.h)
 
 all: $(TARGETS)
 

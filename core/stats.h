@@ -7,6 +7,7 @@
 #define NEXIT_CORE_STATS_H
 
 #include <stdint.h>
+#include "abi/guest_abi.h"
 
 #define NX_EXIT_REASONS 64
 struct nx_stats {
@@ -20,17 +21,7 @@ struct nx_stats {
 };
 const char *nx_exit_reason_name(unsigned reason);
 
-/*
- * Counter page at NX_COUNTER_PAGE (MMIO, read with 4- or 8-byte loads):
- *   0x00 u32 magic NX_COUNTER_MAGIC
- *   0x08 u64 VMM exits so far, not counting this read (so a window's exits
- *        are end - start - 1)
- *   0x10 u64 interrupts delivered by the fallback controller so far
- *   0x18 u64 MSIs of exitless vectors that nexit relayed (a vector gated by
- *        the storm guard, passthrough/guard.c); 0 while all are exitless
- * Absent under other VMMs (reads return all-ones).
- */
-#define NX_COUNTER_MAGIC	0x5043584eU	/* "NXCP" */
+/* The counter page (the guest reads these stats there): NX_CP_* in abi/guest_abi.h. */
 
 /* Stats hooks: subsystems add their per-line counters to the stats JSON. */
 typedef void (*nx_stats_hook)(void *opaque, void *json_obj /* struct json_object * */);

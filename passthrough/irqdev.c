@@ -149,7 +149,7 @@ static void send_work(struct nx_irqdev *d)
 
 	/* Raised by the backend itself (exitless) when the guest wants an
 	 * interrupt and the device is in MSI mode now; else by nexit on DONE. */
-	w.raise_msi = (d->r.status & IRQDEV_ST_IRQFACT) && d->r.mode == NX_IRQDEV_MODE_MSI;
+	w.raise_msi = (d->r.status & NX_IRQDEV_ST_IRQFACT) && d->r.mode == NX_IRQDEV_MODE_MSI;
 	if (d->sock < 0 || nx_devd_send(d->sock, NX_DEVD_MSG_WORK, &w, sizeof(w), NULL, 0,
 					 MSG_DONTWAIT) < 0) {
 		cut_off(d, "cannot send WORK");
@@ -167,14 +167,14 @@ static void apply_done(struct nx_irqdev *d, const struct nx_devd_done *done)
 	d->work_out = false;
 	arm_deadline(d, false);
 	d->r.fact = done->value;
-	d->r.status &= ~IRQDEV_ST_COMPUTING;
+	d->r.status &= ~NX_IRQDEV_ST_COMPUTING;
 	d->r.facts++;
-	if (!(d->r.status & IRQDEV_ST_IRQFACT))
+	if (!(d->r.status & NX_IRQDEV_ST_IRQFACT))
 		return;
 	if (done->raised && d->asked_msi) {
-		d->r.irq_status |= IRQDEV_IRQ_FACT;	/* the backend signalled the irqfd */
+		d->r.irq_status |= NX_IRQDEV_IRQ_FACT;	/* the backend signalled the irqfd */
 		d->r.msi_raised++;
-	} else if (nx_irqdev_raise(&d->r, IRQDEV_IRQ_FACT, d->msi.efd)) {
+	} else if (nx_irqdev_raise(&d->r, NX_IRQDEV_IRQ_FACT, d->msi.efd)) {
 		rise_locked(d);
 	}
 }
@@ -264,7 +264,7 @@ static void on_intx_doorbell(void *op, int fd, uint32_t events)
 /* ---- doorbells: which eventfd KVM signals for 0x60 / 0x64 -------------- */
 static void bind_doorbells(struct nx_irqdev *d, enum nx_irqdev_mode mode)
 {
-	uint64_t raise = d->bar_gpa + IRQDEV_REG_RAISE, ack = d->bar_gpa + IRQDEV_REG_ACK;
+	uint64_t raise = d->bar_gpa + NX_IRQDEV_REG_RAISE, ack = d->bar_gpa + NX_IRQDEV_REG_ACK;
 
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 	d->bound = NX_IRQDEV_MODE_NONE;
@@ -374,32 +374,32 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 		take_replies(d);
 	sync_locked(d);
 	switch (off) {
-	case IRQDEV_REG_ID:
+	case NX_IRQDEV_REG_ID:
 		r = NX_IRQDEV_ID;
 		break;
-	case IRQDEV_REG_LIVE:
+	case NX_IRQDEV_REG_LIVE:
 		if (w)
 			p->live = v;
 		r = ~p->live;
 		break;
-	case IRQDEV_REG_FACT:
+	case NX_IRQDEV_REG_FACT:
 		/* edu ignores a new operand while computing. */
-		if (w && !(p->status & IRQDEV_ST_COMPUTING)) {
+		if (w && !(p->status & NX_IRQDEV_ST_COMPUTING)) {
 			p->fact = v;
-			p->status |= IRQDEV_ST_COMPUTING;
+			p->status |= NX_IRQDEV_ST_COMPUTING;
 			send_work(d);
 		}
 		r = p->fact;
 		break;
-	case IRQDEV_REG_STATUS:
+	case NX_IRQDEV_REG_STATUS:
 		if (w)
-			p->status = (p->status & IRQDEV_ST_COMPUTING) | (v & IRQDEV_ST_IRQFACT);
+			p->status = (p->status & NX_IRQDEV_ST_COMPUTING) | (v & NX_IRQDEV_ST_IRQFACT);
 		r = p->status;
 		break;
-	case IRQDEV_REG_IRQ_STATUS:
+	case NX_IRQDEV_REG_IRQ_STATUS:
 		r = p->irq_status;
 		break;
-	case IRQDEV_REG_RAISE:
+	case NX_IRQDEV_REG_RAISE:
 		if (w) {
 			/* A value without a doorbell (or doorbells unbound). */
 			atomic_fetch_add(p->mode == NX_IRQDEV_MODE_MSI ? &d->msi_doorbell_exits :
@@ -410,7 +410,7 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 				rise_locked(d);
 		}
 		break;
-	case IRQDEV_REG_ACK:
+	case NX_IRQDEV_REG_ACK:
 		if (w) {
 			atomic_fetch_add(p->mode == NX_IRQDEV_MODE_MSI ? &d->msi_doorbell_exits :
 					 &d->intx_doorbell_exits, 1);

@@ -224,20 +224,8 @@ int nx_devd_recv(int sock, struct nx_devd_hdr *h, void *payload, uint32_t max,
 		 int *fds, unsigned max_fds, int flags);
 
 /* ---- irqdev: the edu-layout test device (irqdev.c, devd.c) --------------- */
-#define NX_IRQDEV_VENDOR	0x1234
-#define NX_IRQDEV_DEVICE	0x11e8
 #define NX_IRQDEV_BAR_SIZE	(1u << 20)
-#define NX_IRQDEV_ID		0x010000ed	/* edu: major 1, minor 0, 0xed */
-#define IRQDEV_REG_ID		0x00
-#define IRQDEV_REG_LIVE		0x04	/* reads ~value written */
-#define IRQDEV_REG_FACT		0x08
-#define IRQDEV_REG_STATUS	0x20
-#define IRQDEV_REG_IRQ_STATUS	0x24
-#define IRQDEV_REG_RAISE	0x60
-#define IRQDEV_REG_ACK		0x64
-#define IRQDEV_ST_COMPUTING	0x01
-#define IRQDEV_ST_IRQFACT	0x80
-#define IRQDEV_IRQ_FACT		0x01	/* irq status bit of a finished factorial */
+/* Vendor/device, ID and the NX_IRQDEV_REG_* registers: abi/guest_abi.h. */
 /* Raise/ack values with their own exitless doorbell (datamatch 1 << i). */
 #define NX_IRQDEV_DOORBELLS	8
 

@@ -20,7 +20,7 @@
 #define NX_A64_GICR_STRIDE	0x20000ULL
 #define NX_A64_UART		0x09000000ULL	/* ns16550a, reg-shift 0          */
 #define NX_A64_UART_SIZE	0x1000ULL
-#define NX_A64_COUNTERS		0x09010000ULL	/* nexit counter page             */
+#define NX_A64_COUNTERS		NX_COUNTER_PAGE_ARM64	/* abi/guest_abi.h */
 #define NX_A64_PCI_MMIO		0x10000000ULL	/* 32-bit BAR window              */
 #define NX_A64_PCI_MMIO_SIZE	0x2eff0000ULL
 #define NX_A64_PCI_ECAM		0x3f000000ULL	/* ECAM, bus 0 only: 1 MiB        */
@@ -41,21 +41,7 @@
 #define NX_A64_FDT_MAX		0x10000
 #define NX_A64_IMAGE_OFF	0x200000	/* arm64 Image text_offset area */
 
-/*
- * Counter page (MMIO, nexit only; reads on other VMMs are not backed):
- *   0x00 u32 magic NX_COUNTER_MAGIC
- *   0x08 u64 VMM exits so far, not counting this read
- *   0x10 u64 interrupts delivered by the fallback path
- *   0x18 u64 KVM's per-vCPU "exits" summed over vCPUs (KVM_GET_STATS_FD)
- *   0x20 u64 write v: stop the VM with exit status (v << 1) | 1 (debug exit)
- *   0x28 u64 KVM's per-vCPU "mmio_exit_user" + "mmio_exit_kernel" summed
- */
-#define NX_A64_CP_MAGIC		0x00
-#define NX_A64_CP_EXITS		0x08
-#define NX_A64_CP_FALLBACK	0x10
-#define NX_A64_CP_KVM_EXITS	0x18
-#define NX_A64_CP_DEBUG_EXIT	0x20
-#define NX_A64_CP_KVM_MMIO	0x28
+/* The counter page at NX_A64_COUNTERS: NX_CP_* in abi/guest_abi.h. */
 
 /* The arm64 platform state (vm->arch, made by nx_arch_vm_init). */
 struct nx_a64 {

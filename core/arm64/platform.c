@@ -35,7 +35,7 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 	(void)vcpu;
 	if (is_write) {
 		memcpy(&w, data, len < 8 ? len : 8);
-		if (addr == NX_A64_CP_DEBUG_EXIT) {
+		if (addr == NX_CP_DEBUG_EXIT) {
 			char why[64];
 			snprintf(why, sizeof(why), "guest debug exit %llu", (unsigned long long)w);
 			nx_vm_stop(vm, (int)((w << 1) | 1) & 0xff, why);
@@ -43,20 +43,23 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 		return;
 	}
 	switch (addr & ~7ull) {
-	case NX_A64_CP_MAGIC:
+	case NX_CP_MAGIC:
 		v = NX_COUNTER_MAGIC;
 		break;
-	case NX_A64_CP_EXITS:	/* this read is already counted: leave it out */
+	case NX_CP_EXITS:	/* this read is already counted: leave it out */
 		v = atomic_load(&vm->stats.exits_total) - 1;
 		break;
-	case NX_A64_CP_FALLBACK:
+	case NX_CP_FALLBACK:
 		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
 		break;
-	case NX_A64_CP_KVM_EXITS:
+	case NX_CP_RELAYED:
+		v = atomic_load(&vm->stats.msi_relayed);
+		break;
+	case NX_CP_KVM_EXITS:
 		if (nx_kvm_vcpu_stat_sum(vm, "exits", &v) < 0)
 			v = ~0ull;
 		break;
-	case NX_A64_CP_KVM_MMIO: {
+	case NX_CP_KVM_MMIO: {
 		uint64_t u = 0, k = 0;
 		if (nx_kvm_vcpu_stat_sum(vm, "mmio_exit_user", &u) < 0 ||
 		    nx_kvm_vcpu_stat_sum(vm, "mmio_exit_kernel", &k) < 0)

@@ -6,6 +6,8 @@
 #ifndef NEXIT_CORE_X86_LAYOUT_H
 #define NEXIT_CORE_X86_LAYOUT_H
 
+#include "abi/guest_abi.h"
+
 /*
  * RAM is [0, min(mem, NX_MMIO_HOLE)) and [4G, 4G + rest): the 32-bit PCI/MMIO
  * hole from 3 GiB to 4 GiB holds ECAM, BARs, the IOAPIC and the LAPIC.
@@ -17,7 +19,7 @@
 #define NX_PCI_MMIO_SIZE	0x10000000ULL
 #define NX_IOAPIC_BASE		0xfec00000ULL
 #define NX_LAPIC_BASE		0xfee00000ULL
-#define NX_COUNTER_PAGE		0xfed00000ULL	/* nexit counter page (MMIO)  */
+#define NX_COUNTER_PAGE		NX_COUNTER_PAGE_X86	/* abi/guest_abi.h */
 
 /* ---- platform ports and MMIO nexit provides ---------------------------- */
 #define NX_PORT_DEBUG_EXIT	0xf4	/* isa-debug-exit: write v -> exit (v<<1)|1  */

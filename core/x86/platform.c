@@ -179,16 +179,16 @@ static void counter_page(void *op, uint64_t off, uint8_t *d, uint32_t len, bool 
 	if (w)
 		return;
 	switch (off & ~7ull) {
-	case 0x00:
+	case NX_CP_MAGIC:
 		v = NX_COUNTER_MAGIC;
 		break;
-	case 0x08:	/* minus this read's own exit */
+	case NX_CP_EXITS:	/* minus this read's own exit */
 		v = atomic_load(&vm->stats.exits_total) - 1;
 		break;
-	case 0x10:
+	case NX_CP_FALLBACK:
 		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
 		break;
-	case 0x18:
+	case NX_CP_RELAYED:
 		v = atomic_load(&vm->stats.msi_relayed);
 		break;
 	}

@@ -6,10 +6,11 @@ PROBE_SRCS   := $(wildcard $(PROBE_DIR)/*.c $(PROBE_DIR)/lib/*.c $(PROBE_DIR)/li
                            $(PROBE_DIR)/scenarios/*.c)
 PROBE_OBJDIR := $(BUILD)/guest/probe-obj
 PROBE_OBJS   := $(PROBE_SRCS:$(PROBE_DIR)/%=$(PROBE_OBJDIR)/%.o)
-PROBE_HDRS   := $(wildcard $(PROBE_DIR)/lib/*.h)
+PROBE_HDRS   := $(wildcard $(PROBE_DIR)/lib/*.h) abi/guest_abi.h
 # No SSE/x87 (-mgeneral-regs-only), no red zone (interrupts share the stack),
 # no PIC; -fno-tree-loop-distribute-patterns keeps memset() from calling itself.
-PROBE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+# -I.: the guest includes abi/guest_abi.h, nothing else of nexit's tree.
+PROBE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
                 -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie -mno-red-zone \
                 -mcmodel=small -mgeneral-regs-only -fno-stack-protector \
                 -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \

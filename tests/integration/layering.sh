@@ -5,7 +5,9 @@
 # (the composition root) knows every subsystem. Arch code is hooks: a file
 # in a shared root (core/, passthrough/, fallback/, cli/, not their x86/ or
 # arm64/ folders) includes no header of an x86/ or arm64/ folder, and one
-# arch's folders include none of the other's. The check is run on a bad
+# arch's folders include none of the other's; abi/ (the guest ABI) includes
+# no project header and guest/ includes nothing of nexit but abi/. The check
+# is run on a bad
 # tree first, so it can fail.
 # test: needs=none asan=no
 source "$(dirname "$0")/../lib.sh"
@@ -26,6 +28,10 @@ violations() {
 	check passthrough fallback cli
 	check fallback passthrough cli
 	for d in tune bench image; do check "$d" cli; done
+	# abi/ is the guest-visible contract: no project header; the guests
+	# (freestanding) include nothing of nexit but abi/.
+	check abi core passthrough fallback tune bench image cli guest
+	check guest core passthrough fallback tune bench image cli
 	# shared roots: their own files only (-maxdepth 1), cli/ whole.
 	for d in core passthrough fallback cli; do
 		[ -d "$root/$d" ] || continue
@@ -58,9 +64,11 @@ printf '#include "core/x86/x86.h"\n' > "$T/bad/fallback/arm64/u.c"
 printf '#include "core/x86/layout.h"\n' > "$T/bad/core/pcix.c"
 printf '#include "core/x86/layout.h"\n' > "$T/bad/core/x86/ok.c"	# x86 code: allowed
 printf '#include "core/x86/layout.h"\n' > "$T/bad/core/pci.c"		# exempt for now
-[ "$(violations "$T/bad" | wc -l)" = 7 ] || fail "the check missed a bad include: $(violations "$T/bad")"
+mkdir -p "$T/bad/guest/probe"
+printf '#include "core/core.h"\n' > "$T/bad/guest/probe/z.c"
+[ "$(violations "$T/bad" | wc -l)" = 8 ] || fail "the check missed a bad include: $(violations "$T/bad")"
 
 v=$(violations .)
 [ -z "$v" ] || fail "forbidden includes:
 $v"
-echo "pass: core/ includes no subsystem, passthrough/ and fallback/ not each other, only cli/ composes, shared roots include no arch header (exempt: $ARCH_EXEMPT)"
+echo "pass: core/ includes no subsystem, passthrough/ and fallback/ not each other, only cli/ composes, shared roots include no arch header (exempt: $ARCH_EXEMPT), guests include only abi/"

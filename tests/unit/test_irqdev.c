@@ -539,30 +539,30 @@ static void test_intx_one_way(void **state)
 	pthread_mutex_unlock(&c.lock);
 
 	/* 1. A raise the vCPU's exit takes: delivered from that thread. */
-	bar_rw(vm, bar + IRQDEV_REG_RAISE, 1, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_RAISE, 1, true);
 	assert_int_equal(c.delivered, 1);
 	assert_true(c.gate.lines[gsi].host_masked);	/* rule 1: masked before */
-	bar_rw(vm, bar + IRQDEV_REG_ACK, 1, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_ACK, 1, true);
 	ctl_eoi(&c, gsi);				/* level gone: unmasked */
 	assert_false(c.gate.lines[gsi].host_masked);
 
 	/* 2. A factorial with "raise when done": the thread that takes the
 	 * backend's DONE (the event thread) asserts through set_line too. */
-	bar_rw(vm, bar + IRQDEV_REG_STATUS, IRQDEV_ST_IRQFACT, true);
-	bar_rw(vm, bar + IRQDEV_REG_FACT, 5, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_STATUS, NX_IRQDEV_ST_IRQFACT, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_FACT, 5, true);
 	wait_delivered(&c, 2);
-	assert_int_equal(bar_rw(vm, bar + IRQDEV_REG_FACT, 0, false), 120);
-	bar_rw(vm, bar + IRQDEV_REG_ACK, IRQDEV_IRQ_FACT, true);
+	assert_int_equal(bar_rw(vm, bar + NX_IRQDEV_REG_FACT, 0, false), 120);
+	bar_rw(vm, bar + NX_IRQDEV_REG_ACK, NX_IRQDEV_IRQ_FACT, true);
 	ctl_eoi(&c, gsi);
 
 	/* 3. A level raised while INTx was disabled rises when the guest
 	 * enables INTx (a config exit, bus lock held). */
 	nx_pci_cfg_access(vm, 1, 0, 0x04, (uint8_t[]){ 0x06, 0x04 }, 2, true);
-	bar_rw(vm, bar + IRQDEV_REG_RAISE, 2, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_RAISE, 2, true);
 	assert_int_equal(c.delivered, 2);
 	nx_pci_cfg_access(vm, 1, 0, 0x04, (uint8_t[]){ 0x06, 0 }, 2, true);
 	assert_int_equal(c.delivered, 3);
-	bar_rw(vm, bar + IRQDEV_REG_ACK, 2, true);
+	bar_rw(vm, bar + NX_IRQDEV_REG_ACK, 2, true);
 	ctl_eoi(&c, gsi);
 
 	assert_int_equal(c.reentries, 0);

@@ -12,10 +12,10 @@
  * value: callers subtract COUNTERS_OVERHEAD = 4. */
 void counters_read(struct counters *c)
 {
-	c->ok = rd32(COUNTERS_BASE) == COUNTER_MAGIC;
-	c->exits = rd64(COUNTERS_BASE + 0x08);
-	c->kvm_exits = rd64(COUNTERS_BASE + 0x18);
-	c->fallback = rd64(COUNTERS_BASE + 0x10);
+	c->ok = rd32(COUNTERS_BASE + NX_CP_MAGIC) == NX_COUNTER_MAGIC;
+	c->exits = rd64(COUNTERS_BASE + NX_CP_EXITS);
+	c->kvm_exits = rd64(COUNTERS_BASE + NX_CP_KVM_EXITS);
+	c->fallback = rd64(COUNTERS_BASE + NX_CP_FALLBACK);
 }
 
 void probe_exit(int status)
@@ -25,7 +25,7 @@ void probe_exit(int status)
 		register u64 x0 __asm__("x0") = 0x84000008;
 		__asm__ volatile("hvc #0" : "+r"(x0) :: "memory");
 	}
-	wr64(COUNTERS_BASE + 0x20, (u64)status);
+	wr64(COUNTERS_BASE + NX_CP_DEBUG_EXIT, (u64)status);
 	for (;;)
 		__asm__ volatile("wfi");
 }

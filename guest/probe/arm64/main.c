@@ -98,7 +98,7 @@ static int fail(const char *name, const char *why)
 static void edu_ack(u32 intid)
 {
 	(void)intid;
-	wr32(edu.bar0 + EDU_IRQ_ACK, rd32(edu.bar0 + EDU_IRQ_STATUS));
+	wr32(edu.bar0 + NX_IRQDEV_REG_ACK, rd32(edu.bar0 + NX_IRQDEV_REG_IRQ_STATUS));
 }
 
 static bool wait_total(u64 want, u64 timeout_ticks)
@@ -113,12 +113,12 @@ static bool wait_total(u64 want, u64 timeout_ticks)
 
 static int setup_edu(const char *name)
 {
-	if (!pci_find(0x1234, 0x11e8, &edu))
+	if (!pci_find(NX_IRQDEV_VENDOR, NX_IRQDEV_DEVICE, &edu))
 		return fail(name, "no edu device (1234:11e8) on ECAM bus 0");
-	if ((rd32(edu.bar0 + EDU_ID) & 0xffff) != 0x00ed)
+	if ((rd32(edu.bar0 + NX_IRQDEV_REG_ID) & 0xffff) != 0x00ed)
 		return fail(name, "edu BAR0 does not read the edu ID");
-	wr32(edu.bar0 + EDU_LIVE, 0x12345678);
-	if (rd32(edu.bar0 + EDU_LIVE) != ~0x12345678u)
+	wr32(edu.bar0 + NX_IRQDEV_REG_LIVE, 0x12345678);
+	if (rd32(edu.bar0 + NX_IRQDEV_REG_LIVE) != ~0x12345678u)
 		return fail(name, "edu liveness check failed");
 	return 0;
 }
@@ -132,7 +132,7 @@ static int latency(const char *name, u64 n, u32 intid, bool msi)
 	if (n > MAX_N)
 		n = MAX_N;
 	/* One warm-up interrupt outside the window (first-touch effects). */
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 	if (!wait_total(1, hz * 5))
 		return fail(name, msi ? "no MSI arrived (LPI never taken)" : "no INTx arrived (SPI never taken)");
 	if (msi)
@@ -141,7 +141,7 @@ static int latency(const char *name, u64 n, u32 intid, bool msi)
 	for (u64 i = 0; i < n; i++) {
 		u64 before = irqs.total, t0 = now_ticks();
 
-		wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+		wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 		if (!wait_total(before + 1, tmo))
 			break;
 		lat[got++] = irqs.last_ticks - t0;
@@ -239,7 +239,7 @@ static int affinity(const char *name)
 
 		if (k && its_movi(edu.devid, 0, want[k]) < 0)
 			return fail(name, "ITS MOVI stalled");
-		wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+		wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 		if (!wait_total(before + 1, hz * 2))
 			break;
 		got[k] = irqs.last_cpu;
@@ -287,7 +287,7 @@ static int priority(const char *name)
 	wr8(UART_MCR, 0x08);			/* OUT2 gates the UART's line */
 
 	irq_off();
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 	wr8(UART_IER, 0x02);			/* THR empty: asserted at once */
 	spin_ms(100);				/* let the MSI arrive (pending) */
 	irqs.norder = 0;
@@ -301,7 +301,7 @@ static int priority(const char *name)
 	sysreg_write(icc_pmr_el1, 0xa0);	/* only priorities < 0xa0 */
 	isb();
 	irqs.norder = 0;
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 	wr8(UART_IER, 0x02);
 	irq_on();
 	spin_ms(100);
@@ -365,7 +365,7 @@ static int eoi_gating(const char *name)
 		return r;
 	irqs.defer_eoi = true;			/* the ISR leaves the EOI to us */
 	irq_on();
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);	/* asserted until acked */
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);	/* asserted until acked */
 	if (!wait_total(1, hz * 5))
 		return fail(name, "no INTx arrived");
 	wait_total(2, hold);			/* EOI pending: must not come again */
@@ -414,7 +414,7 @@ static int mask_until_ready(const char *name)
 	irqs.before_eoi = edu_ack;
 	irq_on();
 	counters_read(&c0);
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);		/* asserted, guest not ready */
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);		/* asserted, guest not ready */
 	spin_ms(200);
 	counters_read(&c1);
 	before_enable = irqs.total;
@@ -462,7 +462,7 @@ static int storm(const char *name)
 	irqs.before_eoi = storm_isr;		/* the edu is never acked */
 	irq_on();
 	counters_read(&c0);
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 	t0 = now_ticks();
 	for (u64 i = 0; i < n; i++) {
 		u64 t1;
@@ -504,7 +504,7 @@ static int shutdown_mask(const char *name)
 		return r;
 	irqs.defer_eoi = true;
 	irq_on();
-	wr32(edu.bar0 + EDU_IRQ_RAISE, 1);
+	wr32(edu.bar0 + NX_IRQDEV_REG_RAISE, 1);
 	wait_total(1, ticks_hz() * 2);
 	irq_off();
 	begin(name);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "abi/guest_abi.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -19,14 +20,13 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 
 #define UART_BASE	0x09000000UL
-#define COUNTERS_BASE	0x09010000UL
+#define COUNTERS_BASE	NX_COUNTER_PAGE_ARM64
 #define GICD_BASE	0x08000000UL
 #define GICR_BASE	0x080a0000UL
 #define ITS_BASE	0x08080000UL
 #define GITS_TRANSLATER	(ITS_BASE + 0x10040)
 #define ECAM_BASE	0x3f000000UL
 #define LPI_BASE	8192		/* first LPI INTID (GICv3 2.2.1) */
-#define COUNTER_MAGIC	0x5043584eU
 
 /* MMIO through single ldr/str so KVM gets a valid ISV syndrome (ESR_EL2.ISV). */
 static inline u32 rd32(u64 a) { u32 v; __asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory"); return v; }
@@ -99,12 +99,7 @@ struct pci_dev { u32 devid; u64 cfg; u64 bar0; unsigned msi_cap; u8 pin; };
 bool pci_find(u16 vendor, u16 device, struct pci_dev *d);
 void pci_msi_enable(struct pci_dev *d, u64 addr, u32 data);
 void pci_msi_disable(struct pci_dev *d);
-#define EDU_ID		0x00
-#define EDU_LIVE	0x04
-#define EDU_STATUS	0x20
-#define EDU_IRQ_STATUS	0x24
-#define EDU_IRQ_RAISE	0x60
-#define EDU_IRQ_ACK	0x64
+/* The edu/irqdev registers: NX_IRQDEV_REG_* (abi/guest_abi.h). */
 
 /* counters.c: nexit's counter page (absent elsewhere) */
 struct counters { u64 exits, fallback, kvm_exits; bool ok; };

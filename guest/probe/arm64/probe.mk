@@ -5,10 +5,10 @@ A64P_DIR    := guest/probe/arm64
 A64P_SRCS   := $(wildcard $(A64P_DIR)/*.c $(A64P_DIR)/*.S)
 A64P_OBJDIR := $(BUILD)/guest/probe-obj
 A64P_OBJS   := $(A64P_SRCS:$(A64P_DIR)/%=$(A64P_OBJDIR)/%.o)
-A64P_HDRS   := $(wildcard $(A64P_DIR)/*.h)
+A64P_HDRS   := $(wildcard $(A64P_DIR)/*.h) abi/guest_abi.h
 # MMU off: every data access is Device-nGnRnE, so no unaligned accesses
 # (-mstrict-align) and no FP/SIMD (-mgeneral-regs-only: no CPACR set-up).
-A64P_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+A64P_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
                -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie -mstrict-align \
                -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
                -fno-tree-loop-distribute-patterns -fno-strict-aliasing

@@ -10,15 +10,15 @@
 
 bool counters_present(void)
 {
-	return mmio_read32(NX_COUNTER_PAGE) == NX_COUNTER_MAGIC;
+	return mmio_read32(NX_COUNTER_PAGE + NX_CP_MAGIC) == NX_COUNTER_MAGIC;
 }
 
 u64 counters_exits(void)
 {
-	return mmio_read64(NX_COUNTER_PAGE + 0x08);
+	return mmio_read64(NX_COUNTER_PAGE + NX_CP_EXITS);
 }
 
 u64 counters_relayed(void)
 {
-	return mmio_read64(NX_COUNTER_PAGE + 0x18);
+	return mmio_read64(NX_COUNTER_PAGE + NX_CP_RELAYED);
 }

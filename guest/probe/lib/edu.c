@@ -8,7 +8,7 @@
 
 int edu_find(struct pci_dev *out, int max)
 {
-	int n = pci_find(EDU_VENDOR, EDU_DEVICE, out, max);
+	int n = pci_find(NX_IRQDEV_VENDOR, NX_IRQDEV_DEVICE, out, max);
 
 	for (int i = 0; i < n; i++) {
 		pci_intx_enable(&out[i], true);		/* memory space + bus master */

@@ -18,7 +18,7 @@ static u64 measure(void *a)
 
 	/* edu: status bit 0x80 = raise interrupt 0x1 when a factorial is done. */
 	if (r->fact)
-		mmio_write32(bar + EDU_STATUS, EDU_STATUS_IRQFACT);
+		mmio_write32(bar + NX_IRQDEV_REG_STATUS, NX_IRQDEV_ST_IRQFACT);
 
 	for (u64 i = 0; i < r->warmup + r->n; i++) {
 		u64 c0, t0;
@@ -31,16 +31,16 @@ static u64 measure(void *a)
 		c0 = READ_ONCE(rec->count);
 		t0 = rdtsc();
 		if (r->fact)
-			mmio_write32(bar + EDU_FACT, 5);	/* the device computes 5! */
+			mmio_write32(bar + NX_IRQDEV_REG_FACT, 5);	/* the device computes 5! */
 		else
-			mmio_write32(bar + EDU_IRQ_RAISE, r->raise_val);
+			mmio_write32(bar + NX_IRQDEV_REG_RAISE, r->raise_val);
 		while (READ_ONCE(rec->count) == c0) {
 			if (rdtsc() - t0 > r->timeout_cycles)
 				goto out;
 			cpu_relax();
 		}
 		if (r->ack_in_loop)
-			mmio_write32(bar + EDU_IRQ_ACK, r->raise_val);
+			mmio_write32(bar + NX_IRQDEV_REG_ACK, r->raise_val);
 		if (i >= r->warmup)
 			r->lat[r->received++] = READ_ONCE(rec->tsc) - t0;
 	}

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "abi/guest_abi.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -99,7 +100,6 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 int strcmp(const char *a, const char *b);
-u64 parse_u64(const char *s, bool *ok);		/* decimal or 0x hex */
 
 /* ---- console.c: COM1 16550 and formatted output ----------------------- */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
@@ -122,12 +122,16 @@ void json_raw(struct json *j, const char *key, const char *raw);
 void json_milli(struct json *j, const char *key, u64 thousandths);	/* 1234 -> 1.234 */
 
 /* ---- cmdline.c -------------------------------------------------------- */
+#define CMDLINE_MAX_ARGS 32
 struct cmdline {
-	char buf[512];
+	char buf[512];			/* the words, each NUL-terminated */
+	const char *key[CMDLINE_MAX_ARGS], *val[CMDLINE_MAX_ARGS];
+	unsigned nargs;
 };
 void cmdline_init(struct cmdline *c, const char *s);
 const char *cmdline_get(const struct cmdline *c, const char *key);	/* NULL if absent */
 u64 cmdline_u64(const struct cmdline *c, const char *key, u64 def);
+u64 parse_u64(const char *s, bool *ok);		/* decimal or 0x hex */
 
 /* ---- multiboot.c ------------------------------------------------------ */
 #define MULTIBOOT_MAGIC 0x2BADB002
@@ -317,8 +321,7 @@ void ap_main(void);			/* C entry of an AP (boot.S) */
 extern volatile u32 smp_started;
 
 /* ---- counters.c: nexit's counter page ------------------------------------ */
-#define NX_COUNTER_PAGE		0xfed00000ULL
-#define NX_COUNTER_MAGIC	0x5043584eU
+#define NX_COUNTER_PAGE		NX_COUNTER_PAGE_X86	/* abi/guest_abi.h */
 bool counters_present(void);
 u64 counters_exits(void);		/* VMM exits so far (one read = one exit) */
 u64 counters_relayed(void);		/* exitless-vector MSIs nexit relayed (storm guard) */
@@ -387,22 +390,13 @@ void probe_exit(struct platform *p, bool pass) __attribute__((noreturn));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* ---- edu.c: QEMU edu / nexit irqdev helpers ------------------------------- */
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_ID		0x00
-#define EDU_LIVE	0x04
-#define EDU_FACT	0x08
-#define EDU_STATUS	0x20
-#define EDU_IRQ_STATUS	0x24
-#define EDU_IRQ_RAISE	0x60
-#define EDU_IRQ_ACK	0x64
-#define EDU_STATUS_IRQFACT 0x80	/* raise interrupt 0x1 when the factorial is done */
+/* The registers: NX_IRQDEV_REG_* (abi/guest_abi.h, edu's layout). */
 /* Finds edu devices, enables memory + bus master; returns count. */
 int edu_find(struct pci_dev *out, int max);
 /* IOAPIC pin of the device's INTx (cmdline intx_gsi=, MP table, interrupt line). */
 int edu_intx_gsi(struct platform *p, const struct pci_dev *d, const char **how);
-static inline void edu_raise(const struct pci_dev *d, u32 v) { mmio_write32(d->bar0 + EDU_IRQ_RAISE, v); }
-static inline void edu_ack(const struct pci_dev *d, u32 v) { mmio_write32(d->bar0 + EDU_IRQ_ACK, v); }
+static inline void edu_raise(const struct pci_dev *d, u32 v) { mmio_write32(d->bar0 + NX_IRQDEV_REG_RAISE, v); }
+static inline void edu_ack(const struct pci_dev *d, u32 v) { mmio_write32(d->bar0 + NX_IRQDEV_REG_ACK, v); }
 /* Spins in the current ring until irq_rec[vec].count >= target or timeout; returns count. */
 u64 wait_count(struct platform *p, unsigned vec, u64 target, u64 timeout_ms);
 /* Ring-3 spin for ms milliseconds with interrupts enabled. */

@@ -24,7 +24,7 @@ static bool eoi_gating(struct platform *p)
 
 	edu_need(p, "eoi-gating", d, 4, 1);
 	irq_setup(VEC, IRQ_NO_EOI, 0, 0);
-	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
 

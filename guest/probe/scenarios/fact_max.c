@@ -46,8 +46,8 @@ static u64 run_fn(void *a)
 		u64 t0 = rdtsc();
 		u32 st;
 
-		mmio_write32(r->bar + EDU_FACT, operands[i]);
-		while ((st = mmio_read32(r->bar + EDU_STATUS)) & 1) {
+		mmio_write32(r->bar + NX_IRQDEV_REG_FACT, operands[i]);
+		while ((st = mmio_read32(r->bar + NX_IRQDEV_REG_STATUS)) & 1) {
 			if (st == 0xffffffffu || rdtsc() - t0 > r->timeout)
 				break;
 			cpu_relax();
@@ -58,11 +58,11 @@ static u64 run_fn(void *a)
 		}
 		r->status[i] = st;
 		r->done[i] = !(st & 1);
-		r->got[i] = mmio_read32(r->bar + EDU_FACT);
+		r->got[i] = mmio_read32(r->bar + NX_IRQDEV_REG_FACT);
 	}
-	r->id = mmio_read32(r->bar + EDU_ID);
-	mmio_write32(r->bar + EDU_LIVE, 0x12345678);
-	r->live = mmio_read32(r->bar + EDU_LIVE);
+	r->id = mmio_read32(r->bar + NX_IRQDEV_REG_ID);
+	mmio_write32(r->bar + NX_IRQDEV_REG_LIVE, 0x12345678);
+	r->live = mmio_read32(r->bar + NX_IRQDEV_REG_LIVE);
 	return 0;
 }
 
@@ -77,15 +77,15 @@ static bool fact_max(struct platform *p)
 	edu_need(p, "fact-max", d, 4, 1);
 	r.bar = d[0].bar0;
 	r.timeout = tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "timeout_ms", 2000));
-	irq_setup(VEC, 0, d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_setup(VEC, 0, d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 	if (d[0].msi_cap)
 		pci_msi_enable(&d[0], cpus[0].apic_id, VEC);
-	mmio_write32(r.bar + EDU_STATUS, EDU_STATUS_IRQFACT);
+	mmio_write32(r.bar + NX_IRQDEV_REG_STATUS, NX_IRQDEV_ST_IRQFACT);
 	user_sleep(p, cmdline_u64(&p->cmd, "delay_ms", 0));
 	user_call(run_fn, &r);
 	/* Interrupts of the last completions may still be on their way. */
 	irqs = wait_count(p, VEC, NOPS, cmdline_u64(&p->cmd, "timeout_ms", 2000));
-	mmio_write32(r.bar + EDU_STATUS, 0);
+	mmio_write32(r.bar + NX_IRQDEV_REG_STATUS, 0);
 	if (d[0].msi_cap)
 		pci_msi_disable(&d[0]);
 	user_sleep(p, cmdline_u64(&p->cmd, "hold_ms", 0));

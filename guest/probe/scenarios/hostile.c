@@ -212,10 +212,10 @@ static void work_any(struct hostile *h)
 		u64 bar = h->edu[r % h->nedu];
 		static const u32 operands[] = { 0xffffffffu, 0x80000000u, 34, 0 };
 
-		mmio_w(bar + EDU_STATUS, 4, EDU_STATUS_IRQFACT);
-		mmio_w(bar + EDU_FACT, 4, operands[(r >> 8) & 3] ^ (u32)(r >> 32 & 0xff));
-		mmio_w(bar + EDU_IRQ_RAISE, 4, (u32)rnd(h));
-		mmio_w(bar + EDU_IRQ_ACK, 4, (u32)rnd(h));
+		mmio_w(bar + NX_IRQDEV_REG_STATUS, 4, NX_IRQDEV_ST_IRQFACT);
+		mmio_w(bar + NX_IRQDEV_REG_FACT, 4, operands[(r >> 8) & 3] ^ (u32)(r >> 32 & 0xff));
+		mmio_w(bar + NX_IRQDEV_REG_RAISE, 4, (u32)rnd(h));
+		mmio_w(bar + NX_IRQDEV_REG_ACK, 4, (u32)rnd(h));
 	}
 	if (h->virtio_common && (r & 0x100)) {
 		u64 c = h->virtio_common;
@@ -335,7 +335,7 @@ static void scan(struct hostile *h)
 				h->bar[h->nbar].msix_end = t + 16ull * n;
 			}
 			h->nbar++;
-			if (b == 0 && id == ((u32)EDU_DEVICE << 16 | EDU_VENDOR) && h->nedu < 4)
+			if (b == 0 && id == ((u32)NX_IRQDEV_DEVICE << 16 | NX_IRQDEV_VENDOR) && h->nedu < 4)
 				h->edu[h->nedu++] = base;
 			if (b == 0 && (id & 0xffff) == 0x1af4 && (id >> 16) >= 0x1040 &&
 			    !h->virtio_common)

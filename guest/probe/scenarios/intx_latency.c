@@ -26,7 +26,7 @@ static bool intx_latency(struct platform *p)
 	r.warmup = cmdline_u64(&p->cmd, "warmup", 10);
 	if (r.n > MAX_N)
 		r.n = MAX_N;
-	irq_setup(VEC, 0, d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_setup(VEC, 0, d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
 	lat_measure(p, &r);

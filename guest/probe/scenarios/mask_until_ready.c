@@ -19,7 +19,7 @@ static bool mask_until_ready(struct platform *p)
 	bool rte_masked;
 
 	edu_need(p, "mask-until-ready", d, 4, 1);
-	irq_setup(VEC, 0, d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_setup(VEC, 0, d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, true, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
 

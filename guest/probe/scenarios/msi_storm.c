@@ -50,7 +50,7 @@ static void hammer(void *a)		/* CPU 1, ring 0: A's raise register */
 
 	while (rdtsc() < h->end)
 		for (int i = 0; i < 64; i++, h->writes++)
-			mmio_write32(h->bar + EDU_IRQ_RAISE, 1);
+			mmio_write32(h->bar + NX_IRQDEV_REG_RAISE, 1);
 }
 
 static u64 wait_quiet(void *a)		/* ring 3: until 0x18 stays put for quiet */
@@ -125,8 +125,8 @@ static bool msi_storm(struct platform *p)
 		h.end = rdtsc() + tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "storm_ms", 1500));
 		smp_post(1, hammer, &h);
 	} else {
-		mmio_write32(d[0].bar0 + EDU_STATUS, EDU_STATUS_IRQFACT);
-		mmio_write32(d[0].bar0 + EDU_FACT, 5);
+		mmio_write32(d[0].bar0 + NX_IRQDEV_REG_STATUS, NX_IRQDEV_ST_IRQFACT);
+		mmio_write32(d[0].bar0 + NX_IRQDEV_REG_FACT, 5);
 	}
 	lat_measure(p, &b);
 	w.end = rdtsc() + tsc_ms_cycles(&p->tsc, obs_ms);

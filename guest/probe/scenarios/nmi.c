@@ -39,7 +39,7 @@ static bool nmi(struct platform *p)
 	u32 log_start = irq_log_idx, others = 0;
 
 	edu_need(p, "nmi", d, 4, 1);
-	irq_setup(2, IRQ_NO_EOI, d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_setup(2, IRQ_NO_EOI, d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 
 	pci_intx_enable(&d[0], false);
 	pci_msi_enable_data(&d[0], cpus[0].apic_id, MSI_DM_NMI);

@@ -27,7 +27,7 @@ static u64 rate_loop(void *a)
 	while (rdtsc() - start < r->cycles) {
 		u64 c0 = READ_ONCE(rec->count), t0 = rdtsc();
 
-		mmio_write32(bar + EDU_IRQ_RAISE, 1);
+		mmio_write32(bar + NX_IRQDEV_REG_RAISE, 1);
 		while (READ_ONCE(rec->count) == c0) {
 			if (rdtsc() - t0 > r->cycles) {
 				r->timeouts++;
@@ -36,7 +36,7 @@ static u64 rate_loop(void *a)
 			cpu_relax();
 		}
 		if (r->ack_in_loop)
-			mmio_write32(bar + EDU_IRQ_ACK, 1);
+			mmio_write32(bar + NX_IRQDEV_REG_ACK, 1);
 		r->count++;
 	}
 out:
@@ -60,7 +60,7 @@ static bool rate(struct platform *p, bool intx)
 	r.have_exits = counters_present();
 	if (intx) {
 		/* The ISR acknowledges the device (the line drops) before its EOI. */
-		irq_setup(VEC, 0, d[0].bar0 + EDU_IRQ_ACK, 1);
+		irq_setup(VEC, 0, d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 		if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 			panic("no INTx routing for the device (give intx_gsi=)");
 	} else {

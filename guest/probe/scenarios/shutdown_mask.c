@@ -28,7 +28,7 @@ static bool shutdown_mask(struct platform *p)
 
 	edu_need(p, "shutdown-mask", d, 4, 1);
 	irq_setup(VEC, IRQ_NO_EOI, 0, 0);
-	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + EDU_IRQ_ACK, 1);	/* see eoi-gating */
+	irq_cap(VEC, cmdline_u64(&p->cmd, "cap", 1000), d[0].bar0 + NX_IRQDEV_REG_ACK, 1);	/* see eoi-gating */
 	irq_setup(VEC_MSI, 0, 0, 0);
 	if (!intx_setup(p, &d[0], VEC, cpus[0].apic_id, false, &x))
 		panic("no INTx routing for the device (give intx_gsi=)");
@@ -59,7 +59,7 @@ static bool shutdown_mask(struct platform *p)
 	capped = irq_capped(VEC);
 	irq_rec[VEC].eoi_limit = 0;
 	irq_rec[VEC].flags = 0;
-	irq_rec[VEC].ack_addr = d[0].bar0 + EDU_IRQ_ACK;
+	irq_rec[VEC].ack_addr = d[0].bar0 + NX_IRQDEV_REG_ACK;
 	irq_rec[VEC].ack_val = 1;
 	intx_mask(&x, false);
 	user_sleep(p, win);

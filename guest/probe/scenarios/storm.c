@@ -60,7 +60,7 @@ static bool storm(struct platform *p)
 		r.n = MAX_N;
 
 	irq_setup(VA, 0, 0, 0);			/* EOI, no acknowledge: a storm */
-	irq_cap(VA, cmdline_u64(&p->cmd, "a_cap", 20000), d[0].bar0 + EDU_IRQ_ACK, 1);
+	irq_cap(VA, cmdline_u64(&p->cmd, "a_cap", 20000), d[0].bar0 + NX_IRQDEV_REG_ACK, 1);
 	irq_setup(VB, 0, 0, 0);
 	pci_msi_enable(&d[1], cpus[0].apic_id, VB);
 	if (!intx_setup(p, &d[0], VA, cpus[0].apic_id, false, &x))
