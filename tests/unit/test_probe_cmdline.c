@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "guest/probe/lib/cmdline.c"
+#include "guest/probe/common/cmdline.c"
 
 void panic(const char *fmt, ...)
 {

@@ -2,7 +2,7 @@
 /*
  * fdt.c - /chosen/bootargs out of the DTB nexit passes in x0 (devicetree
  * spec 5.4: big-endian header, structure block of tokens BEGIN_NODE=1,
- * END_NODE=2, PROP=3 {len, nameoff}, NOP=4, END=9), and key=value lookup.
+ * END_NODE=2, PROP=3 {len, nameoff}, NOP=4, END=9).
  */
 #include "probe.h"
 
@@ -44,38 +44,4 @@ const char *fdt_bootargs(const void *fdt)
 			return "";
 		}
 	}
-}
-
-/* "key=value" in a space-separated command line. */
-bool arg_str(const char *c, const char *key, char *out, size_t n)
-{
-	size_t kl = strlen(key);
-
-	while (*c) {
-		while (*c == ' ')
-			c++;
-		if (!strncmp(c, key, kl) && c[kl] == '=') {
-			size_t i = 0;
-			c += kl + 1;
-			while (*c && *c != ' ' && i + 1 < n)
-				out[i++] = *c++;
-			out[i] = 0;
-			return true;
-		}
-		while (*c && *c != ' ')
-			c++;
-	}
-	return false;
-}
-
-u64 arg_u64(const char *c, const char *key, u64 def)
-{
-	char b[24];
-	u64 v = 0;
-
-	if (!arg_str(c, key, b, sizeof(b)))
-		return def;
-	for (char *p = b; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (u64)(*p - '0');
-	return v;
 }

@@ -21,6 +21,8 @@
 #define GICR_SGI	0x10000
 
 struct irq_state irqs;
+void irq_handler(void);
+void fault_handler(u64 kind);
 
 static void dist_wait(void)
 {
@@ -94,7 +96,7 @@ void irq_handler(void)
 	irqs.count[irq_slot(intid)]++;
 	irqs.total++;
 	if (irqs.before_eoi)
-		irqs.before_eoi(intid);
+		irqs.before_eoi(intid, irqs.before_eoi_arg);
 	if (irqs.defer_eoi) {
 		irqs.deferred = intid;
 		return;
@@ -102,16 +104,10 @@ void irq_handler(void)
 	gic_eoi(intid);
 }
 
+/* Any other exception: its syndrome, then the debug exit (status 2). */
 void fault_handler(u64 kind)
 {
-	puts_("\nPROBE-FAULT kind=");
-	put_u64(kind);
-	puts_(" esr=");
-	put_hex(sysreg_read(esr_el1));
-	puts_(" elr=");
-	put_hex(sysreg_read(elr_el1));
-	puts_(" far=");
-	put_hex(sysreg_read(far_el1));
-	puts_("\n");
+	printk("\nPROBE-FAULT kind=%lu esr=%#lx elr=%#lx far=%#lx\n", kind,
+	       sysreg_read(esr_el1), sysreg_read(elr_el1), sysreg_read(far_el1));
 	probe_exit(2);
 }
