@@ -3,7 +3,7 @@
 # Built as ELF64 at 1 MiB, then converted to ELF32 because multiboot loaders
 # (QEMU's included) accept only 32-bit ELF images.
 PROBE_DIR    := guest/probe
-PROBE_SRCS   := $(wildcard $(PROBE_DIR)/common/*.c $(PROBE_DIR)/x86/*.c $(PROBE_DIR)/x86/*.S \
+PROBE_SRCS   := $(wildcard $(PROBE_DIR)/common/*.c $(PROBE_DIR)/common/scenarios/*.c $(PROBE_DIR)/x86/*.c $(PROBE_DIR)/x86/*.S \
                            $(PROBE_DIR)/x86/scenarios/*.c)
 PROBE_OBJDIR := $(BUILD)/guest/probe-obj
 PROBE_OBJS   := $(PROBE_SRCS:$(PROBE_DIR)/%=$(PROBE_OBJDIR)/%.o)

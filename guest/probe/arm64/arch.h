@@ -2,7 +2,7 @@
 /*
  * arch.h - AArch64 primitives, and what common/ code needs of an arch:
  * arch_ticks() (the virtual counter), cpu_relax(), mmio_read32/64,
- * mmio_write32 and ARCH_COUNTER_PAGE.
+ * mmio_write32, ARCH_COUNTER_PAGE, ARCH_LAT_MAX_N and ARCH_INTX_N.
  *
  * The MMU is off: every access is Device-nGnRnE, so MMIO goes through
  * single ldr/str (KVM needs a valid ISV syndrome, ESR_EL2.ISV, to emulate
@@ -14,6 +14,8 @@
 #include "../common/common.h"
 
 #define ARCH_COUNTER_PAGE	NX_COUNTER_PAGE_ARM64	/* abi/guest_abi.h */
+#define ARCH_LAT_MAX_N		4096	/* latency samples a run keeps */
+#define ARCH_INTX_N		200	/* intx-latency's default n (nested TCG is slow) */
 
 static inline u32 rd32(u64 a) { u32 v; __asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory"); return v; }
 static inline u64 rd64(u64 a) { u64 v; __asm__ volatile("ldr %0, [%1]" : "=r"(v) : "r"(a) : "memory"); return v; }

@@ -62,10 +62,12 @@ int  cpu_on(unsigned cpu);		/* PSCI CPU_ON; waits until it is up */
 const char *fdt_bootargs(const void *fdt);
 
 /* ---- main.c: the platform and leaving ------------------------------------- */
+struct a64_window { u64 kvm[2], fallback[2]; };	/* lat_arch.c */
 struct platform {
 	struct cmdline cmd;
 	u64 hz;				/* CNTFRQ_EL0 */
 	struct pci_dev edu;		/* the edu/irqdev the scenarios drive */
+	struct a64_window lat_window;	/* counters around a latency window */
 };
 /* 0: PSCI SYSTEM_OFF; else the counter page's debug exit with status. */
 void probe_exit(int status) __attribute__((noreturn));

@@ -3,7 +3,7 @@
 # arm64/. A freestanding AArch64 ELF linked at 0x40080000 (RAM + 512 KiB),
 # entered at EL1 with the MMU off and x0 = DTB.
 A64P_DIR    := guest/probe
-A64P_SRCS   := $(wildcard $(A64P_DIR)/common/*.c $(A64P_DIR)/arm64/*.c $(A64P_DIR)/arm64/*.S \
+A64P_SRCS   := $(wildcard $(A64P_DIR)/common/*.c $(A64P_DIR)/common/scenarios/*.c $(A64P_DIR)/arm64/*.c $(A64P_DIR)/arm64/*.S \
                           $(A64P_DIR)/arm64/scenarios/*.c)
 A64P_OBJDIR := $(BUILD)/guest/probe-obj
 A64P_OBJS   := $(A64P_SRCS:$(A64P_DIR)/%=$(A64P_OBJDIR)/%.o)

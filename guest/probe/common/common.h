@@ -137,6 +137,7 @@ struct lat_run {
 	/* Called at the window's start (end = false, before the exits read)
 	 * and end (after it), e.g. to read more counters around it. */
 	void (*window)(struct lat_run *r, bool end);
+	void *arg;			/* the arch's, for window */
 	/* results */
 	u64 received;
 	u64 exits;			/* VMM exits in the measured window */
@@ -153,6 +154,21 @@ void json_lat_fields(struct json *j, const struct lat_run *r, const struct lat_s
 		     const char *prefix, u64 khz);
 /* cmdline max_exits_per_irq=K: exits <= K * received (true if absent or no counters). */
 bool lat_exits_ok(const struct cmdline *c, const struct lat_run *r);
+
+/* ---- scenarios/latency.c: msi-latency, intx-latency (arch hooks) ------- */
+enum lat_line { LAT_MSI, LAT_INTX };
+struct platform;
+const struct cmdline *platform_cmdline(struct platform *p);
+/* Finds the device (into dev), routes its MSI or INTx to the ISR r counts
+ * with (r->d, vec, count, entry_ticks, ack_in_loop) and adds the routing's
+ * keys to j; false after printing a failing PROBE line. */
+bool lat_arch_setup(struct platform *p, const char *scenario, enum lat_line line,
+		    struct pci_dev *dev, struct lat_run *r, struct json *j);
+/* Runs r (lat_prepare, lat_loop where the arch spins best), then unroutes. */
+void lat_arch_measure(struct platform *p, enum lat_line line, struct lat_run *r);
+/* Adds the result keys (latency_fields and the arch's own); false if an
+ * arch check failed. */
+bool lat_arch_result(struct platform *p, struct lat_run *r, struct json *j);
 
 /* ---- scenario.c: the scenario table ----------------------------------- */
 struct platform;	/* the arch's platform state */

@@ -2,7 +2,7 @@
 /*
  * arch.h - x86_64 primitives, and what common/ code needs of an arch:
  * arch_ticks() (the TSC), cpu_relax(), mmio_read32/64, mmio_write32 and
- * ARCH_COUNTER_PAGE.
+ * ARCH_COUNTER_PAGE, ARCH_LAT_MAX_N, ARCH_INTX_N.
  */
 #ifndef PROBE_X86_ARCH_H
 #define PROBE_X86_ARCH_H
@@ -10,6 +10,8 @@
 #include "../common/common.h"
 
 #define ARCH_COUNTER_PAGE	NX_COUNTER_PAGE_X86	/* abi/guest_abi.h */
+#define ARCH_LAT_MAX_N		100000	/* latency samples a run keeps */
+#define ARCH_INTX_N		1000	/* intx-latency's default n */
 
 static inline void outb(u16 p, u8 v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
 static inline void outw(u16 p, u16 v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
