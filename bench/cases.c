@@ -83,7 +83,9 @@ struct pair {
 };
 
 /* Latency quantiles kept for the CDF plot: min, p50, p99, p99.9, max. */
-static const char *const Q_SUFFIX[] = { "min_ns", "p50_ns", "p99_ns", "p999_ns", "max_ns" };
+#define Q_NS(name, permille) name NX_PROBE_SUFFIX_NS,	/* abi/guest_abi.h */
+static const char *const Q_SUFFIX[] = { NX_PROBE_PERCENTILES(Q_NS) };
+#undef Q_NS
 static const double Q_LEVEL[] = { 0.0, 0.5, 0.99, 0.999, 1.0 };
 #define NQ 5
 

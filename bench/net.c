@@ -344,8 +344,8 @@ static bool net_run(const struct nxb_opts *o, struct nxb_results *res, const str
 			nxb_last_line(p.out, p.out_len, line, sizeof(line));
 		snprintf(why, wsz, "%sno PROBE line (exit status %d): %s",
 			 p.timed_out ? "timed out, " : "", p.status, line[0] ? line : "no output");
-	} else if (!json_object_object_get_ex(j, "result", &x) ||
-		   strcmp(json_object_get_string(x), "pass")) {
+	} else if (!json_object_object_get_ex(j, NX_PROBE_KEY_RESULT, &x) ||
+		   strcmp(json_object_get_string(x), NX_PROBE_PASS)) {
 		snprintf(why, wsz, "guest reported fail: %.180s",
 			 json_object_object_get_ex(j, "error", &x) ? json_object_get_string(x)
 								   : json_object_to_json_string(j));

@@ -9,6 +9,8 @@
 #include "core/core.h"
 #include "bench/bench.h"
 
+#define PREFIX_LEN (sizeof(NX_PROBE_PREFIX) - 1)	/* abi/guest_abi.h */
+
 struct json_object *nxb_probe_json(const char *out, size_t len)
 {
 	const char *p = out, *end = out + len, *last = NULL;
@@ -17,7 +19,7 @@ struct json_object *nxb_probe_json(const char *out, size_t len)
 		const char *nl = memchr(p, '\n', end - p);
 		size_t l = (nl ? nl : end) - p;
 
-		if (l > 6 && !memcmp(p, "PROBE ", 6))
+		if (l > PREFIX_LEN && !memcmp(p, NX_PROBE_PREFIX, PREFIX_LEN))
 			last = p;
 		p += l + 1;
 	}
@@ -25,8 +27,8 @@ struct json_object *nxb_probe_json(const char *out, size_t len)
 		return NULL;
 	{
 		const char *nl = memchr(last, '\n', end - last);
-		size_t l = (nl ? nl : end) - last - 6;
-		char *s = strndup(last + 6, l);
+		size_t l = (nl ? nl : end) - last - PREFIX_LEN;
+		char *s = strndup(last + PREFIX_LEN, l);
 		struct json_object *o;
 
 		if (!s)

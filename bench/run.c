@@ -106,8 +106,8 @@ static bool vm_run(const struct nxb_opts *o, struct nxb_results *res, const stru
 			 r->p.status, line[0] ? line : "no output");
 		return false;
 	}
-	if (!json_object_object_get_ex(r->probe, "result", &x) ||
-	    strcmp(json_object_get_string(x), "pass")) {
+	if (!json_object_object_get_ex(r->probe, NX_PROBE_KEY_RESULT, &x) ||
+	    strcmp(json_object_get_string(x), NX_PROBE_PASS)) {
 		const char *e = json_object_object_get_ex(r->probe, "error", &x)
 				? json_object_get_string(x) : json_object_to_json_string(r->probe);
 		char scn[48] = "";
