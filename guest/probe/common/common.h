@@ -118,6 +118,10 @@ u8 pci_find_cap(const struct pci_dev *d, u8 id);
 /* MSI (PCI 3.0 6.8.1): one message with this address and data, enabled. */
 void pci_msi_program(const struct pci_dev *d, u64 addr, u16 data);
 void pci_msi_disable(const struct pci_dev *d);
+/* MSI-X (PCI 3.0 6.8.2): function enable at cap, and one table entry (the
+ * table in memory space: BAR + offset from the capability). */
+void pci_msix_enable(const struct pci_dev *d, u8 cap, bool on);
+void pci_msix_entry(u64 table, u16 entry, u64 addr, u32 data, bool masked);
 /* Memory space + bus master on; INTx Disable (PCI 3.0 6.2.2) cleared if on. */
 void pci_intx_enable(const struct pci_dev *d, bool on);
 

@@ -2,9 +2,10 @@
 /*
  * pci.c - PCI bus 0 over the arch's configuration accessors (pci_cfg_read,
  * pci_cfg_write: x86 mechanism #1, arm64 ECAM): enumeration, BAR0, the
- * capability list, MSI and the command register.
+ * capability list, MSI, MSI-X and the command register.
  */
 #include "common.h"
+#include "arch.h"
 
 #define PCI_STATUS	0x06
 #define PCI_STATUS_CAP	(1u << 4)
@@ -106,6 +107,27 @@ void pci_msi_disable(const struct pci_dev *d)
 	u8 c = d->msi_cap;
 	if (c)
 		pci_write16(d, c + 2, pci_read16(d, c + 2) & ~1u);
+}
+
+/* MSI-X message control (PCI 3.0 6.8.2.3): bit 15 enable, bit 14 function mask. */
+void pci_msix_enable(const struct pci_dev *d, u8 cap, bool on)
+{
+	u16 ctl = pci_read16(d, cap + 2) & ~(3u << 14);
+
+	pci_write16(d, cap + 2, on ? ctl | (1u << 15) : ctl);
+}
+
+/* One table entry (6.8.2.5-6.8.2.9): address low/high, data, vector
+ * control; masked while it changes. */
+void pci_msix_entry(u64 table, u16 entry, u64 addr, u32 data, bool masked)
+{
+	u64 e = table + 16ull * entry;
+
+	mmio_write32(e + 12, 1);
+	mmio_write32(e + 0, (u32)addr);
+	mmio_write32(e + 4, (u32)(addr >> 32));
+	mmio_write32(e + 8, data);
+	mmio_write32(e + 12, masked ? 1 : 0);
 }
 
 void pci_intx_enable(const struct pci_dev *d, bool on)

@@ -9,7 +9,6 @@
 #include "virtio.h"
 
 #define CAP_VENDOR	0x09
-#define CAP_MSIX	0x11
 #define CFG_COMMON	1
 #define CFG_NOTIFY	2
 #define CFG_ISR		3
@@ -92,7 +91,7 @@ bool virtio_pci_find(unsigned id, struct virtio_pci *v, const char **err)
 		u8 id8 = pci_read8(&v->pci, p), type, bar;
 		u64 a;
 
-		if (id8 == CAP_MSIX) {
+		if (id8 == PCI_CAP_MSIX) {
 			u32 t = pci_read32(&v->pci, p + 4);
 			v->msix_cap = p;
 			v->msix_n = (pci_read16(&v->pci, p + 2) & 0x7ff) + 1;
@@ -256,22 +255,13 @@ void virtio_driver_ok(struct virtio_pci *v)
 	   VIRTIO_ST_DRIVER_OK);
 }
 
-/* MSI-X message control (PCI 3.0 6.8.2.3): bit 15 enable, bit 14 function mask. */
 void virtio_msix_enable(struct virtio_pci *v, bool on)
 {
-	u16 ctl = pci_read16(&v->pci, v->msix_cap + 2) & ~(3u << 14);
-
-	pci_write16(&v->pci, v->msix_cap + 2, on ? ctl | (1u << 15) : ctl);
+	pci_msix_enable(&v->pci, v->msix_cap, on);
 }
 
-/* Table entry (6.8.2.5-6.8.2.9); x86 message format (SDM 11.11). */
+/* x86 message format (SDM 11.11): fixed, edge, physical destination. */
 void virtio_msix_set(struct virtio_pci *v, u16 entry, u32 dest_apic, u8 vector, bool masked)
 {
-	u64 e = v->msix_table + 16ull * entry;
-
-	mmio_write32(e + 12, 1);			/* mask while changing */
-	mmio_write32(e + 0, 0xfee00000u | (dest_apic & 0xff) << 12);
-	mmio_write32(e + 4, 0);
-	mmio_write32(e + 8, vector);
-	mmio_write32(e + 12, masked ? 1 : 0);
+	pci_msix_entry(v->msix_table, entry, 0xfee00000u | (dest_apic & 0xff) << 12, vector, masked);
 }
