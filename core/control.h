@@ -17,7 +17,8 @@ int  nx_unix_addr(const char *path, struct sockaddr_un *a);
 int  nx_unix_listen(const char *path, int type, int backlog);
 bool nx_unix_peer_ok(int fd, char *who, size_t n);
 struct nx_vm;
-/* Control socket (core/control.c): serves `nexit stat` and `nexit stop` (cli/). */
+/* Control socket (core/control.c): serves `nexit stat` and `nexit stop` (cli/)
+ * as handlers on vm->loop. */
 int  nx_control_start(struct nx_vm *vm, const char *path);
 /* systemd's notify protocol (core/notify.c): "READY=1", "STOPPING=1", ...
  * to $NOTIFY_SOCKET, a datagram socket; nothing if it is unset. */

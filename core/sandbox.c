@@ -55,7 +55,7 @@ struct nx_sandbox {
 
 static const char *const kind_names[NX_SB_KINDS] = {
 	[NX_SB_MAIN] = "main", [NX_SB_VCPU] = "vcpu", [NX_SB_EVENT] = "event",
-	[NX_SB_CONTROL] = "control", [NX_SB_DEVD] = "devd",
+	[NX_SB_LOOP] = "loop", [NX_SB_DEVD] = "devd",
 };
 
 /* The policy and its filters: see the file comment for why static. */
@@ -117,6 +117,8 @@ static const int event_calls[] = {
 	SCMP_SYS(eventfd2), SCMP_SYS(prctl),
 };
 
+/* The event loop (core/loop.c) does what the event list allows, and serves
+ * the control socket (core/control.c): these on top. */
 static const int control_calls[] = {
 	SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(getsockopt), SCMP_SYS(sendto),
 	SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(poll), SCMP_SYS(ppoll),
@@ -201,8 +203,10 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 		r |= allow_all(c, event_calls, sizeof(event_calls) / sizeof(event_calls[0]));
 		r |= allow_ioctls(c);
 		break;
-	case NX_SB_CONTROL:
+	case NX_SB_LOOP:
+		r |= allow_all(c, event_calls, sizeof(event_calls) / sizeof(event_calls[0]));
 		r |= allow_all(c, control_calls, sizeof(control_calls) / sizeof(control_calls[0]));
+		r |= allow_ioctls(c);
 		/* `nexit stop`: SIGTERM to this process, nothing else. */
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, SCMP_A0(SCMP_CMP_EQ, pid),
 				      SCMP_A1(SCMP_CMP_EQ, SIGTERM));
@@ -214,12 +218,12 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 		return -1;
 	}
 	/* /proc/self/fdinfo (an eventfd's pending count) for the stats: read-only. */
-	if (k == NX_SB_MAIN || k == NX_SB_CONTROL)
+	if (k == NX_SB_MAIN || k == NX_SB_LOOP)
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
 	/* io_uring only where a virtio-blk device runs: its rings do I/O that
 	 * seccomp does not see. */
-	if (with_uring && (k == NX_SB_VCPU || k == NX_SB_EVENT)) {
+	if (with_uring && (k == NX_SB_VCPU || k == NX_SB_EVENT || k == NX_SB_LOOP)) {
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_setup), 0);
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 0);
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register), 0);

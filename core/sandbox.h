@@ -10,7 +10,7 @@
 
 enum nx_sandbox_mode { NX_SANDBOX_ON = 0, NX_SANDBOX_OFF, NX_SANDBOX_LOG };
 /* Thread kinds, each with its own allow-list. */
-enum nx_sb_kind { NX_SB_MAIN, NX_SB_VCPU, NX_SB_EVENT, NX_SB_CONTROL, NX_SB_DEVD, NX_SB_KINDS };
+enum nx_sb_kind { NX_SB_MAIN, NX_SB_VCPU, NX_SB_EVENT, NX_SB_LOOP, NX_SB_DEVD, NX_SB_KINDS };
 /* Compiles every kind's filter and sets NO_NEW_PRIVS (once, before any
  * thread starts); user: drop to it later (nx_sandbox_drop), NULL = stay;
  * with_uring: a virtio-blk device's threads may use io_uring. */

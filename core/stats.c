@@ -118,6 +118,25 @@ static double ms_since(uint64_t start, uint64_t t)
 	return t > start ? (double)(t - start) / 1e6 : 0.0;
 }
 
+static json_object *get_or_add(json_object *parent, const char *key, json_type t)
+{
+	json_object *o;
+
+	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, t))
+		return o;
+	o = t == json_type_array ? json_object_new_array() : json_object_new_object();
+	json_object_object_add(parent, key, o);
+	return o;
+}
+
+json_object *nx_stats_irq(json_object *root, json_object **lines)
+{
+	json_object *irq = get_or_add(root, "irq", json_type_object);
+
+	*lines = get_or_add(irq, "lines", json_type_array);
+	return irq;
+}
+
 json_object *nx_stats_json(struct nx_vm *vm)
 {
 	json_object *root = json_object_new_object();

@@ -36,6 +36,9 @@ int  nx_stats_write_json(struct nx_vm *vm, int fd, const char *path);
 int  nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque);
 struct json_object;
 struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
+/* root."irq" and its "lines" array, made by whichever hook asks first: both
+ * interrupt paths append their line objects there. */
+struct json_object *nx_stats_irq(struct json_object *root, struct json_object **lines);
 /* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
 int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);

@@ -121,6 +121,7 @@ int nx_vm_create(struct nx_vm *vm, struct nx_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->stats_fd_vm = -1;
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	nx_loop_init(&vm->loop);
 	nx_bus_init(&vm->pio);
 	nx_bus_init(&vm->mmio);
 	nx_routes_init(vm);
@@ -153,6 +154,7 @@ int nx_vm_create(struct nx_vm *vm, struct nx_config *cfg)
 
 void nx_vm_destroy(struct nx_vm *vm)
 {
+	nx_loop_stop(&vm->loop);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].fd > 0)
 			close(vm->vcpus[i].fd);

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/irq.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/mem.h"
 #include "core/stats.h"
 
@@ -48,6 +49,7 @@ struct nx_vm {
 	nx_exit_fn exit_handlers[NX_EXIT_REASONS];
 	struct nx_stats stats;
 	struct nx_irq_ops irq;		/* set by the interrupt controller */
+	struct nx_loop loop;		/* the event thread: every host fd's handler */
 	struct nx_serial *serial;
 	int stats_fd_vm;		/* VM-wide KVM_GET_STATS_FD, -1 if absent */
 	struct nx_routes routes;

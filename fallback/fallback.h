@@ -240,47 +240,28 @@ bool nx_pic_output(struct nx_pic *p);
 /* INTA cycle: the vector the pair puts on the bus (spurious = base + 7). */
 int  nx_pic_ack(struct nx_pic *p);
 
-/* ---- irq thread: epoll over trigger/resample eventfds and timers ------- */
-#define NX_IRQTHREAD_MAX	96
-typedef void (*nx_irqthread_fn)(void *opaque, int fd, unsigned tag);
-struct nx_irqthread {
-	int epfd;
-	int stopfd;		/* eventfd: ends the thread */
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;	/* guards ents */
-	struct nx_irqthread_ent {
-		int fd;
-		nx_irqthread_fn fn;
-		void *opaque;
-		unsigned tag;
-		uint32_t gen;	/* stale epoll events of a removed fd are dropped */
-		bool used;
-	} ents[NX_IRQTHREAD_MAX];
-};
-int  nx_irqthread_start(struct nx_irqthread *t);
-int  nx_irqthread_add(struct nx_irqthread *t, int fd, nx_irqthread_fn fn, void *opaque,
-		      unsigned tag);
-void nx_irqthread_del(struct nx_irqthread *t, int fd);
-void nx_irqthread_stop(struct nx_irqthread *t);
-
-/* ---- the x86 controller (x86/init.c, x86/split.c, x86/kernel.c, stats.c) */
+/* ---- the controller instance (lines.c, stats.c; x86/init.c, x86/split.c,
+ *      x86/kernel.c; arm64/spi_gate.c) --------------------------------- */
 #define NX_FALLBACK_MAGIC	0x4e584642u	/* "NXFB" */
 #define NX_KERNEL_POLL_MS	20	/* irqchip=kernel: RTE mirror refresh */
 
 struct nx_fallback {
 	uint32_t magic;
 	struct nx_vm *vm;
+	const char *irqchip;		/* "split", "kernel" (x86), "vgic" (arm64) */
+	const char *pin_name;		/* a line without a source: "<pin_name>N" */
 	bool kernel;			/* irqchip=kernel (else split) */
 	/* Not recursive: a source asserts its line either by set_line or by its
 	 * trigger eventfd, never from inside a source op (mask, unmask,
 	 * is_asserted) the gate calls with this lock held. */
 	pthread_mutex_t lock;
 	struct nx_gate gate;
+	/* x86 only: the guest's interrupt controller models. */
 	struct nx_ioapic ioapic;	/* split: the model; kernel: mirror of KVM's RTEs */
 	struct nx_pic pic;		/* split only */
 	atomic_bool pic_out;		/* its INT output (split), read lock-free */
-	struct nx_irqthread thr;
+	/* Before a resample's line EOI (x86 kernel: read KVM's RTEs), lock held. */
+	void (*before_line_eoi)(struct nx_fallback *fb);
 	struct nx_fb_pin {
 		int timerfd;		/* storm back-off, -1 until the first storm */
 		int trigger_fd;		/* watched source eventfd, -1 if none */
@@ -288,11 +269,12 @@ struct nx_fallback {
 		bool route;
 		uint64_t route_addr;
 		uint32_t route_data;
-		/* kernel: our irqfd + resamplefd on GSI = pin, or the source's own */
+		/* x86 kernel, arm64: our irqfd + resamplefd on GSI = pin (x86
+		 * kernel: or the source's own) */
 		int irqfd, resamplefd;
 		bool direct;		/* source's fds handed to KVM: off the path */
 		/* split: the automasking source's trigger_fd is an irqfd on
-		 * GSI = pin (KVM delivers it), not watched by the irq thread */
+		 * GSI = pin (KVM delivers it), not watched by the event loop */
 		bool kfire;
 		uint8_t idle_polls;	/* kernel: polls seeing in service without Remote IRR */
 		uint64_t setup_exits;	/* guest IOAPIC accesses to this pin's RTE */
@@ -310,27 +292,32 @@ struct nx_fallback {
 	uint64_t lost_eois;		/* kernel: in service, Remote IRR gone, no resample */
 };
 
-/* init.c: shared pieces */
-void nx_fb_arm_backoff(void *opaque, struct nx_gate_line *l, uint64_t deadline_ns);
-void nx_fb_report(void *opaque, struct nx_gate_line *l, const char *what);
+/* lines.c: what every controller shares. A new controller (lock, every
+ * pin's fds -1, gate with deliver and the shared back-off/report ops). */
+struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
+			      bool (*deliver)(void *opaque, struct nx_gate_line *l));
 uint64_t nx_fb_delivered(void *opaque);	/* vm->irq.delivered: counter page 0x10 */
-void nx_fb_on_trigger(void *opaque, int fd, unsigned gsi);
+/* Event loop handlers of a line's host fds (tag = the line), fb->lock
+ * taken inside: a source's trigger eventfd fired (the line is asserted);
+ * KVM signalled the line's resamplefd (the guest's EOI). */
+void nx_fb_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi);
+void nx_fb_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi);
+/* Watch (or forget) the source's trigger eventfd of line gsi. */
+int  nx_fb_watch_trigger(struct nx_fallback *fb, unsigned gsi, int fd);
+void nx_fb_unwatch_trigger(struct nx_fallback *fb, unsigned gsi);
 int  nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src);
-/* split.c / kernel.c */
+/* x86/split.c / x86/kernel.c */
 int  nx_fb_split_init(struct nx_fallback *fb);
 int  nx_fb_kernel_init(struct nx_fallback *fb);
-/* stats.c */
+/* stats.c: the one writer of "irq":{"lines":[...]} and "irq":{"fallback"} */
 void nx_fb_stats_hook(void *opaque, void *json_root);
 
 /* ---- the controller: nx_fallback_init and friends ---------------------- */
 /* Arch hook (fallback/x86/init.c, fallback/arm64/init.c): installs the
  * arch's controller (x86: the one vm->cfg->irqchip chooses) into vm->irq,
- * registers its MMIO/PIO ranges and its stats hook, starts its irq thread. */
+ * registers its MMIO/PIO ranges and its stats hook; its fds are handlers on vm->loop. */
 int  nx_fallback_init(struct nx_vm *vm);
-void nx_fallback_destroy(struct nx_vm *vm);
 /* Per-line storm budget (0 = off); valid once nx_fallback_init ran. */
 int  nx_fallback_set_storm(struct nx_vm *vm, unsigned gsi, const struct nx_storm_cfg *cfg);
-/* Appends one JSON object per used line to arr (live `nexit stat`). */
-int  nx_fallback_lines_json(struct nx_vm *vm, struct json_object *arr);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stats.c - the fallback path's counters as JSON: one object per used line
- * appended to "irq":{"lines":[...]} (shared with the exitless path), and a
- * controller summary under "irq":{"fallback":{...}}.
+ * stats.c - the fallback path's counters as JSON, the same keys on every
+ * arch (x86 IOAPIC pins, arm64 vGIC SPIs): one object per used line
+ * appended to "irq":{"lines":[...]} (shared with the exitless path, whose
+ * hook appends its own), and a controller summary under "irq":{"fallback"}.
  */
 #include <json-c/json.h>
 #include "fallback/fallback.h"
@@ -40,11 +41,11 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 
 	snprintf(id, sizeof(id), "%s", l->src_name[0] ? l->src_name : "");
 	if (!id[0])
-		snprintf(id, sizeof(id), "ioapic-pin%u", gsi);
+		snprintf(id, sizeof(id), "%s%u", fb->pin_name, gsi);
 	json_object_object_add(o, "id", json_object_new_string(id));
 	json_object_object_add(o, "gsi", json_object_new_int((int)gsi));
 	json_object_object_add(o, "path", json_object_new_string("fallback"));
-	json_object_object_add(o, "irqchip", json_object_new_string(fb->kernel ? "kernel" : "split"));
+	json_object_object_add(o, "irqchip", json_object_new_string(fb->irqchip));
 	json_object_object_add(o, "mode", json_object_new_string(
 		p->direct ? "direct-resample" : p->kfire ? "gated-irqfd" : l->src ? "gated" : l->gone ? "source-gone" : "line"));
 	json_object_object_add(o, "source", l->src_name[0] ? json_object_new_string(l->src_name) : NULL);
@@ -72,41 +73,17 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	return o;
 }
 
-int nx_fallback_lines_json(struct nx_vm *vm, struct json_object *arr)
-{
-	struct nx_fallback *fb = vm->irq.opaque;
-
-	if (!fb || fb->magic != NX_FALLBACK_MAGIC)
-		return -1;
-	pthread_mutex_lock(&fb->lock);
-	for (unsigned i = 0; i < fb->gate.nlines; i++)
-		if (nx_gate_line_used(&fb->gate.lines[i]) || fb->pins[i].direct)
-			json_object_array_add(arr, line_json(fb, i));
-	pthread_mutex_unlock(&fb->lock);
-	return 0;
-}
-
-static json_object *get_or_add(json_object *parent, const char *key, json_type t)
-{
-	json_object *o;
-
-	if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, t))
-		return o;
-	o = t == json_type_array ? json_object_new_array() : json_object_new_object();
-	json_object_object_add(parent, key, o);
-	return o;
-}
-
 void nx_fb_stats_hook(void *opaque, void *json_root)
 {
 	struct nx_fallback *fb = opaque;
-	json_object *irq = get_or_add(json_root, "irq", json_type_object);
-	json_object *lines = get_or_add(irq, "lines", json_type_array);
+	json_object *lines, *irq = nx_stats_irq(json_root, &lines);
 	json_object *s = json_object_new_object();
 
-	nx_fallback_lines_json(fb->vm, lines);
 	pthread_mutex_lock(&fb->lock);
-	json_object_object_add(s, "irqchip", json_object_new_string(fb->kernel ? "kernel" : "split"));
+	for (unsigned i = 0; i < fb->gate.nlines; i++)
+		if (nx_gate_line_used(&fb->gate.lines[i]) || fb->pins[i].direct)
+			json_object_array_add(lines, line_json(fb, i));
+	json_object_object_add(s, "irqchip", json_object_new_string(fb->irqchip));
 	json_object_object_add(s, "delivered", u64(atomic_load(&fb->delivered)));
 	json_object_object_add(s, "eoi_exits", u64(fb->eoi_exits));
 	json_object_object_add(s, "eoi_unmatched", u64(fb->eoi_unmatched));

@@ -25,7 +25,7 @@
 
 struct nx_msi_guard {
 	struct nx_msi_vec *v;
-	struct nx_pt_loop *loop;
+	struct nx_loop *loop;
 	struct nx_guard_cfg cfg;
 	struct nx_guard_state st;
 	char id[48];
@@ -116,7 +116,7 @@ static void relay_set(struct nx_msi_guard *g, bool on)
 {
 	if (g->relaying == on)
 		return;
-	if (nx_pt_pause(g->loop, g->v->efd, !on) < 0)
+	if (nx_loop_pause(g->loop, g->v->efd, !on) < 0)
 		nx_warn("msi %s: cannot %s the storm relay: %s", g->id, on ? "start" : "stop",
 			strerror(errno));
 	g->relaying = on;
@@ -131,7 +131,7 @@ void nx_guard_sync(struct nx_msi_guard *g)
 /* pt thread: the gated vector's eventfd counts. One interrupt for what came
  * since the last read, while this window's relay budget lasts; then the
  * eventfd is left alone (its count is the pending bit) until the next tick. */
-static void on_relay(void *op, int fd, uint32_t events)
+static void on_relay(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_msi_guard *g = op;
 	struct nx_msi_vec *v = g->v;
@@ -206,7 +206,7 @@ static void report(struct nx_msi_guard *g, const char *fmt, uint64_t a)
 }
 
 /* pt thread, once per window. */
-static void on_tick(void *op, int fd, uint32_t events)
+static void on_tick(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_msi_guard *g = op;
 	struct nx_msi_vec *v = g->v;
@@ -244,7 +244,7 @@ static void on_tick(void *op, int fd, uint32_t events)
 	nx_pci_unlock(v->vm);
 }
 
-struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_pt_loop *l,
+struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_loop *l,
 				     const struct nx_guard_cfg *c, const char *id,
 				     const char *source, uint64_t (*count)(void *opaque),
 				     void *opaque)
@@ -272,9 +272,9 @@ struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_pt_loop *l,
 	its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(c->window_ms % 1000) * 1000000L;
 	/* The relay's watch is made now and paused: its slot is reused by
 	 * every later storm. */
-	if (nx_pt_watch(l, v->efd, EPOLLIN, on_relay, g) < 0 ||
-	    nx_pt_pause(l, v->efd, true) < 0 ||
-	    nx_pt_watch(l, g->timer_fd, EPOLLIN, on_tick, g) < 0 ||
+	if (nx_loop_add(l, v->efd, EPOLLIN, on_relay, g, 0) < 0 ||
+	    nx_loop_pause(l, v->efd, true) < 0 ||
+	    nx_loop_add(l, g->timer_fd, EPOLLIN, on_tick, g, 0) < 0 ||
 	    timerfd_settime(g->timer_fd, 0, &its, NULL) < 0) {
 		nx_error("msi %s: cannot start the storm guard", id);
 		return NULL;

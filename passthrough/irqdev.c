@@ -252,7 +252,7 @@ static void sync_locked(struct nx_irqdev *d)
 }
 
 /* pt event thread: the guest rang an INTx raise doorbell. */
-static void on_intx_doorbell(void *op, int fd, uint32_t events)
+static void on_intx_doorbell(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_irqdev *d = op;
 
@@ -445,7 +445,7 @@ static bool reap(struct nx_irqdev *d)
 
 	if (d->pidfd < 0 || waitpid(d->pid, &st, WNOHANG) != d->pid)
 		return false;
-	nx_pt_unwatch(&d->pt->loop, d->pidfd);
+	nx_loop_del(&d->vm->loop, d->pidfd);
 	close(d->pidfd);
 	d->pidfd = -1;
 	describe_exit(d, st);
@@ -453,7 +453,7 @@ static bool reap(struct nx_irqdev *d)
 }
 
 /* pt event thread: the backend we started has exited: reap it. */
-static void on_backend_exit(void *op, int fd, uint32_t events)
+static void on_backend_exit(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_irqdev *d = op;
 	bool reaped;
@@ -510,8 +510,8 @@ static void backend_gone(struct nx_irqdev *d)
 	nx_pci_unlock(vm);
 	if (d->intx_attached && vm->irq.detach_source)
 		vm->irq.detach_source(vm->irq.opaque, d->intx_gsi);
-	nx_pt_unwatch(&d->pt->loop, sock);
-	nx_pt_unwatch(&d->pt->loop, d->timer_fd);
+	nx_loop_del(&d->vm->loop, sock);
+	nx_loop_del(&d->vm->loop, d->timer_fd);
 	close(sock);
 	/* A backend nexit cut off may still run (stopped, looping): it is ours
 	 * to end; its pidfd watch reaps it. */
@@ -537,7 +537,7 @@ static void backend_gone(struct nx_irqdev *d)
 }
 
 /* pt event thread: the backend's socket: DONE messages, or its end. */
-static void on_backend_sock(void *op, int fd, uint32_t events)
+static void on_backend_sock(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_irqdev *d = op;
 	bool end = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
@@ -552,7 +552,7 @@ static void on_backend_sock(void *op, int fd, uint32_t events)
 }
 
 /* pt event thread: a WORK went unanswered for NX_DEVD_REPLY_MS. */
-static void on_deadline(void *op, int fd, uint32_t events)
+static void on_deadline(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_irqdev *d = op;
 	uint64_t n;
@@ -842,19 +842,19 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	nx_pci_lock(vm);
 	set_mode(d);
 	nx_pci_unlock(vm);
-	if (nx_pt_watch(&pt->loop, d->sock, EPOLLIN | EPOLLRDHUP, on_backend_sock, d) < 0 ||
-	    nx_pt_watch(&pt->loop, d->timer_fd, EPOLLIN, on_deadline, d) < 0 ||
-	    (d->pidfd >= 0 && nx_pt_watch(&pt->loop, d->pidfd, EPOLLIN, on_backend_exit, d) < 0))
+	if (nx_loop_add(&vm->loop, d->sock, EPOLLIN | EPOLLRDHUP, on_backend_sock, d, 0) < 0 ||
+	    nx_loop_add(&vm->loop, d->timer_fd, EPOLLIN, on_deadline, d, 0) < 0 ||
+	    (d->pidfd >= 0 && nx_loop_add(&vm->loop, d->pidfd, EPOLLIN, on_backend_exit, d, 0) < 0))
 		return NULL;
 	for (int i = 0; d->intx_attached && i < NX_IRQDEV_DOORBELLS; i++)
-		if (nx_pt_watch(&pt->loop, d->raise_fd[i], EPOLLIN, on_intx_doorbell, d) < 0)
+		if (nx_loop_add(&vm->loop, d->raise_fd[i], EPOLLIN, on_intx_doorbell, d, 0) < 0)
 			return NULL;
 	if (d->has_msi && d->guard.budget) {
 		char id[64];
 
 		snprintf(id, sizeof(id), "%s.msi0", d->name);
 		nx_pci_lock(vm);
-		if (!nx_guard_create(&d->msi, &pt->loop, &d->guard, id, "backend", backend_msi_count, d)) {
+		if (!nx_guard_create(&d->msi, &vm->loop, &d->guard, id, "backend", backend_msi_count, d)) {
 			nx_pci_unlock(vm);
 			return NULL;
 		}

@@ -19,33 +19,9 @@
 struct json_object;
 
 /* ---- entry points (cli/run.c) ------------------------------------------ */
-/* Creates the PCI bus and every [device] of vm->cfg, their backends, the
- * event thread and the stats hook. (The control socket is core's.) */
+/* Creates the PCI bus and every [device] of vm->cfg, their backends and
+ * their handlers on vm->loop, and the stats hook. */
 int nx_passthrough_init(struct nx_vm *vm);
-
-/* ---- event thread (event.c) ---------------------------------------------- */
-typedef void (*nx_pt_event_fn)(void *opaque, int fd, uint32_t events);
-struct nx_pt_watch {
-	nx_pt_event_fn fn;
-	void *opaque;
-	int fd;
-};
-#define NX_PT_MAX_WATCH 192	/* irqdev: socket, deadline, pidfd, 8 doorbells */
-struct nx_pt_loop {
-	int epfd;
-	pthread_t thread;
-	bool running;
-	struct nx_pt_watch w[NX_PT_MAX_WATCH];
-	int nw;
-};
-int  nx_pt_loop_start(struct nx_pt_loop *l);
-/* Watches fd for events (EPOLLIN, EPOLLRDHUP...); fn runs on the event thread. */
-int  nx_pt_watch(struct nx_pt_loop *l, int fd, uint32_t events, nx_pt_event_fn fn, void *opaque);
-void nx_pt_unwatch(struct nx_pt_loop *l, int fd);
-/* Takes a watched fd out of epoll (paused) or puts it back, same slot. */
-int  nx_pt_pause(struct nx_pt_loop *l, int fd, bool paused);
-/* Creates a thread with every signal blocked (they belong to nx_vm_run). */
-int  nx_pt_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
 
 /* ---- MSI vectors whose routes follow the guest (route.c) ----------------- */
 /*
@@ -119,9 +95,9 @@ enum nx_guard_action nx_guard_tick(struct nx_guard_state *s, const struct nx_gua
 /* "msi_budget=N msi_window_ms=W msi_backoff_ms=B" in a device's options. */
 int nx_guard_parse(const char *opts, struct nx_guard_cfg *c, const char *dev);
 
-struct nx_pt_loop;
-/* count: the source's own running total of interrupts raised. */
-struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_pt_loop *l,
+/* count: the source's own running total of interrupts raised. Its timer
+ * and relay are handlers on l (the VM's event loop). */
+struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_loop *l,
 				     const struct nx_guard_cfg *c, const char *id,
 				     const char *source, uint64_t (*count)(void *opaque),
 				     void *opaque);
@@ -154,8 +130,6 @@ int  nx_reg_ioeventfd(struct nx_ioev_set *r, int fd, uint64_t addr, unsigned len
 void nx_reg_ioeventfd_drop(struct nx_ioev_set *r, uint64_t addr, uint64_t len);
 
 /* ---- line reports for the stats JSON (stats.c) --------------------------- */
-/* Get-or-create root."irq"."lines" (shared with fallback/). */
-struct json_object *nx_pt_irq_lines(struct json_object *root);
 /* One exitless line object: id, path, gsi, vector, dest, state, counters;
  * delivered < 0: not observable by nexit (null). */
 struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_t vmm_exits,
@@ -383,7 +357,6 @@ int nx_pt_count(struct nx_pt *pt, const char *type);
 /* ---- the subsystem ------------------------------------------------------- */
 struct nx_pt {
 	struct nx_vm *vm;
-	struct nx_pt_loop loop;
 	pthread_mutex_t lock;		/* device list and stats */
 	struct nx_pt_dev {
 		const struct nx_dev_type *type;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pt.c - nx_passthrough_init: the PCI bus (host bridge even with no
- * device), every [device] through its type's ops (registry.c), the event
- * thread and the stats hook. virtio-net hands its rings to a vhost backend
+ * device), every [device] through its type's ops (registry.c) and the
+ * stats hook. virtio-net hands its rings to a vhost backend
  * (virtio_net.c), virtio-blk to I/O threads of its own (virtio_blk.c).
  */
 #include <libgen.h>
@@ -15,9 +15,10 @@
 static void stats_hook(void *opaque, void *json)
 {
 	struct nx_pt *pt = opaque;
-	struct json_object *root = json, *lines = nx_pt_irq_lines(root);
+	struct json_object *root = json, *lines;
 	struct json_object *p = json_object_new_object(), *devs = json_object_new_array();
 
+	nx_stats_irq(root, &lines);
 	pthread_mutex_lock(&pt->lock);
 	for (int i = 0; i < pt->ndev; i++) {
 		pt->dev[i].type->lines_json(pt->dev[i].dev, lines);
@@ -63,7 +64,7 @@ int nx_passthrough_init(struct nx_vm *vm)
 	pthread_mutex_init(&pt->lock, NULL);
 	find_exe_dir(pt);
 	/* Guests always see a sane bus 0, devices or not. */
-	if (nx_pci_init(vm) < 0 || nx_pt_loop_start(&pt->loop) < 0)
+	if (nx_pci_init(vm) < 0)
 		return -1;
 	for (int i = 0; i < cfg->ndevices; i++) {
 		const struct nx_dev_type *t = nx_dev_type_find(&cfg->devices[i]);

@@ -1,27 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stats.c - the exitless lines in the stats JSON, under "irq":{"lines":[]}
- * next to the fallback controller's lines (whichever hook runs first
- * creates the object and the array; the other appends).
+ * stats.c - an exitless line in the stats JSON: the object each device
+ * appends to "irq":{"lines":[]} (nx_stats_irq), next to the fallback
+ * controller's lines.
  */
 #include <json-c/json.h>
 #include "passthrough/passthrough.h"
-
-struct json_object *nx_pt_irq_lines(struct json_object *root)
-{
-	struct json_object *irq, *lines;
-
-	if (!json_object_object_get_ex(root, "irq", &irq) || !json_object_is_type(irq, json_type_object)) {
-		irq = json_object_new_object();
-		json_object_object_add(root, "irq", irq);
-	}
-	if (!json_object_object_get_ex(irq, "lines", &lines) ||
-	    !json_object_is_type(lines, json_type_array)) {
-		lines = json_object_new_array();
-		json_object_object_add(irq, "lines", lines);
-	}
-	return lines;
-}
 
 struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_t vmm_exits,
 				    int64_t delivered)

@@ -116,7 +116,7 @@ static int guard_vectors(struct nx_vfio *v, struct nx_msi_vec *vec, struct vfio_
 		names[i].h = &v->irqs;
 		snprintf(names[i].name, sizeof(names[i].name), "vfio-%s[%u](%s)", kind, i, v->bdf);
 		snprintf(id, sizeof(id), "%s.%s%u", v->name, kind, i);
-		if (!nx_guard_create(&vec[i], &v->pt->loop, &v->guard, id, "host-irq", host_count,
+		if (!nx_guard_create(&vec[i], &v->vm->loop, &v->guard, id, "host-irq", host_count,
 				     &names[i]))
 			return -1;
 	}

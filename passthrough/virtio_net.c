@@ -257,14 +257,14 @@ static const struct nx_virtio_ops net_ops = { .config = op_config, .start = op_s
 					      .stop = op_stop };
 
 /* ---- the vhost-user backend dies ------------------------------------------ */
-static void on_hup(void *op, int fd, uint32_t events)
+static void on_hup(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_virtio_net *n = op;
 	char b[64];
 
 	if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) && recv(fd, b, sizeof(b), MSG_DONTWAIT) != 0)
 		return;		/* vhost-user replies are read synchronously */
-	nx_pt_unwatch(&n->pt->loop, fd);
+	nx_loop_del(&n->pt->vm->loop, fd);
 	nx_pci_lock(n->v.vm);
 	if (atomic_load(&n->v.gone)) {
 		nx_pci_unlock(n->v.vm);
@@ -364,12 +364,12 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 	info.features = NX_VIRTIO_F_VERSION_1 | F_MAC | (n->backend_features & F_FROM_BACKEND);
 	pthread_mutex_init(&n->jlock, NULL);
 	pthread_cond_init(&n->jcond, NULL);
-	if (nx_pt_thread(&n->ctl, ctl_thread, n, "nexit-vhost") < 0)
+	if (nx_thread_start(&n->ctl, ctl_thread, n, "nexit-vhost", NX_SB_EVENT) < 0)
 		return NULL;
 	if (nx_virtio_init(&n->v, pt->vm, c->name, &info, slot) < 0)
 		return NULL;
 	if (n->be == &nx_vhost_user_ops &&
-	    nx_pt_watch(&pt->loop, n->vu.sock, EPOLLRDHUP, on_hup, n) < 0)
+	    nx_loop_add(&pt->vm->loop, n->vu.sock, EPOLLRDHUP, on_hup, n, 0) < 0)
 		return NULL;
 	nx_info("virtio-net %s: PCI 00:%02x.0, BAR0 0x%llx, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
 		"%s backend %s (features 0x%llx)", c->name, n->v.pci->slot,

@@ -24,7 +24,7 @@ LINE = re.compile(r"^\s*(?P<comm>.+?)\s+(?P<tid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?P<t>
 
 def thread_class(comm):
     c = comm.lower()
-    for k in ("nexit-irq", "nexit-event", "nexit-vcpu", "nexit-devd", "nexit"):
+    for k in ("nexit-loop", "nexit-irq", "nexit-event", "nexit-vcpu", "nexit-devd", "nexit"):
         if c.startswith(k):
             return k
     if c.startswith("qemu") or c.startswith("call_rcu") or c.startswith("cpu ") or "kvm" in c:

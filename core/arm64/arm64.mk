@@ -15,8 +15,8 @@ ARCH_DIRS  := $(ARM64_DIRS)
 EXTRA_DIRS :=
 # Shared files arm64 does not build yet: the PCI host and every passthrough/
 # device (arm64 has its own in passthrough/arm64 until it uses core/pci.c
-# and passthrough/vfio.c), the x86 controller's stats writer.
-NOT_YET  := core/pci.c $(wildcard passthrough/*.c) fallback/stats.c
+# and passthrough/vfio.c).
+NOT_YET  := core/pci.c $(wildcard passthrough/*.c)
 TARGETS  := $(BUILD)/nexit probe
 ARCH_MK  := guest/probe/arm64/probe.mk
 # Debian multiarch puts the arm64 libraries where the cross linker does not

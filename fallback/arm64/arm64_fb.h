@@ -5,7 +5,8 @@
  * the guest's EOI comes back on the resamplefd; the per-line rules are the
  * shared gate (fallback/gate.c: mask at the host before delivery, unmask
  * only after the EOI, once per EOI while asserted, mask until ready, storm
- * back-off); spi_gate.c says how "mask until ready" maps to arm64.
+ * back-off) on the shared controller core (fallback/lines.c); spi_gate.c
+ * says how "mask until ready" maps to arm64.
  */
 #ifndef NEXIT_FALLBACK_ARM64_H
 #define NEXIT_FALLBACK_ARM64_H
@@ -13,22 +14,11 @@
 #include "fallback/fallback.h"
 #include "core/arm64/arm64.h"
 
-struct nx_a64_fb {
-	struct nx_vm *vm;
-	struct nx_a64 *a;
-	pthread_mutex_t lock;
-	struct nx_gate gate;		/* lines indexed by SPI number */
-	struct nx_irqthread thr;
-	bool started;
-	struct {
-		int irqfd, resamplefd, timerfd;
-	} line[NX_GATE_MAX_LINES];
-};
-
-/* Installs itself as vm->irq (set_line, attach_source, detach_source,
- * delivered, shutdown): devices reach it only through those core hooks. A
- * source's storm budget comes from the opts of the [device] whose name is
- * the source's name (storm_budget, storm_window_ms, storm_backoff_ms). */
-int  nx_a64_fb_init(struct nx_vm *vm, struct nx_a64 *a, struct nx_a64_fb *fb);
+/* Installs the controller as vm->irq (set_line, attach_source,
+ * detach_source, delivered, shutdown): devices reach it only through those
+ * core hooks. A source's storm budget comes from the opts of the [device]
+ * whose name is the source's (storm_budget, storm_window_ms,
+ * storm_backoff_ms). */
+int  nx_a64_fb_init(struct nx_vm *vm);
 
 #endif

@@ -9,9 +9,5 @@
 
 int nx_fallback_init(struct nx_vm *vm)
 {
-	struct nx_a64_fb *fb = calloc(1, sizeof(*fb));	/* lives as long as the process */
-
-	if (!fb)
-		return nx_error("out of memory");
-	return nx_a64_fb_init(vm, vm->arch, fb);
+	return nx_a64_fb_init(vm);
 }

@@ -4,7 +4,7 @@
  * (KVM_CREATE_IRQCHIP), so the EOI never leaves the kernel. A gated pin gets
  * an irqfd with KVM_IRQFD_FLAG_RESAMPLE on GSI = pin only for its
  * resamplefd: on the guest's EOI of the pin's vector KVM signals it
- * (Documentation/virt/kvm/api.rst, KVM_IRQFD), and the irq thread turns
+ * (Documentation/virt/kvm/api.rst, KVM_IRQFD), and the event loop turns
  * that into the gate's EOI: unmask the source, or deliver once more if it
  * is still asserted. The same rules as split.c, zero VMM exits.
  *
@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
@@ -73,7 +74,7 @@ static void refresh_rtes(struct nx_fallback *fb)
 	}
 }
 
-static void on_poll(void *opaque, int fd, unsigned tag)
+static void on_poll(void *opaque, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_fallback *fb = opaque;
 	uint64_t n;
@@ -117,7 +118,7 @@ static int start_poll(struct nx_fallback *fb)
 	fb->poll_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (fb->poll_timerfd < 0 || timerfd_settime(fb->poll_timerfd, 0, &its, NULL) < 0)
 		return nx_error("irqchip=kernel: RTE poll timer: %s", strerror(errno));
-	return nx_irqthread_add(&fb->thr, fb->poll_timerfd, on_poll, fb, 0);
+	return nx_loop_add(&fb->vm->loop, fb->poll_timerfd, EPOLLIN, on_poll, fb, 0);
 }
 
 /* gate op: a level pulse on the pin; KVM's IOAPIC delivers per the RTE. */
@@ -140,23 +141,6 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 	fb->pins[l->gsi].idle_polls = 0;
 	atomic_fetch_add(&fb->delivered, 1);
 	return true;
-}
-
-/* irq thread: KVM saw the guest's EOI for the pin and de-asserted it. */
-static void on_resample(void *opaque, int fd, unsigned gsi)
-{
-	struct nx_fallback *fb = opaque;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) < 0)
-		return;
-	pthread_mutex_lock(&fb->lock);
-	/* The guest may have masked its RTE just before this EOI (shutdown):
-	 * the gate must see that now, not at the next poll, or it re-asserts
-	 * a pin that KVM then holds pending and replays on the next unmask. */
-	refresh_rtes(fb);
-	nx_gate_line_eoi(&fb->gate, gsi, nx_now_ns());
-	pthread_mutex_unlock(&fb->lock);
 }
 
 static void set_line(void *opaque, unsigned gsi, bool level)
@@ -200,18 +184,15 @@ static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_sour
 		if (p->irqfd < 0 || p->resamplefd < 0)
 			return nx_error("irq line %u: eventfd: %s", gsi, strerror(errno));
 		if (nx_irqfd_assign(fb->vm, p->irqfd, gsi, p->resamplefd) < 0 ||
-		    nx_irqthread_add(&fb->thr, p->resamplefd, on_resample, fb, gsi) < 0)
+		    nx_loop_add(&fb->vm->loop, p->resamplefd, EPOLLIN, nx_fb_on_resample, fb, gsi) < 0)
 			return -1;
 	}
 	if (nx_fb_storm_from_config(fb, gsi, src) < 0 ||
 	    nx_gate_attach(&fb->gate, gsi, src, nx_now_ns()) < 0)
 		return -1;
-	if (src->trigger_fd >= 0) {
-		if (nx_irqthread_add(&fb->thr, src->trigger_fd, nx_fb_on_trigger, fb, gsi) < 0) {
-			nx_gate_detach(&fb->gate, gsi);
-			return -1;
-		}
-		p->trigger_fd = src->trigger_fd;
+	if (src->trigger_fd >= 0 && nx_fb_watch_trigger(fb, gsi, src->trigger_fd) < 0) {
+		nx_gate_detach(&fb->gate, gsi);
+		return -1;
 	}
 	refresh_rtes(fb);
 	return start_poll(fb);
@@ -249,11 +230,9 @@ static void detach_source(void *opaque, unsigned gsi)
 		p->irqfd = -1;
 		p->direct = false;
 		fb->gate.lines[gsi].gone = true;
-		nx_fb_report(fb, &fb->gate.lines[gsi], "interrupt source gone: irqfd removed");
+		fb->gate.ops.report(fb, &fb->gate.lines[gsi], "interrupt source gone: irqfd removed");
 	} else {
-		if (p->trigger_fd >= 0)
-			nx_irqthread_del(&fb->thr, p->trigger_fd);
-		p->trigger_fd = -1;
+		nx_fb_unwatch_trigger(fb, gsi);
 		nx_gate_detach(&fb->gate, gsi);
 	}
 	pthread_mutex_unlock(&fb->lock);
@@ -270,10 +249,13 @@ static void shutdown(void *opaque)
 
 int nx_fb_kernel_init(struct nx_fallback *fb)
 {
-	struct nx_gate_ops ops = { .opaque = fb, .deliver = deliver,
-				   .arm_backoff = nx_fb_arm_backoff, .report = nx_fb_report };
 
-	nx_gate_init(&fb->gate, NX_IOAPIC_PINS, &ops);
+	fb->gate.ops.deliver = deliver;
+	/* The guest may have masked its RTE just before an EOI (shutdown): the
+	 * gate must see that at the resample, not at the next poll, or it
+	 * re-asserts a pin that KVM then holds pending and replays on the next
+	 * unmask. */
+	fb->before_line_eoi = refresh_rtes;
 	nx_ioapic_init(&fb->ioapic, fb, NULL);		/* a read-only mirror here */
 	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
 	 * IOAPIC routes (and the ISA IRQs' 8259 inputs) must be in ours before

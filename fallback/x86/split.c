@@ -16,6 +16,7 @@
  * the guest masks the RTE: Linux's oneshot handlers EOI with the line masked.
  */
 #include <string.h>
+#include <sys/epoll.h>
 #include <linux/kvm.h>
 #include "fallback/fallback.h"
 #include "core/x86/layout.h"
@@ -53,7 +54,7 @@ static void sync_route(struct nx_fallback *fb, unsigned pin)
  * host (rule 1) until the EOI exit, where the gate opens it again (or holds
  * it for a storm back-off). Masked RTEs keep the source masked at the host
  * (the gate), so nothing fires into the irqfd then (rule 3). Any other line
- * has its eventfd watched by the irq thread. Called under fb->lock, after
+ * has its eventfd watched by the event loop. Called under fb->lock, after
  * sync_route and before the gate may open the line.
  */
 static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
@@ -65,10 +66,10 @@ static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
 	if (want == p->kfire)
 		return;
 	if (want) {
-		nx_irqthread_del(&fb->thr, p->trigger_fd);
+		nx_loop_del(&fb->vm->loop, p->trigger_fd);
 		if (nx_irqfd_assign(fb->vm, p->trigger_fd, pin, -1) < 0) {
-			nx_warn("irq line %u: delivered by nexit's irq thread instead", pin);
-			if (nx_irqthread_add(&fb->thr, p->trigger_fd, nx_fb_on_trigger, fb, pin) < 0)
+			nx_warn("irq line %u: delivered by nexit's event loop instead", pin);
+			if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fb_on_trigger, fb, pin) < 0)
 				nx_warn("irq line %u: trigger not watched: the line may hang", pin);
 			return;
 		}
@@ -78,7 +79,7 @@ static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
 	}
 	nx_irqfd_deassign(fb->vm, p->trigger_fd, pin);
 	p->kfire = false;
-	if (nx_irqthread_add(&fb->thr, p->trigger_fd, nx_fb_on_trigger, fb, pin) < 0)
+	if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fb_on_trigger, fb, pin) < 0)
 		nx_warn("irq line %u: trigger not watched: the line may hang", pin);
 	nx_gate_set_kfire(&fb->gate, pin, false, nx_now_ns());
 }
@@ -180,13 +181,11 @@ static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
 	if (r == 0)
 		r = nx_gate_attach(&fb->gate, gsi, src, nx_now_ns());
 	if (r == 0 && src->trigger_fd >= 0) {
-		r = nx_irqthread_add(&fb->thr, src->trigger_fd, nx_fb_on_trigger, fb, gsi);
-		if (r == 0) {
-			fb->pins[gsi].trigger_fd = src->trigger_fd;
+		r = nx_fb_watch_trigger(fb, gsi, src->trigger_fd);
+		if (r == 0)
 			sync_irqfd(fb, gsi);
-		} else {
+		else
 			nx_gate_detach(&fb->gate, gsi);
-		}
 	}
 	pthread_mutex_unlock(&fb->lock);
 	return r;
@@ -201,10 +200,8 @@ static void detach_source(void *opaque, unsigned gsi)
 	pthread_mutex_lock(&fb->lock);
 	if (fb->pins[gsi].kfire)
 		nx_irqfd_deassign(fb->vm, fb->pins[gsi].trigger_fd, gsi);
-	else if (fb->pins[gsi].trigger_fd >= 0)
-		nx_irqthread_del(&fb->thr, fb->pins[gsi].trigger_fd);
 	fb->pins[gsi].kfire = false;
-	fb->pins[gsi].trigger_fd = -1;
+	nx_fb_unwatch_trigger(fb, gsi);
 	nx_gate_detach(&fb->gate, gsi);
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -302,10 +299,8 @@ static void pic_elcr(void *o, uint64_t off, uint8_t *d, uint32_t len, bool w, st
 int nx_fb_split_init(struct nx_fallback *fb)
 {
 	struct nx_vm *vm = fb->vm;
-	struct nx_gate_ops ops = { .opaque = fb, .deliver = deliver,
-				   .arm_backoff = nx_fb_arm_backoff, .report = nx_fb_report };
 
-	nx_gate_init(&fb->gate, NX_IOAPIC_PINS, &ops);
+	fb->gate.ops.deliver = deliver;
 	nx_ioapic_init(&fb->ioapic, fb, rte_changed);
 	nx_pic_reset(&fb->pic);
 	if (nx_bus_register(&vm->mmio, NX_IOAPIC_BASE, NX_IOAPIC_MMIO_SIZE, ioapic_mmio, fb, "ioapic") < 0 ||
