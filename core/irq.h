@@ -55,9 +55,12 @@ int  nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len
 int  nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data);	/* KVM_SIGNAL_MSI */
 
 /*
- * A host-side interrupt source behind a level line (irqdev INTx, the
- * out-of-process backend, VFIO INTx). The fallback controller masks it when
- * it fires and unmasks it only after the guest's EOI.
+ * A host-side interrupt source behind a level line (irqdev INTx, VFIO
+ * INTx). The fallback controller masks it when it fires and unmasks it only
+ * after the guest's EOI. Its line is asserted exactly one way: its
+ * trigger_fd, or (trigger_fd -1) nx_irq_set_line; never from inside mask,
+ * unmask or is_asserted, which the controller calls with its (plain, not
+ * recursive) lock held.
  */
 struct nx_irq_source {
 	const char *name;
