@@ -53,7 +53,7 @@ static void *run(void *arg)
 }
 
 /* l->lock held. */
-static int start(struct nx_loop *l)
+static int start_locked(struct nx_loop *l)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = STOP_EVENT };
 
@@ -69,6 +69,16 @@ static int start(struct nx_loop *l)
 	return 0;
 }
 
+int nx_loop_start(struct nx_loop *l)
+{
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	r = start_locked(l);
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
 static struct epoll_event event_of(struct nx_loop *l, int idx)
 {
 	return (struct epoll_event){ .events = l->ents[idx].events,
@@ -82,7 +92,7 @@ int nx_loop_add(struct nx_loop *l, int fd, uint32_t events, nx_loop_fn fn, void 
 	int idx = -1, err = 0;
 
 	pthread_mutex_lock(&l->lock);
-	if (start(l) < 0) {
+	if (start_locked(l) < 0) {
 		pthread_mutex_unlock(&l->lock);
 		return -1;
 	}

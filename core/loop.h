@@ -37,9 +37,12 @@ struct nx_loop {
 	} ents[NX_LOOP_MAX];
 };
 
-/* Before any other call (nx_vm_create does it); the thread starts with the
- * first handler. */
+/* Before any other call (nx_vm_create does it). */
 void nx_loop_init(struct nx_loop *l);
+/* Starts the thread (nx_vm_create, on the main thread: the loop inherits
+ * its CPU affinity and policy, never a pinned vCPU's); else the first
+ * nx_loop_add does. */
+int  nx_loop_start(struct nx_loop *l);
 /* Watches fd for events; safe from any thread, the loop's handlers too. */
 int  nx_loop_add(struct nx_loop *l, int fd, uint32_t events, nx_loop_fn fn, void *opaque,
 		 unsigned tag);

@@ -143,7 +143,7 @@ int nx_vm_create(struct nx_vm *vm, struct nx_config *cfg)
 	     nx_mem_init(&vm->mem, cfg->mem_bytes, cfg->hugepages) :
 	     nx_mem_init_private(&vm->mem, cfg->mem_bytes)) < 0 || set_memslots(vm) < 0)
 		return -1;
-	if (nx_arch_irqchip_create(vm) < 0)
+	if (nx_arch_irqchip_create(vm) < 0 || nx_loop_start(&vm->loop) < 0)
 		return -1;
 #ifdef KVM_GET_STATS_FD
 	vm->stats_fd_vm = ioctl(vm->vm_fd, KVM_GET_STATS_FD, NULL);
