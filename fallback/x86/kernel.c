@@ -249,7 +249,6 @@ static void shutdown(void *opaque)
 
 int nx_fb_kernel_init(struct nx_fallback *fb)
 {
-
 	fb->gate.ops.deliver = deliver;
 	/* The guest may have masked its RTE just before an EOI (shutdown): the
 	 * gate must see that at the resample, not at the next poll, or it
