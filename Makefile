@@ -33,8 +33,8 @@ ARM64_DIRS  := core/arm64 passthrough/arm64 fallback/arm64
 # nx_arch_*, nx_fallback_init, nx_passthrough_init, ...) or need arm64's
 # <asm/kvm.h>. The rest of arm64 is plain C a host build links too (the unit
 # tests, tests/tests.mk).
-ARM64_HOOKS := core/arm64/arch.c core/arm64/memmap.c core/arm64/vcpu_init.c core/arm64/vgic.c \
-               fallback/arm64/init.c passthrough/arm64/init.c
+ARM64_HOOKS := core/arm64/arch.c core/arm64/memmap.c core/arm64/msi.c core/arm64/vcpu_init.c \
+               core/arm64/vgic.c fallback/arm64/init.c passthrough/arm64/init.c
 
 .PHONY: all deps run test unit integration nested install clean asan bench soak
 all:
