@@ -5,7 +5,8 @@
  * KVM's IOAPIC with irqfd+resamplefd, kernel.c) on the controller core both
  * arches share (fallback/lines.c).
  */
-#include "fallback/fallback.h"
+#include <stdlib.h>
+#include "fallback/x86/x86_fb.h"
 
 int nx_fallback_init(struct nx_vm *vm)
 {
@@ -14,6 +15,10 @@ int nx_fallback_init(struct nx_vm *vm)
 
 	if (!fb)
 		return -1;
+	fb->x86 = calloc(1, sizeof(*fb->x86));
+	if (!fb->x86)
+		return nx_error("out of memory for the interrupt controller");
+	nx_lives_until_exit(fb->x86);
 	fb->kernel = kernel;
 	if ((kernel ? nx_fb_kernel_init(fb) : nx_fb_split_init(fb)) < 0)
 		return -1;

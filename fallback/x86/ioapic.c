@@ -9,7 +9,7 @@
  * policy lives in gate.c; split.c glues both to KVM.
  */
 #include <string.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 
 static uint32_t reg_read(struct nx_ioapic *io, uint32_t reg)
 {

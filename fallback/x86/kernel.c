@@ -32,9 +32,9 @@
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
 #include <linux/kvm.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 
-/* KVM's redirection table now, into the fb->ioapic mirror (fb->lock held). */
+/* KVM's redirection table now, into the fb->x86->ioapic mirror (fb->lock held). */
 static bool read_rtes(struct nx_fallback *fb)
 {
 	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
@@ -42,7 +42,7 @@ static bool read_rtes(struct nx_fallback *fb)
 	if (ioctl(fb->vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
 		return false;
 	for (unsigned pin = 0; pin < NX_IOAPIC_PINS && pin < KVM_IOAPIC_NUM_PINS; pin++)
-		fb->ioapic.rte[pin] = chip.chip.ioapic.redirtbl[pin].bits;
+		fb->x86->ioapic.rte[pin] = chip.chip.ioapic.redirtbl[pin].bits;
 	return true;
 }
 
@@ -52,7 +52,7 @@ static void refresh_rtes(struct nx_fallback *fb)
 	if (!read_rtes(fb))
 		return;
 	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++) {
-		uint64_t e = fb->ioapic.rte[pin];
+		uint64_t e = fb->x86->ioapic.rte[pin];
 		struct nx_gate_line *l = &fb->gate.lines[pin];
 
 		bool unmasked;
@@ -93,7 +93,7 @@ static void on_poll(void *opaque, int fd, uint32_t events, unsigned tag)
 			/* A delivery refused by an RTE the guest masked and
 			 * unmasked between two polls is retried here. */
 			nx_gate_resume(&fb->gate, pin, nx_now_ns());
-		} else if (fb->ioapic.rte[pin] & NX_RTE_REMOTE_IRR) {
+		} else if (fb->x86->ioapic.rte[pin] & NX_RTE_REMOTE_IRR) {
 			p->idle_polls = 0;
 		} else if (++p->idle_polls >= 2) {
 			/* In service for two polls with KVM's Remote IRR clear:
@@ -129,7 +129,7 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 
 	/* The guest may have masked the RTE since the last poll: a pulse on a
 	 * masked pin is dropped by KVM, so do not wait for its EOI. */
-	if (read_rtes(fb) && nx_rte_masked(fb->ioapic.rte[l->gsi])) {
+	if (read_rtes(fb) && nx_rte_masked(fb->x86->ioapic.rte[l->gsi])) {
 		fb->refused_masked++;
 		return false;
 	}
@@ -255,7 +255,7 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 	 * re-asserts a pin that KVM then holds pending and replays on the next
 	 * unmask. */
 	fb->before_line_eoi = refresh_rtes;
-	nx_ioapic_init(&fb->ioapic, fb, NULL);		/* a read-only mirror here */
+	nx_ioapic_init(&fb->x86->ioapic, fb, NULL);		/* a read-only mirror here */
 	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
 	 * IOAPIC routes (and the ISA IRQs' 8259 inputs) must be in ours before
 	 * anyone commits MSI routes. */

@@ -9,7 +9,7 @@
  * returns (the INTA cycle). Guests that use the IOAPIC keep it masked.
  */
 #include <string.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 
 #define ELCR_MASK_MASTER 0xf8	/* IRQ 0, 1, 2 are always edge (PIIX3 ELCR1) */
 #define ELCR_MASK_SLAVE	 0xde	/* IRQ 8 and 13 are always edge (ELCR2)     */

@@ -18,19 +18,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <linux/kvm.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 #include "core/x86/layout.h"
 
 /* Keeps GSI route #pin in step with the pin's RTE (see the rule above). */
 static void sync_route(struct nx_fallback *fb, unsigned pin)
 {
 	struct nx_fb_pin *p = &fb->pins[pin];
-	uint64_t e = fb->ioapic.rte[pin];
+	uint64_t e = fb->x86->ioapic.rte[pin];
 	bool want = nx_rte_level(e) && nx_rte_vector(e) >= 16;	/* 0-15 are invalid vectors */
 	uint64_t addr;
 	uint32_t data;
 
-	nx_ioapic_msi(&fb->ioapic, pin, &addr, &data);
+	nx_ioapic_msi(&fb->x86->ioapic, pin, &addr, &data);
 	if (want == p->route && (!want || (addr == p->route_addr && data == p->route_data)))
 		return;
 	if (want)
@@ -103,21 +103,21 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 	struct nx_fallback *fb = opaque;
 	uint64_t addr;
 	uint32_t data;
-	int r = nx_ioapic_accept(&fb->ioapic, l->gsi);
+	int r = nx_ioapic_accept(&fb->x86->ioapic, l->gsi);
 
 	if (r == -2) {
 		/* Remote IRR left set with the gate idle (e.g. an EOI for an old
 		 * vector): the gate's state is the truth. */
-		nx_ioapic_clear_remote_irr(&fb->ioapic, l->gsi);
-		r = nx_ioapic_accept(&fb->ioapic, l->gsi);
+		nx_ioapic_clear_remote_irr(&fb->x86->ioapic, l->gsi);
+		r = nx_ioapic_accept(&fb->x86->ioapic, l->gsi);
 	}
 	if (r < 0)
 		return false;
-	nx_ioapic_msi(&fb->ioapic, l->gsi, &addr, &data);
+	nx_ioapic_msi(&fb->x86->ioapic, l->gsi, &addr, &data);
 	/* KVM_SIGNAL_MSI returns 0 when the interrupt was coalesced or found no
 	 * destination: still sent; the guest's EOI (if any) ends it. */
 	if (nx_signal_msi(fb->vm, addr, data) < 0) {
-		nx_ioapic_clear_remote_irr(&fb->ioapic, l->gsi);
+		nx_ioapic_clear_remote_irr(&fb->x86->ioapic, l->gsi);
 		fb->deliver_errors++;
 		return false;
 	}
@@ -131,16 +131,16 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
  * the copy without the lock before each KVM_RUN. */
 static void pic_update(struct nx_fallback *fb)
 {
-	bool out = nx_pic_output(&fb->pic);
+	bool out = nx_pic_output(&fb->x86->pic);
 
-	atomic_store(&fb->pic_out, out);
+	atomic_store(&fb->x86->pic_out, out);
 	if (out)
 		nx_vcpu_kick(&fb->vm->vcpus[0]);
 }
 
 static bool extint_pending(void *opaque)
 {
-	return atomic_load(&((struct nx_fallback *)opaque)->pic_out);
+	return atomic_load(&((struct nx_fallback *)opaque)->x86->pic_out);
 }
 
 static int extint_ack(void *opaque)
@@ -149,7 +149,7 @@ static int extint_ack(void *opaque)
 	int vec;
 
 	pthread_mutex_lock(&fb->lock);
-	vec = nx_pic_ack(&fb->pic);
+	vec = nx_pic_ack(&fb->x86->pic);
 	fb->pic_injected++;
 	pic_update(fb);
 	pthread_mutex_unlock(&fb->lock);
@@ -162,7 +162,7 @@ static void set_line(void *opaque, unsigned gsi, bool level)
 
 	pthread_mutex_lock(&fb->lock);
 	if (gsi < 16) {
-		nx_pic_set_irq(&fb->pic, gsi, level);
+		nx_pic_set_irq(&fb->x86->pic, gsi, level);
 		pic_update(fb);
 	}
 	nx_gate_set_line(&fb->gate, gsi, level, nx_now_ns());
@@ -226,7 +226,7 @@ static void eoi(void *opaque, unsigned vector)
 	if (!n)
 		fb->eoi_unmatched++;
 	atomic_fetch_add(&fb->delivered, (uint64_t)kfired);
-	nx_ioapic_eoi(&fb->ioapic, vector);
+	nx_ioapic_eoi(&fb->x86->ioapic, vector);
 	nx_gate_eoi(&fb->gate, vector, nx_now_ns());
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -239,8 +239,8 @@ static void shutdown(void *opaque)
 
 	pthread_mutex_lock(&fb->lock);
 	nx_gate_reset(&fb->gate);
-	nx_ioapic_reset(&fb->ioapic);
-	nx_pic_reset(&fb->pic);
+	nx_ioapic_reset(&fb->x86->ioapic);
+	nx_pic_reset(&fb->x86->pic);
 	pic_update(fb);
 	for (unsigned i = 0; i < NX_IOAPIC_PINS; i++) {
 		sync_route(fb, i);
@@ -257,11 +257,11 @@ static void ioapic_mmio(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 
 	pthread_mutex_lock(&fb->lock);
 	fb->mmio_exits++;
-	sel = fb->ioapic.ioregsel;
+	sel = fb->x86->ioapic.ioregsel;
 	if (off == NX_IOAPIC_IOWIN && sel >= NX_IOAPIC_REG_RTE &&
 	    sel < NX_IOAPIC_REG_RTE + 2 * NX_IOAPIC_PINS)
 		fb->pins[(sel - NX_IOAPIC_REG_RTE) / 2].setup_exits++;
-	nx_ioapic_mmio(&fb->ioapic, off, data, len, is_write);
+	nx_ioapic_mmio(&fb->x86->ioapic, off, data, len, is_write);
 	if (off == NX_IOAPIC_EOIR && is_write)
 		nx_gate_eoi(&fb->gate, data[0], nx_now_ns());	/* directed EOI */
 	pthread_mutex_unlock(&fb->lock);
@@ -276,7 +276,7 @@ static void pic_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool
 	fb->pic_exits++;
 	/* A word access to 0x20 touches 0x20 and 0x21, byte by byte. */
 	for (uint32_t i = 0; i < len && off + i < 2; i++)
-		nx_pic_io(&fb->pic, base + off + i, data + i, is_write);
+		nx_pic_io(&fb->x86->pic, base + off + i, data + i, is_write);
 	pic_update(fb);		/* an unmask or EOI may release a request */
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -301,8 +301,8 @@ int nx_fb_split_init(struct nx_fallback *fb)
 	struct nx_vm *vm = fb->vm;
 
 	fb->gate.ops.deliver = deliver;
-	nx_ioapic_init(&fb->ioapic, fb, rte_changed);
-	nx_pic_reset(&fb->pic);
+	nx_ioapic_init(&fb->x86->ioapic, fb, rte_changed);
+	nx_pic_reset(&fb->x86->pic);
 	if (nx_bus_register(&vm->mmio, NX_IOAPIC_BASE, NX_IOAPIC_MMIO_SIZE, ioapic_mmio, fb, "ioapic") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PIC_MASTER_CMD, 2, pic_master, fb, "pic-master") < 0 ||
 	    nx_bus_register(&vm->pio, NX_PIC_SLAVE_CMD, 2, pic_slave, fb, "pic-slave") < 0 ||

@@ -10,7 +10,7 @@
  * can name them (< 24, < 16).
  */
 #include <stdbool.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 #include "tests/fuzz/fuzz.h"
 
 static void changed(void *o, unsigned pin, uint64_t old, uint64_t new)

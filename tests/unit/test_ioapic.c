@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 
 struct env {
 	struct nx_ioapic io;

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "fallback/fallback.h"
+#include "fallback/x86/x86_fb.h"
 
 static void out(struct nx_pic *p, uint16_t port, uint8_t v)
 {
