@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct nx_vm;
+struct nx_vcpu;
 
 /*
  * KVM_SET_GSI_ROUTING replaces the whole table, so one owner keeps it:
@@ -89,11 +90,10 @@ struct nx_irq_ops {
 	void (*eoi)(void *opaque, unsigned vector);
 	/* VM is shutting down or resetting: mask every line. */
 	void (*shutdown)(void *opaque);
-	/* Split irqchip: the 8259's INT output to vCPU 0's LINT0 (ExtINT).
-	 * extint_pending says it is raised; extint_ack is the INTA cycle,
-	 * returning the vector (the 8259 moves the request to in-service). */
-	bool (*extint_pending)(void *opaque);
-	int (*extint_ack)(void *opaque);
+	/* On vcpu's thread before each of its KVM_RUNs: what the controller
+	 * must hand KVM itself (x86 split irqchip: the 8259's ExtINT to vCPU 0,
+	 * KVM_INTERRUPT). NULL: nothing. */
+	void (*before_run)(void *opaque, struct nx_vcpu *vcpu);
 };
 
 /* Convenience wrappers over vm->irq (no-ops when no controller is installed). */

@@ -103,8 +103,9 @@ static int exit_fatal(struct nx_vcpu *vcpu)
 	return -1;
 }
 
-/* KVM_EXIT_IRQ_WINDOW_OPEN: vCPU 0 can take the ExtINT it asked a window
- * for; the loop injects it before the next KVM_RUN. */
+/* KVM_EXIT_IRQ_WINDOW_OPEN: the vCPU can take the interrupt the controller
+ * asked a window for; its before_run hands it to KVM before the next
+ * KVM_RUN. */
 static int exit_irq_window(struct nx_vcpu *vcpu)
 {
 	(void)vcpu;
@@ -122,41 +123,6 @@ static void install_default_handlers(struct nx_vm *vm)
 	vm->exit_handlers[KVM_EXIT_IOAPIC_EOI] = exit_eoi;
 	vm->exit_handlers[KVM_EXIT_SYSTEM_EVENT] = exit_system_event;
 	vm->exit_handlers[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_irq_window;
-}
-
-/*
- * The 8259's interrupt into vCPU 0 (split irqchip: the PIC is nexit's, the
- * LAPICs KVM's). KVM takes an external interrupt through KVM_INTERRUPT when
- * kvm_run's ready_for_interrupt_injection says the vCPU can accept one (IF
- * set, LINT0 in ExtINT mode and unmasked, none pending); otherwise
- * request_interrupt_window makes KVM exit as soon as it can
- * (KVM_EXIT_IRQ_WINDOW_OPEN; KVM asks for no window while LINT0 refuses
- * ExtINT). The INTA, which moves the request into the 8259's in-service
- * register, happens only when KVM takes the vector.
- */
-static void inject_extint(struct nx_vcpu *vcpu)
-{
-	struct nx_vm *vm = vcpu->vm;
-	struct kvm_run *run = vcpu->run;
-	struct kvm_interrupt irq;
-	int v;
-
-	if (vcpu->id != 0 || !vm->irq.extint_pending)
-		return;
-	if (!vm->irq.extint_pending(vm->irq.opaque)) {
-		run->request_interrupt_window = 0;
-		return;
-	}
-	if (!run->ready_for_interrupt_injection) {
-		run->request_interrupt_window = 1;
-		return;
-	}
-	v = vm->irq.extint_ack(vm->irq.opaque);
-	irq.irq = (uint32_t)v;
-	if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0)
-		nx_warn("vCPU 0: KVM_INTERRUPT (8259 vector 0x%x): %s", v, strerror(errno));
-	/* Another request may be waiting behind this one: ask for the next window. */
-	run->request_interrupt_window = vm->irq.extint_pending(vm->irq.opaque);
 }
 
 void nx_vcpu_kick(struct nx_vcpu *vcpu)
@@ -193,7 +159,8 @@ static void *vcpu_thread(void *arg)
 		unsigned reason;
 		int r;
 
-		inject_extint(vcpu);
+		if (vm->irq.before_run)
+			vm->irq.before_run(vm->irq.opaque, vcpu);
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
 
 		if (r < 0) {

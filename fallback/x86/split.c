@@ -15,7 +15,9 @@
  * set), rewritten whenever the guest rewrites the RTE. The route stays while
  * the guest masks the RTE: Linux's oneshot handlers EOI with the line masked.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <linux/kvm.h>
 #include "fallback/x86/x86_fb.h"
@@ -126,7 +128,7 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 }
 
 /* The 8259 pair's INT output goes to vCPU 0's LINT0: when it is raised,
- * vCPU 0 leaves KVM_RUN and injects (core/vcpu.c inject_extint). Called
+ * vCPU 0 leaves KVM_RUN and injects (before_run). Called
  * with fb->lock held after every change of the PIC's state; vCPU 0 reads
  * the copy without the lock before each KVM_RUN. */
 static void pic_update(struct nx_fallback *fb)
@@ -138,14 +140,10 @@ static void pic_update(struct nx_fallback *fb)
 		nx_vcpu_kick(&fb->vm->vcpus[0]);
 }
 
-static bool extint_pending(void *opaque)
+/* The INTA cycle: the 8259 moves the request to in-service and answers
+ * its vector. */
+static int extint_ack(struct nx_fallback *fb)
 {
-	return atomic_load(&((struct nx_fallback *)opaque)->x86->pic_out);
-}
-
-static int extint_ack(void *opaque)
-{
-	struct nx_fallback *fb = opaque;
 	int vec;
 
 	pthread_mutex_lock(&fb->lock);
@@ -154,6 +152,41 @@ static int extint_ack(void *opaque)
 	pic_update(fb);
 	pthread_mutex_unlock(&fb->lock);
 	return vec;
+}
+
+/*
+ * vm->irq.before_run: the 8259's interrupt into vCPU 0 (the PIC is nexit's,
+ * the LAPICs KVM's). KVM takes an external interrupt through KVM_INTERRUPT
+ * when kvm_run's ready_for_interrupt_injection says the vCPU can accept one
+ * (IF set, LINT0 in ExtINT mode and unmasked, none pending); otherwise
+ * request_interrupt_window makes KVM exit as soon as it can
+ * (KVM_EXIT_IRQ_WINDOW_OPEN; KVM asks for no window while LINT0 refuses
+ * ExtINT). The INTA, which moves the request into the 8259's in-service
+ * register, happens only when KVM takes the vector.
+ */
+static void before_run(void *opaque, struct nx_vcpu *vcpu)
+{
+	struct nx_fallback *fb = opaque;
+	struct kvm_run *run = vcpu->run;
+	struct kvm_interrupt irq;
+	int v;
+
+	if (vcpu->id != 0)
+		return;
+	if (!atomic_load(&fb->x86->pic_out)) {
+		run->request_interrupt_window = 0;
+		return;
+	}
+	if (!run->ready_for_interrupt_injection) {
+		run->request_interrupt_window = 1;
+		return;
+	}
+	v = extint_ack(fb);
+	irq.irq = (uint32_t)v;
+	if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0)
+		nx_warn("vCPU 0: KVM_INTERRUPT (8259 vector 0x%x): %s", v, strerror(errno));
+	/* Another request may be waiting behind this one: ask for the next window. */
+	run->request_interrupt_window = atomic_load(&fb->x86->pic_out);
 }
 
 static void set_line(void *opaque, unsigned gsi, bool level)
@@ -311,6 +344,6 @@ int nx_fb_split_init(struct nx_fallback *fb)
 	vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
 		.delivered = nx_fb_delivered, .eoi = eoi, .shutdown = shutdown,
-		.extint_pending = extint_pending, .extint_ack = extint_ack };
+		.before_run = before_run };
 	return 0;
 }
