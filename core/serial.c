@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * serial.c - a 16550A UART (National PC16550D data sheet) on COM1, output to
- * stdout or a file. Transmission is instantaneous, so THR is always empty:
+ * serial.c - a 16550A UART (National PC16550D data sheet), output to stdout
+ * or a file; the arch puts its registers on a bus (x86: COM1). Transmission is instantaneous, so THR is always empty:
  * LSR reports THRE|TEMT and a THR-empty interrupt is pending after every
  * write while IER enables it.
  */
@@ -117,7 +117,7 @@ static uint8_t msr(struct nx_serial *s)
 	return 0xb0;
 }
 
-static void serial_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+void nx_serial_bus_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		      bool wr, struct nx_vcpu *vcpu)
 {
 	struct nx_serial *s = opaque;
@@ -186,8 +186,7 @@ static void serial_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq,
-				   const char *out_path)
+struct nx_serial *nx_serial_create(struct nx_vm *vm, unsigned irq, const char *out_path)
 {
 	struct nx_serial *s = calloc(1, sizeof(*s));
 
@@ -214,10 +213,6 @@ struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq
 	s->obuf = malloc(BUFSIZ);
 	if (s->obuf)
 		setvbuf(s->out, s->obuf, _IOFBF, BUFSIZ);
-	if (nx_bus_register(&vm->pio, port, 8, serial_io, s, "serial") < 0) {
-		nx_serial_destroy(s);
-		return NULL;
-	}
 	return s;
 }
 
@@ -236,5 +231,5 @@ void nx_serial_destroy(struct nx_serial *s)
 /* For unit tests: register access without a VM bus. */
 void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr)
 {
-	serial_io(s, off, data, 1, wr, NULL);
+	nx_serial_bus_io(s, off, data, 1, wr, NULL);
 }

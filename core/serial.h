@@ -13,10 +13,16 @@
  * the rest is dropped, counted and reported. */
 #define NX_SERIAL_RATE		(1ull << 20)
 struct nx_vm;
+struct nx_vcpu;
 struct nx_serial;
-struct nx_serial *nx_serial_create(struct nx_vm *vm, uint16_t port, unsigned irq,
-				    const char *out_path);
+/* The UART on GSI irq; the arch puts its registers on a bus (x86: COM1's
+ * ports with nx_serial_bus_io; arm64: an MMIO page, core/arm64/platform.c). */
+struct nx_serial *nx_serial_create(struct nx_vm *vm, unsigned irq, const char *out_path);
 void nx_serial_destroy(struct nx_serial *s);
-void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr);	/* tests */
+/* The 8 byte registers as a bus range (an nx_io_fn, opaque = the UART):
+ * accesses wider than a byte read all-ones and write nothing. */
+void nx_serial_bus_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool wr,
+		      struct nx_vcpu *vcpu);
+void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr);	/* one byte */
 
 #endif

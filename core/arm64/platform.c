@@ -77,7 +77,7 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 int nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a)
 {
 	a->vm = vm;
-	vm->serial = nx_serial_create(vm, 0, NX_A64_UART_SPI, vm->cfg->serial_out);
+	vm->serial = nx_serial_create(vm, NX_A64_UART_SPI, vm->cfg->serial_out);
 	if (!vm->serial)
 		return -1;
 	if (nx_bus_register(&vm->mmio, NX_A64_UART, NX_A64_UART_SIZE, uart_io, vm, "uart") < 0 ||

@@ -111,8 +111,10 @@ int nx_arch_platform_init(struct nx_vm *vm)
 {
 	if (nx_platform_init(vm) < 0 || nx_pci_init(vm) < 0)
 		return -1;
-	vm->serial = nx_serial_create(vm, NX_COM1_PORT, NX_COM1_IRQ, vm->cfg->serial_out);
-	return vm->serial ? 0 : -1;
+	vm->serial = nx_serial_create(vm, NX_COM1_IRQ, vm->cfg->serial_out);
+	if (!vm->serial)
+		return -1;
+	return nx_bus_register(&vm->pio, NX_COM1_PORT, 8, nx_serial_bus_io, vm->serial, "serial");
 }
 
 int nx_arch_vcpu_init(struct nx_vcpu *vcpu)

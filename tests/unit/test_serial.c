@@ -37,7 +37,7 @@ static struct nx_serial *mk(void)
 	nx_bus_init(&vm.pio);
 	vm.irq.set_line = set_line;
 	vm.irq.opaque = &pic;
-	return nx_serial_create(&vm, NX_COM1_PORT, NX_COM1_IRQ, out);
+	return nx_serial_create(&vm, NX_COM1_IRQ, out);
 }
 
 static uint8_t rd(struct nx_serial *s, unsigned off)
