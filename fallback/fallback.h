@@ -208,6 +208,7 @@ struct nx_fallback {
 struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
 			      bool (*deliver)(void *opaque, struct nx_gate_line *l));
 uint64_t nx_fb_delivered(void *opaque);	/* vm->irq.delivered: counter page 0x10 */
+void nx_fb_shutdown(void *opaque);	/* vm->irq.shutdown: every line masked, pending dropped */
 /* Event loop handlers of a line's host fds (tag = the line), fb->lock
  * taken inside: a source's trigger eventfd fired (the line is asserted);
  * KVM signalled the line's resamplefd (the guest's EOI). */

@@ -91,6 +91,17 @@ struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char 
 	return fb;
 }
 
+/* vm->irq.shutdown (power-off, reset, end of run): every line masked at
+ * the host, pending state dropped (rule 3). */
+void nx_fb_shutdown(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+
+	pthread_mutex_lock(&fb->lock);
+	nx_gate_reset(&fb->gate);
+	pthread_mutex_unlock(&fb->lock);
+}
+
 /* A source's trigger eventfd fired: the line is asserted. */
 void nx_fb_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi)
 {

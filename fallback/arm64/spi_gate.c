@@ -114,15 +114,6 @@ static void set_line(void *opaque, unsigned spi, bool level)
 	nx_a64_set_spi(fb->vm, spi, level);	/* in-process devices: not gated */
 }
 
-static void shutdown_lines(void *opaque)
-{
-	struct nx_fallback *fb = opaque;
-
-	pthread_mutex_lock(&fb->lock);
-	nx_gate_reset(&fb->gate);
-	pthread_mutex_unlock(&fb->lock);
-}
-
 int nx_a64_fb_init(struct nx_vm *vm)
 {
 	/* GSI n routes to SPI n below NX_IOAPIC_PINS (nx_a64_routes_init). */
@@ -135,6 +126,6 @@ int nx_a64_fb_init(struct nx_vm *vm)
 	vm->irq.attach_source = attach;
 	vm->irq.detach_source = detach;
 	vm->irq.delivered = nx_fb_delivered;
-	vm->irq.shutdown = shutdown_lines;
+	vm->irq.shutdown = nx_fb_shutdown;
 	return nx_stats_add_hook(vm, nx_fb_stats_hook, fb);
 }

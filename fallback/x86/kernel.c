@@ -238,15 +238,6 @@ static void detach_source(void *opaque, unsigned gsi)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-static void shutdown(void *opaque)
-{
-	struct nx_fallback *fb = opaque;
-
-	pthread_mutex_lock(&fb->lock);
-	nx_gate_reset(&fb->gate);
-	pthread_mutex_unlock(&fb->lock);
-}
-
 int nx_fb_kernel_init(struct nx_fallback *fb)
 {
 	fb->gate.ops.deliver = deliver;
@@ -273,6 +264,6 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 		return -1;
 	fb->vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = nx_fb_delivered, .shutdown = shutdown };
+		.delivered = nx_fb_delivered, .shutdown = nx_fb_shutdown };
 	return 0;
 }
