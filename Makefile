@@ -28,13 +28,13 @@ AR       := ar
 # its toolchain, folders, targets and the fragments it includes.
 SHARED_DIRS := cli core passthrough fallback
 X86_DIRS    := core/x86 passthrough/x86 fallback/x86
-ARM64_DIRS  := core/arm64 passthrough/arm64 fallback/arm64
+ARM64_DIRS  := core/arm64 fallback/arm64
 # arm64 files that define arch hooks (names each arch defines once:
 # nx_arch_*, nx_fallback_init, nx_passthrough_init, ...) or need arm64's
 # <asm/kvm.h>. The rest of arm64 is plain C a host build links too (the unit
 # tests, tests/tests.mk).
 ARM64_HOOKS := core/arm64/arch.c core/arm64/memmap.c core/arm64/msi.c core/arm64/vcpu_init.c \
-               core/arm64/vgic.c fallback/arm64/init.c passthrough/arm64/init.c
+               core/arm64/vgic.c fallback/arm64/init.c
 
 .PHONY: all deps run test unit integration nested install clean asan bench soak
 all:

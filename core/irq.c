@@ -197,14 +197,25 @@ int nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
 	return ioeventfd(vm, fd, addr, len, pio, datamatch, data, true) < 0 ? -1 : 0;
 }
 
-int nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data)
+int nx_signal_msi_devid(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr,
 			       .address_hi = (uint32_t)(addr >> 32), .data = data };
-	int r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+	int r;
+
+	if (vm->routes.msi_devid) {
+		msi.flags = KVM_MSI_VALID_DEVID;
+		msi.devid = devid;
+	}
+	r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
 
 	/* 0 = the interrupt was blocked (e.g. no such destination); >0 delivered. */
 	return r < 0 ? -1 : r;
+}
+
+int nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data)
+{
+	return nx_signal_msi_devid(vm, addr, data, 0);
 }
 
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level)

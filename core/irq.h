@@ -37,6 +37,9 @@ struct nx_routes {
 	 * several per GSI): x86 irqchip=kernel's ISA IRQs into the 8259s. */
 	struct { unsigned gsi, chip, pin; } also[16];
 	unsigned nalso;
+	/* MSIs are translated by a GIC ITS: routes and KVM_SIGNAL_MSI carry
+	 * the requester ID as device ID (KVM_MSI_VALID_DEVID, KVM_CAP_MSI_DEVID). */
+	bool msi_devid;
 };
 void nx_routes_init(struct nx_vm *vm);
 int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
@@ -54,6 +57,9 @@ int  nx_ioeventfd_assign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
 int  nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
 			   bool pio, bool datamatch, uint64_t data);
 int  nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data);	/* KVM_SIGNAL_MSI */
+/* The same for a PCI function's MSI: devid = its requester ID, which a GIC
+ * ITS translates by (used when routes.msi_devid). */
+int  nx_signal_msi_devid(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 
 /*
  * A host-side interrupt source behind a level line (irqdev INTx, VFIO

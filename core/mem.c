@@ -135,3 +135,34 @@ void *nx_gpa(const struct nx_mem *m, uint64_t gpa, uint64_t len)
 	}
 	return NULL;
 }
+
+/* KVM numbers memory slots per VM (api.rst 4.35): RAM holds the slots of
+ * its regions, devices take the others here. Callers may race (BARs of
+ * several devices move under their bus lock), so a slot is claimed with one
+ * atomic test-and-set. */
+static bool slot_is_ram(const struct nx_mem *m, unsigned s)
+{
+	for (int i = 0; i < m->nregions; i++)
+		if (m->regions[i].slot == s)
+			return true;
+	return false;
+}
+
+int nx_mem_slot_alloc(struct nx_mem *m)
+{
+	for (unsigned s = 0; s < NX_MEM_SLOTS; s++) {
+		uint64_t bit = 1ull << (s % 64);
+
+		if (slot_is_ram(m, s))
+			continue;
+		if (!(__atomic_fetch_or(&m->slot_used[s / 64], bit, __ATOMIC_ACQ_REL) & bit))
+			return (int)s;
+	}
+	return -1;
+}
+
+void nx_mem_slot_free(struct nx_mem *m, int slot)
+{
+	if (slot >= 0 && slot < NX_MEM_SLOTS)
+		__atomic_fetch_and(&m->slot_used[slot / 64], ~(1ull << (slot % 64)), __ATOMIC_ACQ_REL);
+}

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pci.c - PCI bus 0: a host bridge in slot 0 and single-function type-0
- * devices, reached through configuration mechanism #1 (0xCF8 address,
- * 0xCFC-0xCFF data; PCI Local Bus 3.0 3.2.2.3.2) and through ECAM (PCIe
- * 3.0 7.2.2, advertised by the MCFG table for bus 0 only).
+ * devices, reached through ECAM (PCIe 3.0 7.2.2, bus 0 only: x86's MCFG
+ * table, arm64's pci-host-ecam-generic node) and on x86 also through
+ * configuration mechanism #1 (0xCF8 address, 0xCFC-0xCFF data; PCI Local
+ * Bus 3.0 3.2.2.3.2). Where the arches differ (ECAM base, BAR windows,
+ * I/O space, INTx lines) the bus follows its struct nx_pci_arch.
  *
  * Config space is a byte array with a mask of guest-writable bits and one of
  * write-1-to-clear bits; every side effect (BAR decode, MSI/MSI-X
@@ -11,7 +13,7 @@
  * changed. BAR sizing falls out of the writable mask: the guest writes all
  * ones and reads back ~(size - 1) | type bits (PCI 3.0 6.2.5.1).
  *
- * There is no firmware: nexit assigns every BAR from NX_PCI_MMIO_BASE when
+ * There is no firmware: nexit assigns every BAR from the arch's window when
  * a device registers; a BAR is decoded (on the MMIO/PIO bus, and reported
  * to the device through ops->bar_map) while the command register enables
  * its space, and follows the guest if it moves it.
@@ -56,8 +58,6 @@
 #define MSIX_CTL_EN	(1u << 15)
 #define MSIX_ENTRY_MASKED 1u
 
-#define IO_BAR_BASE	0xc000
-
 struct bar_ref {
 	struct nx_pci_dev *d;
 	int bar;
@@ -65,6 +65,7 @@ struct bar_ref {
 
 struct nx_pci {
 	struct nx_vm *vm;
+	const struct nx_pci_arch *arch;
 	pthread_mutex_t lock;		/* recursive: ops may query the bus */
 	struct nx_pci_dev *slot[NX_PCI_SLOTS];
 	struct bar_ref refs[NX_PCI_SLOTS][6];
@@ -128,22 +129,25 @@ static uint64_t bar_addr(const struct nx_pci_dev *d, int i)
 }
 
 /* May the BAR be decoded at a? Not while it holds the sizing pattern, and
- * only inside the host bridge's windows (the DSDT's _CRS), so that a
- * half-written or probing BAR never shadows RAM, ECAM, IOAPIC or LAPIC. */
+ * only inside the host bridge's windows (x86: the DSDT's _CRS; arm64: the
+ * DT's ranges), so that a half-written or probing BAR never shadows RAM,
+ * ECAM, the interrupt controller or a platform device. */
 static bool bar_addr_ok(const struct nx_pci_dev *d, int i, uint64_t a)
 {
+	const struct nx_pci_arch *ar = d->bus->arch;
 	const struct nx_pci_bar *b = &d->bar[i];
 	uint64_t base64, size64;
 
 	/* Every bound is "a <= end - size": the guest's a + size may wrap. */
-	if (!a || b->size > NX_PCI_ECAM - NX_MMIO_HOLE)
+	if (!a || b->size > ar->decode_end - ar->decode_base)
 		return false;
 	if (b->flags & NX_PCI_BAR_IO)
-		return a >= 0x1000 && a <= 0x10000 - b->size;
-	if (a >= NX_MMIO_HOLE && a <= NX_PCI_ECAM - b->size)
+		return a >= ar->io_min && b->size <= ar->io_end && a <= ar->io_end - b->size;
+	if (a >= ar->decode_base && a <= ar->decode_end - b->size)
 		return true;
-	/* The DSDT's 64-bit host bridge window (nx_pci_mmio64_window). */
-	nx_pci_mmio64_window(&d->vm->mem, &base64, &size64);
+	if (!ar->mmio64_window)
+		return false;
+	ar->mmio64_window(&d->vm->mem, &base64, &size64);
 	return (b->flags & NX_PCI_BAR_MEM64) && b->size <= size64 && a >= base64 &&
 	       a - base64 <= size64 - b->size;
 }
@@ -222,6 +226,9 @@ int nx_pci_add_bar(struct nx_pci_dev *d, int i, uint64_t size, uint32_t flags,
 
 	if (i < 0 || i > 5 || ((flags & NX_PCI_BAR_MEM64) && i == 5))
 		return nx_error("PCI %s: bad BAR index %d", d->name, i);
+	if ((flags & NX_PCI_BAR_IO) && !d->bus->arch->io_end)
+		return nx_error("PCI %s: BAR%d is an I/O BAR and this host bridge has no I/O space",
+				d->name, i);
 	if (!(flags & NX_PCI_BAR_IO) && size < 0x1000)
 		size = 0x1000;	/* page-sized: KVM memslots and ioeventfds per page */
 	if (!size || (size & (size - 1)) || ((flags & NX_PCI_BAR_IO) && size > 0x1000))
@@ -478,7 +485,8 @@ int nx_pci_set_intx(struct nx_pci_dev *d, unsigned pin)
 
 unsigned nx_pci_intx_line(const struct nx_pci_dev *d)
 {
-	return nx_pci_intx_gsi((unsigned)d->slot, d->cfg[CFG_INT_PIN] ? d->cfg[CFG_INT_PIN] - 1u : 0);
+	return d->bus->arch->intx_gsi((unsigned)d->slot,
+				      d->cfg[CFG_INT_PIN] ? d->cfg[CFG_INT_PIN] - 1u : 0);
 }
 
 /* Called from interrupt-source callbacks that must not take the bus lock
@@ -530,6 +538,8 @@ struct nx_pci_dev *nx_pci_dev_new(struct nx_vm *vm, const char *name, uint16_t v
 
 static int assign_bars(struct nx_pci *pci, struct nx_pci_dev *d)
 {
+	const struct nx_pci_arch *ar = pci->arch;
+
 	for (int i = 0; i < 6; i++) {
 		struct nx_pci_bar *b = &d->bar[i];
 		uint64_t *cur = b->flags & NX_PCI_BAR_IO ? &pci->io_next : &pci->mmio_next;
@@ -538,8 +548,8 @@ static int assign_bars(struct nx_pci *pci, struct nx_pci_dev *d)
 		if (!b->size)
 			continue;
 		a = (*cur + b->size - 1) & ~(b->size - 1);	/* natural alignment */
-		if (b->flags & NX_PCI_BAR_IO ? a + b->size > 0x10000 :
-		    a + b->size > NX_PCI_MMIO_BASE + NX_PCI_MMIO_SIZE)
+		if (b->flags & NX_PCI_BAR_IO ? a + b->size > ar->io_end :
+		    a + b->size > ar->mmio_base + ar->mmio_size)
 			return nx_error("PCI %s: no room for BAR%d (0x%llx bytes)", d->name, i,
 					(unsigned long long)b->size);
 		*cur = a + b->size;
@@ -575,9 +585,10 @@ int nx_pci_dev_register(struct nx_pci_dev *d)
 		ret = -1;
 		goto out;
 	}
-	/* Interrupt Line: the GSI our MP table routes this slot/pin to (6.2.4). */
+	/* Interrupt Line: where the platform's tables route this slot/pin
+	 * (6.2.4; x86: the GSI of the MP table and _PRT, arm64: the INTID). */
 	if (d->cfg[CFG_INT_PIN])
-		d->cfg[CFG_INT_LINE] = (uint8_t)nx_pci_intx_line(d);
+		d->cfg[CFG_INT_LINE] = (uint8_t)(pci->arch->intx_line_base + nx_pci_intx_line(d));
 	for (int i = 0; i < 6; i++)
 		pci->refs[d->slot][i] = (struct bar_ref){ d, i };
 	pci->slot[d->slot] = d;
@@ -716,7 +727,7 @@ static void ecam(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool w
 	nx_pci_cfg_access(pci->vm, (off >> 15) & 31, (off >> 12) & 7, off & 0xfff, data, len, w);
 }
 
-int nx_pci_init(struct nx_vm *vm)
+int nx_pci_init_arch(struct nx_vm *vm, const struct nx_pci_arch *arch)
 {
 	struct nx_pci *pci;
 	pthread_mutexattr_t ma;
@@ -727,27 +738,38 @@ int nx_pci_init(struct nx_vm *vm)
 	if (!pci)
 		return nx_error("out of memory for the PCI bus");
 	pci->vm = vm;
+	pci->arch = arch;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&pci->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
-	pci->mmio_next = NX_PCI_MMIO_BASE;
-	pci->io_next = IO_BAR_BASE;
+	pci->mmio_next = arch->mmio_base;
+	pci->io_next = arch->io_base;
 
-	/* Slot 0: the host bridge, Intel 82G33 MCH id as on QEMU q35 (class 06:00). */
+	/* Slot 0: the host bridge (class 06:00). */
 	pci->bridge.vm = vm;
 	pci->bridge.bus = pci;
 	pci->bridge.slot = 0;
 	snprintf(pci->bridge.name, sizeof(pci->bridge.name), "host-bridge");
-	header_init(&pci->bridge, 0x8086, 0x29c0, 0x060000);
+	header_init(&pci->bridge, arch->bridge_vendor, arch->bridge_device, 0x060000);
 	pci->slot[0] = &pci->bridge;
 
-	if (nx_bus_register(&vm->pio, 0xcf8, 1, io_cf8, pci, "pci-cf8") < 0 ||
-	    nx_bus_register(&vm->pio, 0xcfc, 4, io_cfc, pci, "pci-cfc") < 0 ||
-	    nx_bus_register(&vm->mmio, NX_PCI_ECAM, 1 << 20, ecam, pci, "pci-ecam") < 0) {
+	if ((arch->cf8 && (nx_bus_register(&vm->pio, 0xcf8, 1, io_cf8, pci, "pci-cf8") < 0 ||
+			   nx_bus_register(&vm->pio, 0xcfc, 4, io_cfc, pci, "pci-cfc") < 0)) ||
+	    nx_bus_register(&vm->mmio, arch->ecam, 1 << 20, ecam, pci, "pci-ecam") < 0) {
 		free(pci);
 		return -1;
 	}
 	vm->pci = pci;
 	return 0;
+}
+
+int nx_pci_init(struct nx_vm *vm)
+{
+	return nx_pci_init_arch(vm, nx_arch_pci());
+}
+
+const struct nx_pci_arch *nx_pci_arch_of(struct nx_vm *vm)
+{
+	return vm->pci ? bus_of(vm)->arch : nx_arch_pci();
 }

@@ -12,11 +12,11 @@
 
 /*
  * One host bridge (slot 0) and up to 31 single-function devices on bus 0,
- * reached through configuration mechanism #1 (0xCF8/0xCFC, PCI 3.0 3.2.2.3.2)
- * and ECAM at NX_PCI_ECAM (PCIe 7.2.2). nexit assigns every BAR from
- * NX_PCI_MMIO_BASE before boot (there is no firmware); guests read them.
- * MSI and MSI-X are emulated here and reported to the device through ops,
- * so the device's routes follow what the guest programs.
+ * reached through ECAM (PCIe 7.2.2) and, on x86, configuration mechanism #1
+ * (0xCF8/0xCFC, PCI 3.0 3.2.2.3.2). nexit assigns every BAR from the arch's
+ * window before boot (there is no firmware); guests read them. MSI and
+ * MSI-X are emulated here and reported to the device through ops, so the
+ * device's routes follow what the guest programs.
  */
 #define NX_PCI_SLOTS		32
 #define NX_PCI_CFG_SIZE		256
@@ -27,7 +27,7 @@
 
 struct nx_mem;
 struct nx_vm;
-/* Arch hooks of the PCI host (x86: core/x86/intx.c, core/x86/memmap.c). */
+/* x86's PCI host (core/x86/pci.c) is made of these (core/x86/intx.c, memmap.c). */
 /* PCI INTx -> IOAPIC pin (GSI): 16 + ((slot + pin) % 8), pin 0 = INTA#.
  * The MP table, PCI and fallback code all follow this (core/x86/intx.c). */
 unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin);
@@ -89,8 +89,31 @@ struct nx_pci_dev {
 
 struct nx_msi_msg { uint64_t addr; uint32_t data; bool masked; };
 
-/* Creates the bus on first use: host bridge in slot 0, 0xCF8/0xCFC, ECAM. */
+/* Where the arches' PCI hosts differ (core/x86/pci.c, core/arm64/pci.c). */
+struct nx_pci_arch {
+	uint16_t bridge_vendor, bridge_device;	/* the host bridge in slot 0 */
+	uint64_t ecam;				/* ECAM of bus 0 (1 MiB) */
+	bool cf8;				/* mechanism #1 at 0xCF8/0xCFC */
+	uint64_t mmio_base, mmio_size;		/* BARs are assigned from here */
+	uint64_t decode_base, decode_end;	/* and decoded inside [base, end) */
+	/* The 64-bit window above RAM (decode only), NULL = none. */
+	void (*mmio64_window)(const struct nx_mem *m, uint64_t *base, uint64_t *size);
+	uint64_t io_base, io_min, io_end;	/* I/O BARs: assigned from io_base,
+						 * decoded in [io_min, io_end); 0 = no I/O space */
+	/* INTx pin (0 = INTA#) of a slot -> the line vm->irq takes (GSI / SPI). */
+	unsigned (*intx_gsi)(unsigned slot, unsigned pin);
+	unsigned intx_line_base;		/* Interrupt Line register = base + line */
+	/* The controller cannot see the guest mask its line (arm64: the SPI's
+	 * enable lives in KVM's distributor): an assigned function starts with
+	 * INTx Disable set, its driver's readiness (PCI 3.0 6.2.2). */
+	bool intx_off_until_driver;
+};
+const struct nx_pci_arch *nx_arch_pci(void);
+
+/* Creates the bus on first use: host bridge in slot 0, ECAM (and 0xCF8/0xCFC). */
 int  nx_pci_init(struct nx_vm *vm);
+int  nx_pci_init_arch(struct nx_vm *vm, const struct nx_pci_arch *arch);	/* tests */
+const struct nx_pci_arch *nx_pci_arch_of(struct nx_vm *vm);	/* the bus's (nx_pci_init first) */
 /* A device to fill before nx_pci_dev_register(); slot -1 = first free. */
 struct nx_pci_dev *nx_pci_dev_new(struct nx_vm *vm, const char *name, uint16_t vendor,
 				  uint16_t device, uint32_t class_code, int slot);
@@ -105,9 +128,11 @@ int  nx_pci_claim_msix(struct nx_pci_dev *d, unsigned off);
 /* MSI-X capability with its table at table_off and PBA at pba_off in bar. */
 int  nx_pci_add_msix(struct nx_pci_dev *d, unsigned n, int bar, uint32_t table_off,
 		     uint32_t pba_off);
-/* INTx pin 0 = INTA#..3; the interrupt line register gets nx_pci_intx_gsi(). */
+/* INTx pin 0 = INTA#..3; the interrupt line register gets the arch's line. */
 int  nx_pci_set_intx(struct nx_pci_dev *d, unsigned pin);
-unsigned nx_pci_intx_line(const struct nx_pci_dev *d);	/* GSI of the device's INTx */
+unsigned nx_pci_intx_line(const struct nx_pci_dev *d);	/* GSI (x86) / SPI (arm64) of its INTx */
+/* Requester ID (bus 0: device << 3 | function): the device ID of its MSIs. */
+static inline uint32_t nx_pci_requester_id(const struct nx_pci_dev *d) { return (uint32_t)d->slot << 3; }
 /* Places the device on bus 0 and assigns its BARs (decoded once the guest
  * sets the command register's enables). */
 int  nx_pci_dev_register(struct nx_pci_dev *d);

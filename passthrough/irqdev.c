@@ -824,6 +824,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	    (d->has_intx && nx_pci_set_intx(d->pci, 0) < 0) ||
 	    nx_pci_dev_register(d->pci) < 0)
 		return NULL;
+	d->msi.devid = nx_pci_requester_id(d->pci);
 
 	if (d->has_intx) {
 		d->intx_gsi = nx_pci_intx_line(d->pci);

@@ -40,6 +40,8 @@ struct nx_msi_guard;
 struct nx_msi_vec {
 	struct nx_vm *vm;
 	int gsi;
+	uint32_t devid;			/* its function's requester ID (nx_pci_requester_id,
+					 * set once registered): a GIC ITS's device ID */
 	int efd;			/* the irqfd (VFIO: also the VFIO trigger) */
 	enum nx_msivec_state state;
 	bool routed, irqfd_on;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <linux/kvm.h>
 #include "passthrough/passthrough.h"
 
 uint64_t nx_eventfd_count(int fd)
@@ -102,10 +103,14 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 		v->state = NX_MSIVEC_MASKED;
 		nx_guard_sync(v->guard);
 	}
-	/* The route carries the guest's own destination and vector (SDM
-	 * 11.11): KVM delivers to the vCPU the guest named. */
+	/* The route carries the guest's own destination and vector (x86: SDM
+	 * 11.11, KVM delivers to the vCPU the guest named; arm64: the ITS
+	 * doorbell and event ID, translated with the device ID as the guest's
+	 * ITS tables say, like kvmtool's irq__add_msix_route). */
 	if (!v->routed || v->msg.addr != m->addr || v->msg.data != m->data) {
-		if (nx_route_set_msi(vm, (unsigned)v->gsi, m->addr, m->data, 0, 0) < 0 ||
+		if (nx_route_set_msi(vm, (unsigned)v->gsi, m->addr, m->data,
+				     vm->routes.msi_devid ? KVM_MSI_VALID_DEVID : 0,
+				     vm->routes.msi_devid ? v->devid : 0) < 0 ||
 		    nx_routes_commit(vm) < 0)
 			return -1;
 		v->routed = true;

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vfio.c - assigning a host PCI device to the guest with VFIO (Linux
- * Documentation/driver-api/vfio.rst): container + group (type1 IOMMU), all
- * guest RAM mapped for the device's DMA at its guest-physical address,
- * BARs mmapped into KVM memory slots (slot 2 + BAR), config space passed
- * through except the header's BARs and the MSI/MSI-X capabilities, which
- * core/pci.c emulates.
+ * Documentation/driver-api/vfio.rst), on x86 and arm64 alike: container +
+ * group (type1 IOMMU), all guest RAM mapped for the device's DMA at its
+ * guest-physical address, BARs mmapped into KVM memory slots (one each,
+ * from nx_mem_slot_alloc), config space passed through except the header's
+ * BARs and the MSI/MSI-X capabilities, which core/pci.c emulates.
  *
  * Interrupts, exitless: each MSI vector's eventfd is at once the VFIO
  * trigger (VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER) and the KVM irqfd of the
  * vector's MSI route. Because producer (VFIO) and consumer (KVM irqfd)
  * share one eventfd, the kernel's irq bypass manager pairs them and, on
  * VT-d/APICv or AVIC hardware, programs the IOMMU's interrupt remapping
- * entry as a posted interrupt straight into the vCPU (GICv4: a vLPI).
+ * entry as a posted interrupt straight into the vCPU; on a GICv4 host the
+ * route's device ID (the requester ID, routes.msi_devid) lets KVM resolve
+ * the guest's ITS translation and map the host LPI as a direct vLPI.
  *
  * INTx: VFIO's automasked INTx (the host line is masked when it fires)
  * with its trigger eventfd as the fallback controller's source, gated under
  * both irqchips: the gate unmasks (ACTION_UNMASK) only after the guest's
  * EOI, with its per-line counters, mask-until-ready and storm control.
+ * With the device option intx=kernel the line is KVM's alone instead: the
+ * trigger is the line's irqfd and its resamplefd VFIO's unmask eventfd
+ * (still unmasked only after the EOI, nexit off the path, no counters).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,26 +39,22 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include "passthrough/passthrough.h"
+#include "passthrough/virtio.h"
 
 #define VFIO_MAX_MSI	32
-/* KVM memslots 0/1 are RAM; assigned device n has 2 + 6n .. 2 + 6n + 5,
- * one per BAR, so no two devices' BARs share a slot. */
-#define VFIO_SLOT_BASE	2
 
 struct vfio_bar {
 	struct nx_vfio *v;
 	int idx;
 	uint64_t size, offset;	/* region size and offset in the device fd */
 	void *map;		/* mmap of the region, NULL if it must trap */
-	bool slot_on;
+	int slot;		/* KVM memslot while mapped, else -1 */
 };
 
 struct nx_vfio {
 	struct nx_pt *pt;
 	struct nx_vm *vm;
 	char name[32], bdf[32], group[16];
-	unsigned index;			/* n-th assigned device: its memslots */
 	int container, group_fd, dev;
 	uint64_t cfg_off;		/* config region offset in dev */
 	struct nx_pci_dev *pci;
@@ -67,6 +68,7 @@ struct nx_vfio {
 	bool msix_on;
 	bool has_intx, intx_on;
 	int intx_trigger;
+	int intx_unmask;		/* intx=kernel: KVM's resamplefd, VFIO's unmask; else -1 */
 	bool intx_mask_want;		/* the controller's last mask/unmask */
 	unsigned intx_gsi;
 	struct nx_irq_source src;
@@ -151,40 +153,72 @@ static void link_name(const char *path, char *out, size_t n)
 	snprintf(out, n, "%s", basename(buf));
 }
 
+/* Any entry in a sysfs directory (root-relative). */
+static bool dir_has_entries(const char *root, const char *dir)
+{
+	char p[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	bool any = false;
+
+	snprintf(p, sizeof(p), "%s%s", root, dir);
+	d = opendir(p);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			any = true;
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/*
+ * The ways an assignment goes wrong before any ioctl, one line each, in
+ * the order a user fixes them. An IOMMU group may appear only once a
+ * driver binds (arm64's SMMUv3 configures DMA at probe), so a missing group
+ * means "no IOMMU" only on a host without one; otherwise the driver is
+ * named first.
+ */
 int nx_vfio_check_host(const char *root, const char *bdf_in, char *group, size_t glen)
 {
-	char bdf[32], p[PATH_MAX], drv[64];
+	char bdf[32], p[PATH_MAX], drv[64], name[32] = "";
 	struct stat st;
 	DIR *dir;
 	struct dirent *e;
-	bool any = false;
+	FILE *f;
 
 	if (normalize_bdf(bdf_in, bdf, sizeof(bdf)) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", root, bdf);
 	if (stat(p, &st) < 0)
-		return nx_error("--assign %s: no such PCI device on this host (see lspci -D)", bdf);
-	/* No IOMMU, no VFIO: the device could DMA anywhere in host memory. */
-	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups", root);
-	dir = opendir(p);
-	while (dir && (e = readdir(dir)))
-		if (e->d_name[0] != '.')
-			any = true;
-	if (dir)
-		closedir(dir);
+		return nx_error("assign %s: no such PCI device on this host (see lspci -D)", bdf);
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/iommu_group", root, bdf);
 	link_name(p, group, glen);
-	if (!any || !group[0])
-		return nx_error("--assign %s: this host has no IOMMU (no /sys/kernel/iommu_groups "
-				"entries): enable VT-d/AMD-Vi and boot with intel_iommu=on or amd_iommu=on",
-				bdf);
+	/* No IOMMU, no VFIO: the device could DMA anywhere in host memory. */
+	if (!group[0] && !dir_has_entries(root, "/sys/class/iommu") &&
+	    !dir_has_entries(root, "/sys/kernel/iommu_groups"))
+		return nx_error("assign %s: this host has no IOMMU (/sys/class/iommu and "
+				"/sys/kernel/iommu_groups are empty): VFIO needs one (enable the "
+				"SMMU, VT-d or AMD-Vi: intel_iommu=on / amd_iommu=on)", bdf);
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver", root, bdf);
 	link_name(p, drv, sizeof(drv));
 	if (strcmp(drv, "vfio-pci"))
-		return nx_error("--assign %s: device is %s%s, not vfio-pci: echo vfio-pci > "
-				"/sys/bus/pci/devices/%s/driver_override; echo %s > "
+		return nx_error("assign %s: device is not bound to vfio-pci (driver: %s): echo "
+				"vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > "
 				"/sys/bus/pci/drivers_probe (after unbinding it)", bdf,
-				drv[0] ? "bound to " : "not bound to any driver", drv, bdf, bdf);
+				drv[0] ? drv : "none", bdf, bdf);
+	if (!group[0])
+		return nx_error("assign %s: no IOMMU: the device has no IOMMU group", bdf);
+	/* VFIO's unsafe no-IOMMU mode makes groups without an IOMMU behind them. */
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s/name", root, group);
+	f = fopen(p, "r");
+	if (f) {
+		if (!fgets(name, sizeof(name), f))
+			name[0] = 0;
+		fclose(f);
+	}
+	if (!strncmp(name, "vfio-noiommu", 12))
+		return nx_error("assign %s: no IOMMU: group %s is VFIO's unsafe no-IOMMU mode, "
+				"which cannot isolate the device's DMA", bdf, group);
 	/* The group is the unit of isolation: every member must be VFIO's. */
 	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s/devices", root, group);
 	dir = opendir(p);
@@ -197,7 +231,7 @@ int nx_vfio_check_host(const char *root, const char *bdf_in, char *group, size_t
 		link_name(q, drv, sizeof(drv));
 		if (drv[0] && strcmp(drv, "vfio-pci") && strcmp(drv, "pcieport")) {
 			closedir(dir);
-			return nx_error("--assign %s: IOMMU group %s also holds %s, bound to %s: bind "
+			return nx_error("assign %s: IOMMU group %s also holds %s, bound to %s: bind "
 					"every device of /sys/kernel/iommu_groups/%s/devices to vfio-pci",
 					bdf, group, e->d_name, drv, group);
 		}
@@ -258,27 +292,33 @@ static void op_bar_map(struct nx_pci_dev *d, int i, uint64_t gpa, bool on)
 {
 	struct nx_vfio *v = d->priv;
 	struct vfio_bar *b = &v->bar[i];
-	struct kvm_userspace_memory_region m = {
-		.slot = VFIO_SLOT_BASE + 6 * v->index + (unsigned)i };
+	struct kvm_userspace_memory_region m = { .slot = (uint32_t)b->slot };
 
 	if (!b->map || (d->bar[i].flags & NX_PCI_BAR_IO))
 		return;		/* traps: bar_io serves it */
-	if (b->slot_on) {
+	if (b->slot >= 0) {
 		/* Deleting a slot: memory_size 0 (KVM api.rst 4.35). */
 		ioctl(v->vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m);
-		b->slot_on = false;
+		nx_mem_slot_free(&v->vm->mem, b->slot);
+		b->slot = -1;
 	}
 	if (!on)
 		return;
+	b->slot = nx_mem_slot_alloc(&v->vm->mem);
+	if (b->slot < 0) {
+		nx_warn("vfio %s: BAR%d: no free KVM memory slot (accesses will exit)", v->name, i);
+		return;
+	}
+	m.slot = (uint32_t)b->slot;
 	m.guest_phys_addr = gpa;
 	m.memory_size = b->size;
 	m.userspace_addr = (uintptr_t)b->map;
 	if (ioctl(v->vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0) {
 		nx_warn("vfio %s: BAR%d memslot at 0x%llx: %s (accesses will exit)", v->name, i,
 			(unsigned long long)gpa, strerror(errno));
-		return;
+		nx_mem_slot_free(&v->vm->mem, b->slot);
+		b->slot = -1;
 	}
-	b->slot_on = true;
 }
 
 /* ---- MSI ---------------------------------------------------------------- */
@@ -313,6 +353,12 @@ static void intx_enable(struct nx_vfio *v, bool on)
 			nx_warn("vfio %s: INTx trigger: %s", v->name, strerror(errno));
 			return;
 		}
+		/* intx=kernel: VFIO unmasks when KVM signals the EOI (the
+		 * trigger's resamplefd); VFIO drops it with the trigger. */
+		if (v->intx_unmask >= 0 &&
+		    set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &v->intx_unmask) < 0)
+			nx_warn("vfio %s: INTx unmask eventfd: %s", v->name, strerror(errno));
 		/* VFIO enables INTx unmasked; the controller may hold it masked
 		 * (a guest-masked RTE), and a fire could reach KVM's irqfd. */
 		if (v->intx_mask_want)
@@ -435,6 +481,27 @@ static bool src_is_asserted(void *op)
 	return v->intx_on && cfg_rw(v, 0x06, &st, 2, false) == 0 && (st & 0x08);
 }
 
+/*
+ * intx=kernel: KVM alone runs the line. The trigger is the line's irqfd
+ * with a resamplefd (KVM_IRQFD_FLAG_RESAMPLE: the line stays asserted until
+ * the guest's EOI), and the resamplefd is VFIO's unmask eventfd: VFIO
+ * unmasks the automasked line on the EOI, in the kernel. No counters.
+ */
+static int intx_kernel(struct nx_vfio *v)
+{
+	v->intx_gsi = nx_pci_intx_line(v->pci);
+	v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->intx_unmask = eventfd(0, EFD_CLOEXEC);
+	if (v->intx_trigger < 0 || v->intx_unmask < 0)
+		return nx_error("vfio %s: eventfd: %s", v->name, strerror(errno));
+	if (nx_irqfd_assign(v->vm, v->intx_trigger, v->intx_gsi, v->intx_unmask) < 0)
+		return -1;
+	intx_enable(v, true);
+	if (!v->intx_on)
+		return nx_error("vfio %s: VFIO_DEVICE_SET_IRQS (INTx trigger) refused", v->name);
+	return 0;
+}
+
 /* ---- set-up --------------------------------------------------------------- */
 static int open_group(struct nx_vfio *v)
 {
@@ -444,27 +511,27 @@ static int open_group(struct nx_vfio *v)
 
 	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (v->container < 0)
-		return nx_error("--assign %s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)",
+		return nx_error("assign %s: cannot open /dev/vfio/vfio: %s (modprobe vfio-pci)",
 				v->bdf, strerror(errno));
 	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		return nx_error("--assign %s: VFIO API version mismatch", v->bdf);
+		return nx_error("assign %s: VFIO API version mismatch", v->bdf);
 	iommu = ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0 ?
 		VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
 	if (ioctl(v->container, VFIO_CHECK_EXTENSION, iommu) <= 0)
-		return nx_error("--assign %s: VFIO has no type1 IOMMU backend (modprobe vfio_iommu_type1)",
+		return nx_error("assign %s: VFIO has no type1 IOMMU backend (modprobe vfio_iommu_type1)",
 				v->bdf);
 	snprintf(p, sizeof(p), "/dev/vfio/%s", v->group);
 	v->group_fd = open(p, O_RDWR | O_CLOEXEC);
 	if (v->group_fd < 0)
-		return nx_error("--assign %s: cannot open %s: %s", v->bdf, p, strerror(errno));
+		return nx_error("assign %s: cannot open %s: %s", v->bdf, p, strerror(errno));
 	if (ioctl(v->group_fd, VFIO_GROUP_GET_STATUS, &gs) < 0 ||
 	    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return nx_error("--assign %s: IOMMU group %s is not viable: bind every device of "
+		return nx_error("assign %s: IOMMU group %s is not viable: bind every device of "
 				"/sys/kernel/iommu_groups/%s/devices to vfio-pci", v->bdf, v->group,
 				v->group);
 	if (ioctl(v->group_fd, VFIO_GROUP_SET_CONTAINER, &v->container) < 0 ||
 	    ioctl(v->container, VFIO_SET_IOMMU, iommu) < 0)
-		return nx_error("--assign %s: attaching group %s to a type1 container: %s", v->bdf,
+		return nx_error("assign %s: attaching group %s to a type1 container: %s", v->bdf,
 				v->group, strerror(errno));
 	/* Guest RAM at its guest-physical addresses: the device's DMA sees
 	 * what the guest driver programmed (IOVA = GPA). */
@@ -474,18 +541,20 @@ static int open_group(struct nx_vfio *v)
 			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 			.vaddr = (uintptr_t)r->hva, .iova = r->gpa, .size = r->size };
 		if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &map) < 0)
-			return nx_error("--assign %s: VFIO_IOMMU_MAP_DMA of guest RAM 0x%llx+0x%llx: %s",
+			return nx_error("assign %s: VFIO_IOMMU_MAP_DMA of guest RAM 0x%llx+0x%llx: %s",
 					v->bdf, (unsigned long long)r->gpa,
 					(unsigned long long)r->size, strerror(errno));
 	}
 	v->dev = ioctl(v->group_fd, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
 	if (v->dev < 0)
-		return nx_error("--assign %s: VFIO_GROUP_GET_DEVICE_FD: %s", v->bdf, strerror(errno));
+		return nx_error("assign %s: VFIO_GROUP_GET_DEVICE_FD: %s", v->bdf, strerror(errno));
 	return 0;
 }
 
 static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 {
+	for (int i = 0; i < 6; i++)
+		v->bar[i].slot = -1;
 	for (int i = 0; i < 6; i++) {
 		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = (uint32_t)i };
 		uint32_t raw = (uint32_t)cfg[0x10 + 4 * i] | (uint32_t)cfg[0x11 + 4 * i] << 8;
@@ -498,7 +567,13 @@ static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 			flags = NX_PCI_BAR_IO;
 		else
 			flags = ((raw & 6) == 4 ? NX_PCI_BAR_MEM64 : 0) | (raw & 8 ? NX_PCI_BAR_PREFETCH : 0);
-		*b = (struct vfio_bar){ .v = v, .idx = i, .size = ri.size, .offset = ri.offset };
+		if ((flags & NX_PCI_BAR_IO) && !nx_pci_arch_of(v->vm)->io_end) {
+			nx_warn("vfio %s: BAR%d is an I/O BAR and this host bridge has no I/O space: "
+				"not offered", v->name, i);
+			continue;
+		}
+		*b = (struct vfio_bar){ .v = v, .idx = i, .size = ri.size, .offset = ri.offset,
+					.slot = -1 };
 		/* mmap unless the MSI-X table lives here (it must trap). */
 		if ((ri.flags & VFIO_REGION_INFO_FLAG_MMAP) && !(flags & NX_PCI_BAR_IO) &&
 		    !(v->pci->msix_cap && v->pci->msix_bar == i) && ri.size >= 4096) {
@@ -516,69 +591,57 @@ static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 	return 0;
 }
 
-struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+/* The host side: the checks, the container and group, the device fd. */
+static int vfio_open(struct nx_vfio *v, const struct nx_device_cfg *c)
 {
-	struct nx_vfio *v = calloc(1, sizeof(*v));
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	struct vfio_region_info ci = { .argsz = sizeof(ci), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSI_IRQ_INDEX };
-	struct vfio_irq_info xi = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
-	uint8_t cfg[NX_PCI_CFG_SIZE];
-	char pname[48];
-	uint8_t msi;
-	struct nx_vm *vm = pt->vm;
 
-	if (!v) {
-		nx_error("out of memory");
-		return NULL;
-	}
-	nx_lives_until_exit(v);	/* a failed set-up stops nexit */
-	v->pt = pt;
-	v->vm = vm;
-	v->index = (unsigned)nx_pt_count(pt, "vfio");
-	v->container = v->group_fd = v->dev = -1;
-	snprintf(v->name, sizeof(v->name), "%s", c->name);
-	if (nx_guard_parse(c->opts, &v->guard, c->name) < 0)
-		return NULL;
-	/* Opened now, read by the passthrough thread (pread) once per window. */
-	v->irqs.fd = v->guard.budget ? open("/proc/interrupts", O_RDONLY | O_CLOEXEC) : -1;
-	if (v->guard.budget && v->irqs.fd < 0)
-		nx_warn("vfio %s: /proc/interrupts: %s: MSI storms are not contained", c->name,
-			strerror(errno));
 	if (normalize_bdf(c->assign, v->bdf, sizeof(v->bdf)) < 0 ||
 	    nx_vfio_check_host("", v->bdf, v->group, sizeof(v->group)) < 0 || open_group(v) < 0)
-		return NULL;
+		return -1;
 	if (ioctl(v->dev, VFIO_DEVICE_GET_INFO, &di) < 0 || !(di.flags & VFIO_DEVICE_FLAGS_PCI) ||
-	    ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ci) < 0) {
-		nx_error("--assign %s: not a VFIO PCI device", v->bdf);
-		return NULL;
-	}
+	    ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ci) < 0)
+		return nx_error("assign %s: not a VFIO PCI device", v->bdf);
 	v->cfg_off = ci.offset;
 	/* Start from a clean device, as a reset machine would (FLR, PM or bus
 	 * reset, whatever vfio-pci has for it; without one, as it is). */
 	if (di.flags & VFIO_DEVICE_FLAGS_RESET)
 		ioctl(v->dev, VFIO_DEVICE_RESET);
+	return 0;
+}
+
+/* The guest side, from the device fd alone (unit tests fake it): the PCI
+ * function on bus 0, its BARs, MSI/MSI-X vectors and INTx line. */
+static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSI_IRQ_INDEX };
+	struct vfio_irq_info xi = { .argsz = sizeof(ii), .index = VFIO_PCI_INTX_IRQ_INDEX };
+	uint8_t cfg[NX_PCI_CFG_SIZE];
+	char pname[48], ik[16];
+	uint8_t msi;
+	struct nx_vm *vm = v->vm;
+
 	if (cfg_rw(v, 0, cfg, sizeof(cfg), false) < 0) {
-		nx_error("--assign %s: cannot read config space: %s", v->bdf, strerror(errno));
-		return NULL;
+		return nx_error("assign %s: cannot read config space: %s", v->bdf, strerror(errno));
 	}
 	/* The function as the guest sees it: the device's own header and
 	 * capability chain; BARs, MSI and MSI-X emulated. */
 	snprintf(pname, sizeof(pname), "vfio-%s", c->name);
 	v->pci = nx_vfio_pci_new(vm, pname, cfg, &msi);
 	if (!v->pci)
-		return NULL;
+		return -1;
 	v->pci->ops = &vfio_ops;
 	v->pci->priv = v;
 	if (setup_bars(v, cfg) < 0)
-		return NULL;
+		return -1;
 	if (msi && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) == 0 && ii.count) {
 		if (nx_pci_claim_msi(v->pci, msi) < 0)
-			return NULL;
+			return -1;
 		v->msi_count = ii.count > VFIO_MAX_MSI ? VFIO_MAX_MSI : ii.count;
 		for (unsigned i = 0; i < v->msi_count; i++)
 			if (nx_msivec_init(vm, &v->msi[i], -1) < 0)
-				return NULL;
+				return -1;
 	}
 	if (v->pci->msix_cap) {
 		struct vfio_irq_info mi = { .argsz = sizeof(mi), .index = VFIO_PCI_MSIX_IRQ_INDEX };
@@ -587,24 +650,50 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 			v->msix_count = mi.count < v->pci->msix_n ? mi.count : v->pci->msix_n;
 		for (unsigned i = 0; i < v->msix_count; i++)
 			if (nx_msivec_init(vm, &v->msix[i], -1) < 0)
-				return NULL;
+				return -1;
 	}
 	v->has_intx = cfg[0x3d] && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &xi) == 0 && xi.count;
 	if (v->has_intx && nx_pci_set_intx(v->pci, cfg[0x3d] - 1u) < 0)
-		return NULL;
+		return -1;
 	if (nx_pci_dev_register(v->pci) < 0)
-		return NULL;
+		return -1;
+	/* The requester ID exists now: the device ID of every vector. */
+	for (unsigned i = 0; i < v->msi_count; i++)
+		v->msi[i].devid = nx_pci_requester_id(v->pci);
+	for (unsigned i = 0; i < v->msix_count; i++)
+		v->msix[i].devid = nx_pci_requester_id(v->pci);
 	nx_pci_lock(vm);
 	if (guard_vectors(v, v->msi, v->msi_name, v->msi_count, "msi") < 0 ||
 	    guard_vectors(v, v->msix, v->msix_name, v->msix_count, "msix") < 0) {
 		nx_pci_unlock(vm);
-		return NULL;
+		return -1;
 	}
 	nx_pci_unlock(vm);
-	if (v->has_intx) {
+	if (v->has_intx && nx_pci_arch_of(vm)->intx_off_until_driver) {
+		/* Mask until ready: the guest's driver clears INTx Disable (Linux:
+		 * pci_enable_device); vfio-pci holds INTx masked at the host until then. */
+		uint16_t cmd = 0;
+
+		cfg_rw(v, 0x04, &cmd, 2, false);
+		cmd |= 0x400;
+		cfg_rw(v, 0x04, &cmd, 2, true);
+		v->pci->cfg[0x05] |= 0x04;
+	}
+	if (!nx_dev_opt(c->opts, "intx", ik, sizeof(ik)))
+		ik[0] = 0;
+	if (ik[0] && strcmp(ik, "kernel")) {
+		return nx_error("device %s: intx = %s: the only choice for an assigned device is "
+				"kernel (KVM's own EOI-gated line; default: nexit's gated line)",
+				c->name, ik);
+	}
+	if (v->has_intx && ik[0]) {
+		if (intx_kernel(v) < 0)
+			return -1;
+	} else if (v->has_intx) {
 		v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		v->intx_gsi = nx_pci_intx_line(v->pci);
-		v->src = (struct nx_irq_source){ .name = v->pci->name, .opaque = v,
+		/* Named as its [device]: the controller finds the storm options there. */
+		v->src = (struct nx_irq_source){ .name = v->name, .opaque = v,
 			.trigger_fd = v->intx_trigger, .resample_fd = -1,
 			/* VFIO masks INTx in its host handler before it signals
 			 * the trigger eventfd (automask). */
@@ -619,6 +708,31 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 		c->name, v->bdf, v->pci->cfg[0] | v->pci->cfg[1] << 8,
 		v->pci->cfg[2] | v->pci->cfg[3] << 8, v->pci->slot, v->group, v->msi_count,
 		v->msix_count, v->has_intx ? ", INTx" : "");
+	return 0;
+}
+
+struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+{
+	struct nx_vfio *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		nx_error("out of memory");
+		return NULL;
+	}
+	nx_lives_until_exit(v);	/* a failed set-up stops nexit */
+	v->pt = pt;
+	v->vm = pt->vm;
+	v->container = v->group_fd = v->dev = v->intx_trigger = v->intx_unmask = -1;
+	snprintf(v->name, sizeof(v->name), "%s", c->name);
+	if (nx_guard_parse(c->opts, &v->guard, c->name) < 0)
+		return NULL;
+	/* Opened now, read by the passthrough thread (pread) once per window. */
+	v->irqs.fd = v->guard.budget ? open("/proc/interrupts", O_RDONLY | O_CLOEXEC) : -1;
+	if (v->guard.budget && v->irqs.fd < 0)
+		nx_warn("vfio %s: /proc/interrupts: %s: MSI storms are not contained", c->name,
+			strerror(errno));
+	if (vfio_open(v, c) < 0 || vfio_expose(v, c) < 0)
+		return NULL;
 	return v;
 }
 
@@ -664,6 +778,7 @@ void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr)
 	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&v->mmio_exits)));
 	json_object_object_add(o, "intx_gsi", v->has_intx ? json_object_new_int((int)v->intx_gsi) : NULL);
 	json_object_object_add(o, "intx_state", json_object_new_string(
-		!v->has_intx ? "none" : v->intx_attached ? "attached" : "no-controller"));
+		!v->has_intx ? "none" : v->intx_unmask >= 0 ? "kernel" :
+		v->intx_attached ? "attached" : "no-controller"));
 	json_object_array_add(arr, o);
 }

@@ -402,6 +402,8 @@ int nx_virtio_init(struct nx_virtio_dev *v, struct nx_vm *vm, const char *name,
 	    vendor_cap(d, CFG_COMMON, OFF_COMMON, sizeof(struct common), 16) < 0 ||
 	    nx_pci_dev_register(d) < 0)
 		return -1;
+	for (unsigned i = 0; i < info->nvec; i++)
+		v->vec[i].devid = nx_pci_requester_id(d);
 	return 0;
 }
 

@@ -21,7 +21,7 @@ PKGS="gcc make pkg-config libinih-dev libjson-c-dev libcmocka-dev libfdt-dev lib
       binutils acpica-tools python3 bc dpdk-dev liburing-dev e2fsprogs clang libclang-rt-dev
       systemd man-db"
 PKGS_ARM64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-system-arm
-      libinih-dev:arm64 libjson-c-dev:arm64 libseccomp-dev:arm64"
+      libinih-dev:arm64 libjson-c-dev:arm64 libseccomp-dev:arm64 liburing-dev:arm64"
 # libfdt-dev is not Multi-Arch: same (its arm64 and amd64 packages replace
 # each other), so core/arm64/arm64.mk unpacks libfdt-dev:arm64 into
 # build/arm64/sysroot with apt-get download instead of installing it.

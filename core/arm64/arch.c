@@ -134,3 +134,9 @@ int nx_arch_boot(struct nx_vm *vm)
 		return -1;
 	return 0;
 }
+
+/* core/pci.c's host bridge (pci.c). */
+const struct nx_pci_arch *nx_arch_pci(void)
+{
+	return &nx_a64_pci_arch;
+}

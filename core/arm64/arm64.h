@@ -69,6 +69,9 @@ int  nx_a64_fdt_build(struct nx_vm *vm, struct nx_a64 *a);
 /* boot.c: loads cfg->kernel (arm64 Image or ELF64) and the initrd. */
 int  nx_a64_boot_load(struct nx_vm *vm, struct nx_a64 *a);
 int  nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a);
+/* pci.c: the host bridge core/pci.c runs (nx_arch_pci returns it). */
+extern const struct nx_pci_arch nx_a64_pci_arch;
+unsigned nx_a64_pci_intx_spi(unsigned slot, unsigned pin);
 /* platform.c: the UART on MMIO and the counter page. */
 int  nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a);
 

@@ -13,10 +13,9 @@ BUILD    := build/arm64
 STATIC   := -static
 ARCH_DIRS  := $(ARM64_DIRS)
 EXTRA_DIRS :=
-# Shared files arm64 does not build yet: the PCI host and every passthrough/
-# device (arm64 has its own in passthrough/arm64 until it uses core/pci.c
-# and passthrough/vfio.c).
-NOT_YET  := core/pci.c $(wildcard passthrough/*.c)
+# Every shared file is arm64's too (core/pci.c with core/arm64/pci.c's host
+# bridge, all of passthrough/: virtio-blk needs liburing).
+NOT_YET  :=
 TARGETS  := $(BUILD)/nexit probe
 ARCH_MK  := guest/probe/arm64/probe.mk
 # Debian multiarch puts the arm64 libraries where the cross linker does not
@@ -26,7 +25,7 @@ SYSROOT  := $(BUILD)/sysroot
 LIBFDT_A := $(SYSROOT)/usr/lib/aarch64-linux-gnu/libfdt.a
 LINK_DEPS := $(LIBFDT_A)
 LIBS     := -L$(SYSROOT)/usr/lib/aarch64-linux-gnu -L/usr/lib/aarch64-linux-gnu \
-            -linih -ljson-c -lpthread -lfdt -lseccomp
+            -linih -ljson-c -luring -lpthread -lfdt -lseccomp
 
 $(BUILD)/cli/%.o: ALL_CFLAGS += -DNX_WITHOUT_TUNE -DNX_WITHOUT_BENCH -DNX_WITHOUT_IMAGE
 

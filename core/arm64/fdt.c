@@ -19,8 +19,10 @@
 
 static int cells(void *fdt, const char *name, const uint32_t *v, int n)
 {
-	fdt32_t be[160];
+	fdt32_t be[NX_PCI_SLOTS * 4 * 10];	/* the largest: the interrupt-map */
 
+	if (n < 0 || n > (int)(sizeof(be) / sizeof(be[0])))
+		return -FDT_ERR_NOSPACE;
 	for (int i = 0; i < n; i++)
 		be[i] = cpu_to_fdt32(v[i]);
 	return fdt_property(fdt, name, be, n * sizeof(fdt32_t));
@@ -142,14 +144,15 @@ static int build(void *fdt, int size, struct nx_vm *vm, struct nx_a64 *a)
 				      0, (uint32_t)NX_A64_PCI_MMIO_SIZE };
 		uint32_t msi_map[] = { 0, PH_ITS, 0, 0x10000 };
 		uint32_t mask[] = { 0x1800, 0, 0, 7 };
-		uint32_t map[16 * 10];
+		uint32_t map[NX_PCI_SLOTS * 4 * 10];
 		int n = 0;
 
-		/* INTx swizzle: slot s pin p (1..4) -> SPI base + (s + p - 1) % 4. */
-		for (uint32_t s = 0; s < 4; s++)
+		/* INTx swizzle of every slot of bus 0: pin p (1..4) -> the SPI
+		 * core/pci.c gives the device (nx_a64_pci_intx_spi). */
+		for (uint32_t s = 0; s < NX_PCI_SLOTS; s++)
 			for (uint32_t p = 1; p <= 4; p++) {
 				uint32_t ent[10] = { s << 11, 0, 0, p, PH_GIC, 0, 0, GIC_SPI,
-						     NX_A64_PCI_INTX_SPI + (s + p - 1) % 4, IRQ_LEVEL_HIGH };
+						     nx_a64_pci_intx_spi(s, p - 1), IRQ_LEVEL_HIGH };
 				memcpy(&map[n], ent, sizeof(ent));
 				n += 10;
 			}

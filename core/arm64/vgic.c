@@ -65,6 +65,7 @@ int nx_a64_gic_create(struct nx_vm *vm, struct nx_a64 *a)
 	/* Reported per VM once it has an ITS: MSI routes carry device IDs. */
 	if (nx_vm_check_cap(vm, KVM_CAP_MSI_DEVID, "KVM_CAP_MSI_DEVID") < 0)
 		return -1;
+	vm->routes.msi_devid = true;
 	return 0;
 }
 

@@ -57,11 +57,18 @@ add("fuzz_vfio_cfg", edu_cfg() + va(1, 1, 6, 1, 4) + va(1, 1, 0x81, 1, 0x42) + v
 add("fuzz_vfio_cfg", edu_cfg(0x40, 0x50) + va(1, 1, 6, 1, 4) + va(1, 1, 0x8000, 1, 0x52) +
     va(2, 1, 0xfee00000, 0, 0))
 
-# fuzz_arm64_pci: 256 config bytes, 6 BAR bytes, then accesses.
-bars = bytes([0x80, 0, 0, 0, 0, 0])
+# fuzz_arm64_pci: 256 config bytes, 6 BAR bytes (0x80 present, 0x40 mmap,
+# size 0x100 << (b & 7)), VFIO's 5 IRQ counts (INTx, MSI, MSI-X, ...), then
+# accesses: ECAM (slot, register) or MMIO at an offset in the BAR window.
+bars = bytes([0x80 | 0x40 | 4, 0, 0, 0, 0, 0])
+irqs = bytes([1, 1, 0, 0, 0])
 ea = lambda lenlog, w, val, reg: acc(lenlog, w, val) + u8(1) + u8(1) + u16(reg)
-add("fuzz_arm64_pci", edu_cfg() + bars + ea(1, 1, 6, 4) + ea(2, 1, 0x08090040, 0x44) +
+ma = lambda lenlog, w, val, off: acc(lenlog, w, val) + u8(0) + u32(off)
+add("fuzz_arm64_pci", edu_cfg() + bars + irqs + ea(1, 1, 6, 4) + ea(2, 1, 0x08090040, 0x44) +
     ea(1, 1, 1, 0x42) + ea(1, 1, 0, 0x42) + ea(2, 1, 0xffffffff, 0x10))
+add("fuzz_arm64_pci", edu_cfg(0x40, 0x50) + bytes([0x80 | 5, 0, 0, 0, 0, 0]) + bytes([1, 1, 3, 0, 0]) +
+    ea(1, 1, 6, 4) + ea(1, 1, 0xc000, 0x52) + ma(2, 1, 0x08090040, 0) + ma(2, 1, 7, 8) +
+    ea(1, 1, 0x8000, 0x52) + ma(2, 1, 0, 12) + ma(3, 0, 0, 0x800) + ma(2, 0, 0, 16))
 
 # fuzz_irqchip: op, len, value, op fields.
 ir = lambda op, lenlog, val, *f: u8(op) + u8(lenlog) + u64(val) + b"".join(f)

@@ -37,6 +37,6 @@ expect_err "no such PCI device" "no such PCI device" "${R[@]}" --assign 0000:ff:
 # A real device of this host: refused for the first reason that applies.
 dev=$(ls /sys/bus/pci/devices 2>/dev/null | head -n1)
 if [ -n "$dev" ]; then
-	expect_err "assign $dev" "no IOMMU\|not vfio-pci\|IOMMU group\|/dev/vfio" "${R[@]}" --assign "$dev"
+	expect_err "assign $dev" "no IOMMU\|not bound to vfio-pci\|IOMMU group\|/dev/vfio" "${R[@]}" --assign "$dev"
 fi
 echo "pass: passthrough input errors"

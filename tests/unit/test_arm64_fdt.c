@@ -3,7 +3,7 @@
  * test_arm64_fdt - the arm64 device tree (core/arm64/fdt.c), built on the
  * host and read back with libfdt: the nodes and cells Linux and the probe
  * rely on (memory, cpus/PSCI, timer PPIs, GICv3 + ITS, UART, ECAM host with
- * msi-map and the INTx interrupt-map that passthrough/arm64/pci.c follows).
+ * msi-map and the INTx interrupt-map that core/arm64/pci.c follows).
  * fdt.c is plain C + libfdt: the unit build links it from libnexit-arm64.a
  * and builds the tree as nexit does (nx_a64_fdt_build, top 2 MiB of RAM).
  */
@@ -160,8 +160,9 @@ static void test_uart(void **state)
 	done(f);
 }
 
-/* msi-map: RID r -> ITS device ID r; interrupt-map: slot s pin p -> SPI
- * 3 + (s + p - 1) % 4, the rule passthrough/arm64/pci.c wires INTx by. */
+/* msi-map: RID r -> ITS device ID r; interrupt-map: every slot s of bus 0,
+ * pin p -> SPI 3 + (s + p - 1) % 4, the rule core/pci.c wires INTx by
+ * (nx_a64_pci_intx_spi). */
 static void test_pci(void **state)
 {
 	struct fx *f = make(1);
@@ -177,13 +178,15 @@ static void test_pci(void **state)
 	assert_int_equal(cell(p, 3), 0x10000);
 	assert_string_equal(prop(f->fdt, "/pcie@3f000000", "compatible", &len), "pci-host-ecam-generic");
 	p = prop(f->fdt, "/pcie@3f000000", "interrupt-map", &len);
-	assert_int_equal(len, 16 * 10 * 4);
-	for (int e = 0; e < 16; e++) {
+	assert_int_equal(len, NX_PCI_SLOTS * 4 * 10 * 4);
+	for (int e = 0; e < NX_PCI_SLOTS * 4; e++) {
 		uint32_t slot = cell(p, 10 * e) >> 11, pin = cell(p, 10 * e + 3);
 
 		assert_int_equal(cell(p, 10 * e + 4), ph_gic);
 		assert_int_equal(cell(p, 10 * e + 7), GIC_SPI);
+		assert_int_equal(slot, e / 4);
 		assert_int_equal(cell(p, 10 * e + 8), NX_A64_PCI_INTX_SPI + (slot + pin - 1) % 4);
+		assert_int_equal(cell(p, 10 * e + 8), nx_a64_pci_intx_spi(slot, pin - 1));
 	}
 	/* The edu nexit puts at slot 1, pin A: SPI 4 = INTID 36. */
 	assert_int_equal(cell(p, 10 * 4 + 8), 4);
