@@ -17,8 +17,9 @@
  * KVM's distributor, and KVM_DEV_ARM_VGIC_GRP_DIST_REGS locks every vCPU
  * (EBUSY while one is in KVM_RUN). Readiness is the device's instead: a
  * VFIO line starts with the guest-visible INTx Disable bit set
- * (passthrough/vfio.c, nx_pci_arch.intx_off_until_driver), which vfio-pci enforces at the host until the
- * guest's driver clears it, and at shutdown the gate masks every line.
+ * (passthrough/vfio.c: nx_pci_arch.intx_off_until_driver), which vfio-pci
+ * enforces at the host until the guest's driver clears it, and at shutdown
+ * the gate masks every line.
  */
 #include <errno.h>
 #include <string.h>
