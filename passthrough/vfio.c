@@ -622,9 +622,8 @@ static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
 	uint8_t msi;
 	struct nx_vm *vm = v->vm;
 
-	if (cfg_rw(v, 0, cfg, sizeof(cfg), false) < 0) {
+	if (cfg_rw(v, 0, cfg, sizeof(cfg), false) < 0)
 		return nx_error("assign %s: cannot read config space: %s", v->bdf, strerror(errno));
-	}
 	/* The function as the guest sees it: the device's own header and
 	 * capability chain; BARs, MSI and MSI-X emulated. */
 	snprintf(pname, sizeof(pname), "vfio-%s", c->name);

@@ -11,7 +11,8 @@
  * vector's KVM route carries the ITS doorbell, the event and the requester
  * ID as device ID (KVM_MSI_VALID_DEVID), programming costs no live-path
  * exit; BAR memslots from the allocator (two functions never share one),
- * and an I/O BAR not offered (the arm64 host has no I/O space).
+ * an I/O BAR not offered (the arm64 host has no I/O space), and the host
+ * checks' one-line errors in the order arm64's SMMUv3 needs them.
  */
 #include <stddef.h>
 #include <setjmp.h>
@@ -275,6 +276,83 @@ static void test_io_bar_not_offered(void **state)
 	assert_int_equal(rd(f, 2, 0, 4), 0x10411af4);
 }
 
+/* ---- host checks (nx_vfio_check_host on a sysfs tree of our own) -------- */
+static void mk(const char *root, const char *rel)
+{
+	char p[512], cmd[600];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void ln(const char *root, const char *target, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+/* The one error line nx_vfio_check_host prints (stderr captured). */
+static int check(const char *root, char *msg, size_t n)
+{
+	char group[16];
+	int saved = dup(2), tmp = memfd_create("stderr", 0), r;
+	ssize_t got;
+
+	fflush(stderr);
+	dup2(tmp, 2);
+	r = nx_vfio_check_host(root, "0000:00:01.0", group, sizeof(group));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	got = pread(tmp, msg, n - 1, 0);
+	msg[got > 0 ? got : 0] = 0;
+	close(tmp);
+	return r;
+}
+
+/* In the order a user fixes them, one line each, as arm64's SMMUv3 shows
+ * them (a device has its IOMMU group only once a driver probed it). */
+static void test_host_checks(void **state)
+{
+	char root[] = "/tmp/nx-sysfs-XXXXXX", msg[1024], p[600];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_true(check(root, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "assign 0000:00:01.0: no such PCI device"));
+	mk(root, "sys/bus/pci/devices/0000:00:01.0");
+	assert_true(check(root, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "no IOMMU"));
+	/* An IOMMU, the device unbound and without a group yet: the driver first. */
+	mk(root, "sys/class/iommu/smmu3.0x9050000");
+	assert_true(check(root, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "not bound to vfio-pci (driver: none)"));
+	mk(root, "drivers/vfio-pci");
+	ln(root, "../../../../drivers/vfio-pci", "sys/bus/pci/devices/0000:00:01.0/driver");
+	assert_true(check(root, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "no IOMMU: the device has no IOMMU group"));
+	mk(root, "sys/kernel/iommu_groups/3/devices");
+	ln(root, "../../../kernel/iommu_groups/3", "sys/bus/pci/devices/0000:00:01.0/iommu_group");
+	snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/3/name", root);
+	{
+		FILE *f = fopen(p, "w");
+
+		assert_non_null(f);
+		fputs("vfio-noiommu\n", f);
+		fclose(f);
+	}
+	assert_true(check(root, msg, sizeof(msg)) < 0);
+	assert_non_null(strstr(msg, "unsafe no-IOMMU mode"));
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(check(root, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "");
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+}
+
 static void uart_io(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w,
 		    struct nx_vcpu *vcpu)
 {
@@ -307,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memslots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_bar_not_offered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_over_another_range, setup, teardown),
+		cmocka_unit_test(test_host_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
