@@ -691,8 +691,7 @@ static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
 	} else if (v->has_intx) {
 		v->intx_trigger = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		v->intx_gsi = nx_pci_intx_line(v->pci);
-		/* Named as its [device]: the controller finds the storm options there. */
-		v->src = (struct nx_irq_source){ .name = v->name, .opaque = v,
+		v->src = (struct nx_irq_source){ .name = v->pci->name, .opaque = v,
 			.trigger_fd = v->intx_trigger, .resample_fd = -1,
 			/* VFIO masks INTx in its host handler before it signals
 			 * the trigger eventfd (automask). */
