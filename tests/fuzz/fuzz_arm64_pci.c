@@ -12,7 +12,7 @@
  */
 #include <sys/mman.h>
 #include "tests/unit/fake_vfio.h"
-#include "core/arm64/pci.c"
+#include "core/arm64/arm64.h"
 #include "passthrough/vfio.c"
 #include "tests/unit/fake_vfio_free.h"
 #include "tests/fuzz/fuzz.h"

@@ -20,7 +20,7 @@
 #include <fcntl.h>
 #include "tests/unit/fake_vfio.h"
 #include <cmocka.h>
-#include "core/arm64/pci.c"
+#include "core/arm64/arm64.h"
 #include "passthrough/vfio.c"
 #include "tests/unit/fake_vfio_free.h"
 
