@@ -20,8 +20,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
-#include "core/x86/layout.h"	/* the PCI windows, until the arch gives them */
+#include "core/log.h"
+#include "core/pci.h"
+#include "core/vm.h"
 
 /* Type-0 header offsets (PCI 3.0 6.1). */
 #define CFG_VENDOR	0x00
