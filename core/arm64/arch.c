@@ -140,18 +140,3 @@ const struct nx_pci_arch *nx_arch_pci(void)
 {
 	return &nx_a64_pci_arch;
 }
-
-/* An arm64 MSI is the event ID written to the ITS doorbell (GITS_TRANSLATER,
- * GICv3 12.19.13): the guest's ITS tables, not the message, pick the LPI
- * and its redistributor. The "vector" is the event ID; the message names no
- * destination CPU (0). */
-uint32_t nx_msi_dest(uint64_t addr)
-{
-	(void)addr;
-	return 0;
-}
-
-uint32_t nx_msi_vector(uint32_t data)
-{
-	return data;
-}
