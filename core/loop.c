@@ -63,7 +63,7 @@ static int start_locked(struct nx_loop *l)
 	l->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->epfd < 0 || l->stopfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stopfd, &ev) < 0)
 		return nx_error("event loop: epoll/eventfd: %s", strerror(errno));
-	if (nx_thread_start(&l->thread, run, l, "nexit-loop", NX_SB_LOOP) < 0)
+	if (nx_thread_start(&l->thread, run, l, "nexit-loop", NX_SANDBOX_KIND_LOOP) < 0)
 		return -1;
 	l->running = true;
 	return 0;

@@ -56,7 +56,7 @@ void nx_loop_stop(struct nx_loop *l);
 
 /* A helper thread (the loop, I/O threads): every signal blocked (they are
  * the main thread's, nx_vm_run), named, and under the sandbox filter of
- * kind (enum nx_sb_kind) before its first line of work. */
+ * kind (enum nx_sandbox_kind) before its first line of work. */
 int nx_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *name, int kind);
 
 #endif

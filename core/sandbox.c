@@ -47,15 +47,15 @@
 
 struct nx_sandbox {
 	enum nx_sandbox_mode mode;
-	struct sock_fprog prog[NX_SB_KINDS];
+	struct sock_fprog prog[NX_SANDBOX_KIND_KINDS];
 	const char *names[MAX_NR];	/* syscall names for the SIGSYS report */
 	uid_t uid;			/* user to drop to (0: none) */
 	gid_t gid;
 };
 
-static const char *const kind_names[NX_SB_KINDS] = {
-	[NX_SB_MAIN] = "main", [NX_SB_VCPU] = "vcpu", [NX_SB_EVENT] = "event",
-	[NX_SB_LOOP] = "loop", [NX_SB_DEVD] = "devd",
+static const char *const kind_names[NX_SANDBOX_KIND_KINDS] = {
+	[NX_SANDBOX_KIND_MAIN] = "main", [NX_SANDBOX_KIND_VCPU] = "vcpu", [NX_SANDBOX_KIND_EVENT] = "event",
+	[NX_SANDBOX_KIND_LOOP] = "loop", [NX_SANDBOX_KIND_DEVD] = "devd",
 };
 
 /* The policy and its filters: see the file comment for why static. */
@@ -152,7 +152,7 @@ static int allow_ioctls(scmp_filter_ctx c)
 	return 0;
 }
 
-static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandbox *sb,
+static int add_rules(scmp_filter_ctx c, enum nx_sandbox_kind k, const struct nx_sandbox *sb,
 		     bool with_uring)
 {
 	pid_t pid = getpid();
@@ -191,19 +191,19 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 				      SCMP_A2(SCMP_CMP_EQ, sb->uid));
 	}
 	switch (k) {
-	case NX_SB_MAIN:
+	case NX_SANDBOX_KIND_MAIN:
 		r |= allow_all(c, main_calls, sizeof(main_calls) / sizeof(main_calls[0]));
 		r |= allow_ioctls(c);
 		break;
-	case NX_SB_VCPU:
+	case NX_SANDBOX_KIND_VCPU:
 		r |= allow_all(c, vcpu_calls, sizeof(vcpu_calls) / sizeof(vcpu_calls[0]));
 		r |= allow_ioctls(c);
 		break;
-	case NX_SB_EVENT:
+	case NX_SANDBOX_KIND_EVENT:
 		r |= allow_all(c, event_calls, sizeof(event_calls) / sizeof(event_calls[0]));
 		r |= allow_ioctls(c);
 		break;
-	case NX_SB_LOOP:
+	case NX_SANDBOX_KIND_LOOP:
 		r |= allow_all(c, event_calls, sizeof(event_calls) / sizeof(event_calls[0]));
 		r |= allow_all(c, control_calls, sizeof(control_calls) / sizeof(control_calls[0]));
 		r |= allow_ioctls(c);
@@ -211,19 +211,19 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, SCMP_A0(SCMP_CMP_EQ, pid),
 				      SCMP_A1(SCMP_CMP_EQ, SIGTERM));
 		break;
-	case NX_SB_DEVD:
+	case NX_SANDBOX_KIND_DEVD:
 		r |= allow_all(c, devd_calls, sizeof(devd_calls) / sizeof(devd_calls[0]));
 		break;
 	default:
 		return -1;
 	}
 	/* /proc/self/fdinfo (an eventfd's pending count) for the stats: read-only. */
-	if (k == NX_SB_MAIN || k == NX_SB_LOOP)
+	if (k == NX_SANDBOX_KIND_MAIN || k == NX_SANDBOX_KIND_LOOP)
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
 	/* io_uring only where a virtio-blk device runs: its rings do I/O that
 	 * seccomp does not see. */
-	if (with_uring && (k == NX_SB_VCPU || k == NX_SB_EVENT || k == NX_SB_LOOP)) {
+	if (with_uring && (k == NX_SANDBOX_KIND_VCPU || k == NX_SANDBOX_KIND_EVENT || k == NX_SANDBOX_KIND_LOOP)) {
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_setup), 0);
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 0);
 		r |= seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_register), 0);
@@ -232,7 +232,7 @@ static int add_rules(scmp_filter_ctx c, enum nx_sb_kind k, const struct nx_sandb
 }
 
 /* libseccomp 2.5 exports BPF to an fd only: a memfd, read back. */
-static int compile(enum nx_sb_kind k, struct nx_sandbox *sb, bool with_uring)
+static int compile(enum nx_sandbox_kind k, struct nx_sandbox *sb, bool with_uring)
 {
 	uint32_t def = sb->mode == NX_SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
 	scmp_filter_ctx c = seccomp_init(def);
@@ -371,8 +371,8 @@ int nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_uring
 		nx_error("sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		goto fail;
 	}
-	for (int k = 0; k < NX_SB_KINDS; k++)
-		if (compile((enum nx_sb_kind)k, sb, with_uring) < 0)
+	for (int k = 0; k < NX_SANDBOX_KIND_KINDS; k++)
+		if (compile((enum nx_sandbox_kind)k, sb, with_uring) < 0)
 			goto fail;
 	for (int nr = 0; nr < MAX_NR; nr++)
 		sb->names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
@@ -383,7 +383,7 @@ int nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_uring
 	sb_active = sb;
 	return 0;
 fail:
-	for (int k = 0; k < NX_SB_KINDS; k++)
+	for (int k = 0; k < NX_SANDBOX_KIND_KINDS; k++)
 		free(sb->prog[k].filter);
 	for (int nr = 0; nr < MAX_NR; nr++)
 		free((void *)sb->names[nr]);
@@ -391,7 +391,7 @@ fail:
 	return -1;
 }
 
-int nx_sandbox_thread(enum nx_sb_kind k, const char *name)
+int nx_sandbox_thread(enum nx_sandbox_kind k, const char *name)
 {
 	sigset_t sys;
 
@@ -399,7 +399,7 @@ int nx_sandbox_thread(enum nx_sb_kind k, const char *name)
 	 * the filter, and the report names the thread. */
 	if (name)
 		prctl(PR_SET_NAME, name, 0, 0, 0);
-	if (!sb_active || k < 0 || k >= NX_SB_KINDS)
+	if (!sb_active || k < 0 || k >= NX_SANDBOX_KIND_KINDS)
 		return 0;
 	/* A SIGSYS this thread blocks would be delivered with the default
 	 * action (a silent kill): it must reach the handler. */

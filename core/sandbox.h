@@ -10,14 +10,14 @@
 
 enum nx_sandbox_mode { NX_SANDBOX_ON = 0, NX_SANDBOX_OFF, NX_SANDBOX_LOG };
 /* Thread kinds, each with its own allow-list. */
-enum nx_sb_kind { NX_SB_MAIN, NX_SB_VCPU, NX_SB_EVENT, NX_SB_LOOP, NX_SB_DEVD, NX_SB_KINDS };
+enum nx_sandbox_kind { NX_SANDBOX_KIND_MAIN, NX_SANDBOX_KIND_VCPU, NX_SANDBOX_KIND_EVENT, NX_SANDBOX_KIND_LOOP, NX_SANDBOX_KIND_DEVD, NX_SANDBOX_KIND_KINDS };
 /* Compiles every kind's filter and sets NO_NEW_PRIVS (once, before any
  * thread starts); user: drop to it later (nx_sandbox_drop), NULL = stay;
  * with_uring: a virtio-blk device's threads may use io_uring. */
 int  nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_uring);
 /* The calling thread names itself (name != NULL) and loads its kind's
  * filter (no filter with the sandbox off). */
-int  nx_sandbox_thread(enum nx_sb_kind kind, const char *name);
+int  nx_sandbox_thread(enum nx_sandbox_kind kind, const char *name);
 /* Drops to the configured user (end of set-up); 0 if none configured. */
 int  nx_sandbox_drop(void);
 bool nx_sandbox_active(void);

@@ -150,7 +150,7 @@ static void *vcpu_thread(void *arg)
 	if (vm->vcpu_start)
 		vm->vcpu_start(vm->vcpu_start_opaque, vcpu);
 	/* Set-up done (pinning, priority): from here on the vCPU allow-list. */
-	if (nx_sandbox_thread(NX_SB_VCPU, name) < 0) {
+	if (nx_sandbox_thread(NX_SANDBOX_KIND_VCPU, name) < 0) {
 		nx_vm_stop(vm, 1, "sandbox");
 		return NULL;
 	}
@@ -301,7 +301,7 @@ int nx_vm_run(struct nx_vm *vm)
 	vm->main_thread = pthread_self();
 	nx_sd_notify("READY=1\nSTATUS=vCPUs running");
 	/* Every thread exists: the main thread's own allow-list from here on. */
-	if (nx_sandbox_thread(NX_SB_MAIN, NULL) < 0)
+	if (nx_sandbox_thread(NX_SANDBOX_KIND_MAIN, NULL) < 0)
 		nx_vm_stop(vm, 1, "sandbox");
 	while (!atomic_load(&vm->stopping)) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };

@@ -170,10 +170,10 @@ struct nx_fallback {
 	 * is_asserted) the gate calls with this lock held. */
 	pthread_mutex_t lock;
 	struct nx_gate gate;
-	struct nx_fb_x86 *x86;		/* x86: the guest's IOAPIC and 8259 (x86/x86_fb.h) */
+	struct nx_fallback_x86 *x86;		/* x86: the guest's IOAPIC and 8259 (x86/x86_fb.h) */
 	/* Before a resample's line EOI (x86 kernel: read KVM's RTEs), lock held. */
 	void (*before_line_eoi)(struct nx_fallback *fb);
-	struct nx_fb_pin {
+	struct nx_fallback_pin {
 		int timerfd;		/* storm back-off, -1 until the first storm */
 		int trigger_fd;		/* watched source eventfd, -1 if none */
 		/* split: the level MSI route on GSI = pin that makes KVM exit on EOI */
@@ -205,21 +205,21 @@ struct nx_fallback {
 
 /* lines.c: what every controller shares. A new controller (lock, every
  * pin's fds -1, gate with deliver and the shared back-off/report ops). */
-struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
+struct nx_fallback *nx_fallback_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
 			      bool (*deliver)(void *opaque, struct nx_gate_line *l));
-uint64_t nx_fb_delivered(void *opaque);	/* vm->irq.delivered: counter page 0x10 */
-void nx_fb_shutdown(void *opaque);	/* vm->irq.shutdown: every line masked, pending dropped */
+uint64_t nx_fallback_delivered(void *opaque);	/* vm->irq.delivered: counter page 0x10 */
+void nx_fallback_shutdown(void *opaque);	/* vm->irq.shutdown: every line masked, pending dropped */
 /* Event loop handlers of a line's host fds (tag = the line), fb->lock
  * taken inside: a source's trigger eventfd fired (the line is asserted);
  * KVM signalled the line's resamplefd (the guest's EOI). */
-void nx_fb_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi);
-void nx_fb_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi);
+void nx_fallback_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi);
+void nx_fallback_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi);
 /* Watch (or forget) the source's trigger eventfd of line gsi. */
-int  nx_fb_watch_trigger(struct nx_fallback *fb, unsigned gsi, int fd);
-void nx_fb_unwatch_trigger(struct nx_fallback *fb, unsigned gsi);
-int  nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src);
+int  nx_fallback_watch_trigger(struct nx_fallback *fb, unsigned gsi, int fd);
+void nx_fallback_unwatch_trigger(struct nx_fallback *fb, unsigned gsi);
+int  nx_fallback_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src);
 /* stats.c: the one writer of "irq":{"lines":[...]} and "irq":{"fallback"} */
-void nx_fb_stats_hook(void *opaque, void *json_root);
+void nx_fallback_stats_hook(void *opaque, void *json_root);
 
 /* ---- the controller: nx_fallback_init and friends ---------------------- */
 /* Arch hook (fallback/x86/init.c, fallback/arm64/init.c): installs the

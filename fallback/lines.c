@@ -23,7 +23,7 @@ static struct nx_fallback *fb_of(struct nx_vm *vm)
 }
 
 /* Interrupts the controller delivered (nexit's counter page, 0x10). */
-uint64_t nx_fb_delivered(void *opaque)
+uint64_t nx_fallback_delivered(void *opaque)
 {
 	return atomic_load(&((struct nx_fallback *)opaque)->delivered);
 }
@@ -49,7 +49,7 @@ static void on_backoff_timer(void *opaque, int fd, uint32_t events, unsigned gsi
 static void arm_backoff(void *opaque, struct nx_gate_line *l, uint64_t deadline_ns)
 {
 	struct nx_fallback *fb = opaque;
-	struct nx_fb_pin *p = &fb->pins[l->gsi];
+	struct nx_fallback_pin *p = &fb->pins[l->gsi];
 	struct itimerspec its = { .it_value = { .tv_sec = deadline_ns / 1000000000ULL,
 						.tv_nsec = deadline_ns % 1000000000ULL } };
 
@@ -67,7 +67,7 @@ static void arm_backoff(void *opaque, struct nx_gate_line *l, uint64_t deadline_
 		nx_warn("irq line %u: timerfd_settime: %s", l->gsi, strerror(errno));
 }
 
-struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
+struct nx_fallback *nx_fallback_new(struct nx_vm *vm, const char *irqchip, const char *pin_name,
 			      bool (*deliver)(void *opaque, struct nx_gate_line *l))
 {
 	struct nx_fallback *fb = calloc(1, sizeof(*fb));	/* lives as long as the VM */
@@ -93,7 +93,7 @@ struct nx_fallback *nx_fb_new(struct nx_vm *vm, const char *irqchip, const char 
 
 /* vm->irq.shutdown (power-off, reset, end of run): every line masked at
  * the host, pending state dropped (rule 3). */
-void nx_fb_shutdown(void *opaque)
+void nx_fallback_shutdown(void *opaque)
 {
 	struct nx_fallback *fb = opaque;
 
@@ -103,7 +103,7 @@ void nx_fb_shutdown(void *opaque)
 }
 
 /* A source's trigger eventfd fired: the line is asserted. */
-void nx_fb_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi)
+void nx_fallback_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi)
 {
 	struct nx_fallback *fb = opaque;
 	struct nx_gate_line *l = &fb->gate.lines[gsi];
@@ -118,7 +118,7 @@ void nx_fb_on_trigger(void *opaque, int fd, uint32_t events, unsigned gsi)
 }
 
 /* KVM saw the guest's EOI for the line and de-asserted it (resamplefd). */
-void nx_fb_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi)
+void nx_fallback_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi)
 {
 	struct nx_fallback *fb = opaque;
 	uint64_t n;
@@ -132,15 +132,15 @@ void nx_fb_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-int nx_fb_watch_trigger(struct nx_fallback *fb, unsigned gsi, int fd)
+int nx_fallback_watch_trigger(struct nx_fallback *fb, unsigned gsi, int fd)
 {
-	if (nx_loop_add(&fb->vm->loop, fd, EPOLLIN, nx_fb_on_trigger, fb, gsi) < 0)
+	if (nx_loop_add(&fb->vm->loop, fd, EPOLLIN, nx_fallback_on_trigger, fb, gsi) < 0)
 		return -1;
 	fb->pins[gsi].trigger_fd = fd;
 	return 0;
 }
 
-void nx_fb_unwatch_trigger(struct nx_fallback *fb, unsigned gsi)
+void nx_fallback_unwatch_trigger(struct nx_fallback *fb, unsigned gsi)
 {
 	if (fb->pins[gsi].trigger_fd >= 0)
 		nx_loop_del(&fb->vm->loop, fb->pins[gsi].trigger_fd);
@@ -150,7 +150,7 @@ void nx_fb_unwatch_trigger(struct nx_fallback *fb, unsigned gsi)
 /* A [device "name"] whose name is the source's ("name" or "<type>-name")
  * may carry storm_* keys in its opts: how a line gets its own budget from
  * the config. */
-int nx_fb_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src)
+int nx_fallback_storm_from_config(struct nx_fallback *fb, unsigned gsi, const struct nx_irq_source *src)
 {
 	const struct nx_config *c = fb->vm->cfg;
 	struct nx_storm_cfg sc = fb->gate.lines[gsi].storm.cfg;

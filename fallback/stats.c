@@ -35,7 +35,7 @@ static json_object *hist_json(const struct nx_gate_line *l)
 static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 {
 	const struct nx_gate_line *l = &fb->gate.lines[gsi];
-	const struct nx_fb_pin *p = &fb->pins[gsi];
+	const struct nx_fallback_pin *p = &fb->pins[gsi];
 	json_object *o = json_object_new_object();
 	char id[48];
 
@@ -73,7 +73,7 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	return o;
 }
 
-void nx_fb_stats_hook(void *opaque, void *json_root)
+void nx_fallback_stats_hook(void *opaque, void *json_root)
 {
 	struct nx_fallback *fb = opaque;
 	json_object *lines, *irq = nx_stats_irq(json_root, &lines);

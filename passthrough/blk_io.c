@@ -288,7 +288,7 @@ struct nx_blk_io *nx_blk_io_start(const struct nx_blk_io_cfg *c)
 			 "sysctl kernel.io_uring_disabled)", io->name, strerror(-r));
 		goto fail;
 	}
-	if (nx_thread_start(&io->thread, io_thread, io, "nexit-blk", NX_SB_EVENT) < 0) {
+	if (nx_thread_start(&io->thread, io_thread, io, "nexit-blk", NX_SANDBOX_KIND_EVENT) < 0) {
 		io_uring_queue_exit(&io->ring);
 		goto fail;
 	}

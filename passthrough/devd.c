@@ -121,7 +121,7 @@ static int serve(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 	if (b->ep < 0 || epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sock, &ev) < 0)
 		return nx_error("nexit-devd: epoll: %s", strerror(errno)), NX_EXIT_ERROR;
 	/* Set-up done: from here on the backend's allow-list (core/sandbox.c). */
-	if (nx_sandbox_thread(NX_SB_DEVD, "nexit-devd") < 0)
+	if (nx_sandbox_thread(NX_SANDBOX_KIND_DEVD, "nexit-devd") < 0)
 		return NX_EXIT_ERROR;
 	for (;;) {
 		int timeout = -1, n, r;

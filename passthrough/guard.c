@@ -125,7 +125,7 @@ static void relay_set(struct nx_msi_guard *g, bool on)
 void nx_guard_sync(struct nx_msi_guard *g)
 {
 	if (g)
-		relay_set(g, g->v->gated && g->v->state == NX_MSIVEC_ACTIVE && !g->held);
+		relay_set(g, g->v->gated && g->v->state == NX_MSI_VEC_ACTIVE && !g->held);
 }
 
 /* pt thread: the gated vector's eventfd counts. One interrupt for what came
@@ -138,7 +138,7 @@ static void on_relay(void *op, int fd, uint32_t events, unsigned tag)
 	uint64_t n;
 
 	nx_pci_lock(v->vm);
-	if (!v->gated || v->state != NX_MSIVEC_ACTIVE) {
+	if (!v->gated || v->state != NX_MSI_VEC_ACTIVE) {
 		nx_guard_sync(g);
 		nx_pci_unlock(v->vm);
 		return;
@@ -192,7 +192,7 @@ static void ungate(struct nx_msi_guard *g)
 	nx_guard_sync(g);
 	g->returns++;
 	/* KVM_IRQFD injects at once if the eventfd still counts. */
-	if (v->state == NX_MSIVEC_ACTIVE &&
+	if (v->state == NX_MSI_VEC_ACTIVE &&
 	    nx_irqfd_assign(v->vm, v->efd, (unsigned)v->gsi, -1) == 0)
 		v->irqfd_on = true;
 }
@@ -219,7 +219,7 @@ static void on_tick(void *op, int fd, uint32_t events, unsigned tag)
 	a = nx_guard_tick(&g->st, &g->cfg, count, nx_now_ns() / 1000000);
 	g->window_relayed = 0;
 	g->held = false;
-	if (v->state == NX_MSIVEC_GONE) {
+	if (v->state == NX_MSI_VEC_GONE) {
 		if (v->gated)
 			v->gated = false;
 		nx_guard_sync(g);

@@ -336,7 +336,7 @@ static void op_msi(struct nx_pci_dev *p)
 	struct nx_msi_msg m;
 
 	nx_pci_msi_msg(p, 0, &m);
-	nx_msivec_update(&d->msi, nx_pci_msi_enabled(p), &m);
+	nx_msi_vec_update(&d->msi, nx_pci_msi_enabled(p), &m);
 	set_mode(d);
 }
 
@@ -498,7 +498,7 @@ static void backend_gone(struct nx_irqdev *d)
 	}
 	/* Mask every line: MSI route cleared + irqfd deassigned, doorbells
 	 * unbound (accesses exit and read all-ones), INTx source detached. */
-	nx_msivec_gone(&d->msi);
+	nx_msi_vec_gone(&d->msi);
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 	pthread_mutex_lock(&d->lock);
 	d->r.mode = NX_IRQDEV_MODE_NONE;
@@ -800,7 +800,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
 			return NULL;
-	if (nx_msivec_init(vm, &d->msi, -1) < 0 || counters_page(d) < 0)
+	if (nx_msi_vec_init(vm, &d->msi, -1) < 0 || counters_page(d) < 0)
 		return NULL;
 
 	/* The backend: a socket we are given, or nexit-devd we start. */

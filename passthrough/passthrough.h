@@ -34,8 +34,8 @@ int nx_passthrough_init(struct nx_vm *vm);
  *  - disabled: irqfd deassigned and route cleared;
  *  - source gone (backend died): as disabled, for good.
  */
-enum nx_msivec_state { NX_MSIVEC_DISABLED, NX_MSIVEC_ACTIVE, NX_MSIVEC_MASKED,
-		       NX_MSIVEC_GONE };
+enum nx_msi_vec_state { NX_MSI_VEC_DISABLED, NX_MSI_VEC_ACTIVE, NX_MSI_VEC_MASKED,
+		       NX_MSI_VEC_GONE };
 struct nx_msi_guard;
 struct nx_msi_vec {
 	struct nx_vm *vm;
@@ -43,7 +43,7 @@ struct nx_msi_vec {
 	uint32_t devid;			/* its function's requester ID (nx_pci_requester_id,
 					 * set once registered): a GIC ITS's device ID */
 	int efd;			/* the irqfd (VFIO: also the VFIO trigger) */
-	enum nx_msivec_state state;
+	enum nx_msi_vec_state state;
 	bool routed, irqfd_on;
 	struct nx_msi_msg msg;
 	uint64_t route_updates;		/* set-up time route rewrites */
@@ -53,14 +53,14 @@ struct nx_msi_vec {
 	struct nx_msi_guard *guard;
 	bool gated;
 };
-int  nx_msivec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd);	/* efd -1: new eventfd */
+int  nx_msi_vec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd);	/* efd -1: new eventfd */
 /* Follows the guest's capability: enabled, address/data and mask bit. */
-int  nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m);
-void nx_msivec_gone(struct nx_msi_vec *v);
+int  nx_msi_vec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m);
+void nx_msi_vec_gone(struct nx_msi_vec *v);
 /* Masked with a signal waiting in the eventfd (KVM's irqfd consumes the
  * counter while assigned, so only the pending count is observable). */
-bool nx_msivec_pending(struct nx_msi_vec *v);
-const char *nx_msivec_state_name(enum nx_msivec_state s);
+bool nx_msi_vec_pending(struct nx_msi_vec *v);
+const char *nx_msi_vec_state_name(enum nx_msi_vec_state s);
 uint64_t nx_eventfd_count(int fd);	/* /proc/self/fdinfo "eventfd-count" */
 
 /* ---- storm guard of an exitless vector (guard.c, docs/passthrough.md) --- */
@@ -273,19 +273,19 @@ struct nx_vhost_user {
 	uint64_t sent;			/* messages sent */
 };
 /* Connects to a backend's socket, retrying for up to wait_ms. */
-int  nx_vhu_connect(struct nx_vhost_user *u, const char *path, int wait_ms);
-void nx_vhu_close(struct nx_vhost_user *u);
-int  nx_vhu_set_owner(struct nx_vhost_user *u);
-int  nx_vhu_get_features(struct nx_vhost_user *u, uint64_t *f);
-int  nx_vhu_set_features(struct nx_vhost_user *u, uint64_t f);
-int  nx_vhu_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem);
-int  nx_vhu_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num);
-int  nx_vhu_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base);
-int  nx_vhu_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
+int  nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms);
+void nx_vhost_user_close(struct nx_vhost_user *u);
+int  nx_vhost_user_set_owner(struct nx_vhost_user *u);
+int  nx_vhost_user_get_features(struct nx_vhost_user *u, uint64_t *f);
+int  nx_vhost_user_set_features(struct nx_vhost_user *u, uint64_t f);
+int  nx_vhost_user_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem);
+int  nx_vhost_user_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num);
+int  nx_vhost_user_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base);
+int  nx_vhost_user_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
 			   const void *avail, const void *used);
-int  nx_vhu_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd);	/* fd -1: none */
-int  nx_vhu_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd);
-int  nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base);
+int  nx_vhost_user_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd);	/* fd -1: none */
+int  nx_vhost_user_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd);
+int  nx_vhost_user_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base);
 
 /* ---- vhost backends: the same vring hand-over over two transports -------- */
 /*

@@ -43,7 +43,7 @@ uint64_t nx_eventfd_count(int fd)
 	return v;
 }
 
-int nx_msivec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd)
+int nx_msi_vec_init(struct nx_vm *vm, struct nx_msi_vec *v, int efd)
 {
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
@@ -78,11 +78,11 @@ static int irqfd_on(struct nx_msi_vec *v)
 	return 0;
 }
 
-int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m)
+int nx_msi_vec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg *m)
 {
 	struct nx_vm *vm = v->vm;
 
-	if (v->state == NX_MSIVEC_GONE)
+	if (v->state == NX_MSI_VEC_GONE)
 		return 0;
 	if (!enabled) {
 		irqfd_off(v);
@@ -92,15 +92,15 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 			if (nx_routes_commit(vm) < 0)
 				return -1;
 		}
-		v->state = NX_MSIVEC_DISABLED;
+		v->state = NX_MSI_VEC_DISABLED;
 		nx_guard_sync(v->guard);
 		return 0;
 	}
 	if (m->masked) {
-		if (v->state != NX_MSIVEC_MASKED)
+		if (v->state != NX_MSI_VEC_MASKED)
 			v->masks++;
 		irqfd_off(v);
-		v->state = NX_MSIVEC_MASKED;
+		v->state = NX_MSI_VEC_MASKED;
 		nx_guard_sync(v->guard);
 	}
 	/* The route carries the guest's own destination and vector (x86: SDM
@@ -121,14 +121,14 @@ int nx_msivec_update(struct nx_msi_vec *v, bool enabled, const struct nx_msi_msg
 		return 0;
 	if (irqfd_on(v) < 0)
 		return -1;
-	v->state = NX_MSIVEC_ACTIVE;
+	v->state = NX_MSI_VEC_ACTIVE;
 	nx_guard_sync(v->guard);
 	return 0;
 }
 
-void nx_msivec_gone(struct nx_msi_vec *v)
+void nx_msi_vec_gone(struct nx_msi_vec *v)
 {
-	if (v->state == NX_MSIVEC_GONE)
+	if (v->state == NX_MSI_VEC_GONE)
 		return;
 	irqfd_off(v);
 	if (v->routed) {
@@ -136,22 +136,22 @@ void nx_msivec_gone(struct nx_msi_vec *v)
 		v->routed = false;
 		nx_routes_commit(v->vm);
 	}
-	v->state = NX_MSIVEC_GONE;
+	v->state = NX_MSI_VEC_GONE;
 	v->gated = false;
 	nx_guard_sync(v->guard);
 }
 
-bool nx_msivec_pending(struct nx_msi_vec *v)
+bool nx_msi_vec_pending(struct nx_msi_vec *v)
 {
 	return !v->irqfd_on && nx_eventfd_count(v->efd) > 0;
 }
 
-const char *nx_msivec_state_name(enum nx_msivec_state s)
+const char *nx_msi_vec_state_name(enum nx_msi_vec_state s)
 {
 	switch (s) {
-	case NX_MSIVEC_ACTIVE: return "active";
-	case NX_MSIVEC_MASKED: return "masked";
-	case NX_MSIVEC_GONE: return "source-gone";
+	case NX_MSI_VEC_ACTIVE: return "active";
+	case NX_MSI_VEC_MASKED: return "masked";
+	case NX_MSI_VEC_GONE: return "source-gone";
 	default: return "disabled";
 	}
 }

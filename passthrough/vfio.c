@@ -385,7 +385,7 @@ static void op_msi(struct nx_pci_dev *d)
 		struct nx_msi_msg m;
 
 		nx_pci_msi_msg(d, i, &m);
-		nx_msivec_update(&v->msi[i], en && i < n, &m);
+		nx_msi_vec_update(&v->msi[i], en && i < n, &m);
 		fds[i] = v->msi[i].efd;
 	}
 	if (en && (!v->msi_on || v->msi_nvec != n)) {
@@ -426,7 +426,7 @@ static void op_msix(struct nx_pci_dev *d, int vec)
 		if (vec >= 0 && (unsigned)vec != i)
 			continue;
 		nx_pci_msix_msg(d, i, &m);
-		nx_msivec_update(&v->msix[i], en, &m);
+		nx_msi_vec_update(&v->msix[i], en, &m);
 	}
 	if (en && !v->msix_on) {
 		for (unsigned i = 0; i < v->msix_count; i++)
@@ -639,7 +639,7 @@ static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
 			return -1;
 		v->msi_count = ii.count > VFIO_MAX_MSI ? VFIO_MAX_MSI : ii.count;
 		for (unsigned i = 0; i < v->msi_count; i++)
-			if (nx_msivec_init(vm, &v->msi[i], -1) < 0)
+			if (nx_msi_vec_init(vm, &v->msi[i], -1) < 0)
 				return -1;
 	}
 	if (v->pci->msix_cap) {
@@ -648,7 +648,7 @@ static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
 		if (ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &mi) == 0 && mi.count)
 			v->msix_count = mi.count < v->pci->msix_n ? mi.count : v->pci->msix_n;
 		for (unsigned i = 0; i < v->msix_count; i++)
-			if (nx_msivec_init(vm, &v->msix[i], -1) < 0)
+			if (nx_msi_vec_init(vm, &v->msix[i], -1) < 0)
 				return -1;
 	}
 	v->has_intx = cfg[0x3d] && ioctl(v->dev, VFIO_DEVICE_GET_IRQ_INFO, &xi) == 0 && xi.count;

@@ -68,7 +68,7 @@ static const char *req_name(uint32_t r)
 	return r < sizeof(n) / sizeof(n[0]) && n[r] ? n[r] : "?";
 }
 
-int nx_vhu_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
+int nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int s;
@@ -103,7 +103,7 @@ int nx_vhu_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
 	return 0;
 }
 
-void nx_vhu_close(struct nx_vhost_user *u)
+void nx_vhost_user_close(struct nx_vhost_user *u)
 {
 	if (u->sock >= 0)
 		close(u->sock);
@@ -185,14 +185,14 @@ static int call(struct nx_vhost_user *u, struct vhu_msg *m, uint32_t reply_size)
 	return 0;
 }
 
-int nx_vhu_set_owner(struct nx_vhost_user *u)
+int nx_vhost_user_set_owner(struct nx_vhost_user *u)
 {
 	struct vhu_msg m = { .request = VHU_SET_OWNER };
 
 	return send_msg(u, &m, NULL, 0);
 }
 
-int nx_vhu_get_features(struct nx_vhost_user *u, uint64_t *f)
+int nx_vhost_user_get_features(struct nx_vhost_user *u, uint64_t *f)
 {
 	struct vhu_msg m = { .request = VHU_GET_FEATURES };
 
@@ -202,7 +202,7 @@ int nx_vhu_get_features(struct nx_vhost_user *u, uint64_t *f)
 	return 0;
 }
 
-int nx_vhu_set_features(struct nx_vhost_user *u, uint64_t f)
+int nx_vhost_user_set_features(struct nx_vhost_user *u, uint64_t f)
 {
 	struct vhu_msg m = { .request = VHU_SET_FEATURES, .size = sizeof(uint64_t), .p.u64 = f };
 
@@ -214,7 +214,7 @@ int nx_vhu_set_features(struct nx_vhost_user *u, uint64_t f)
  * with the memfd and its offset in it; userspace_addr is where nexit has
  * it mapped, the address space SET_VRING_ADDR speaks in.
  */
-int nx_vhu_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem)
+int nx_vhost_user_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem)
 {
 	struct vhu_msg m = { .request = VHU_SET_MEM_TABLE };
 	int fds[NX_VHU_MAX_REGIONS];
@@ -234,7 +234,7 @@ int nx_vhu_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem)
 	return send_msg(u, &m, fds, (unsigned)mem->nregions);
 }
 
-int nx_vhu_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num)
+int nx_vhost_user_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_NUM, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, num } };
@@ -242,7 +242,7 @@ int nx_vhu_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num)
 	return send_msg(u, &m, NULL, 0);
 }
 
-int nx_vhu_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base)
+int nx_vhost_user_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_BASE, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, base } };
@@ -250,7 +250,7 @@ int nx_vhu_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base)
 	return send_msg(u, &m, NULL, 0);
 }
 
-int nx_vhu_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
+int nx_vhost_user_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
 			  const void *avail, const void *used)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_ADDR, .size = sizeof(struct vhu_addr),
@@ -270,17 +270,17 @@ static int vring_fd(struct nx_vhost_user *u, uint32_t req, unsigned idx, int fd)
 	return send_msg(u, &m, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
 }
 
-int nx_vhu_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd)
+int nx_vhost_user_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd)
 {
 	return vring_fd(u, VHU_SET_VRING_KICK, idx, fd);
 }
 
-int nx_vhu_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd)
+int nx_vhost_user_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd)
 {
 	return vring_fd(u, VHU_SET_VRING_CALL, idx, fd);
 }
 
-int nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base)
+int nx_vhost_user_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base)
 {
 	struct vhu_msg m = { .request = VHU_GET_VRING_BASE, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, 0 } };
@@ -292,17 +292,17 @@ int nx_vhu_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base)
 }
 
 /* ---- the vhost backend interface of virtio-net (passthrough.h) ---------- */
-static int vu_features(void *b, uint64_t f) { return nx_vhu_set_features(b, f); }
-static int vu_mem(void *b, const struct nx_mem *m) { return nx_vhu_set_mem_table(b, m); }
-static int vu_num(void *b, unsigned i, unsigned n) { return nx_vhu_set_vring_num(b, i, n); }
-static int vu_base(void *b, unsigned i, unsigned n) { return nx_vhu_set_vring_base(b, i, n); }
+static int vu_features(void *b, uint64_t f) { return nx_vhost_user_set_features(b, f); }
+static int vu_mem(void *b, const struct nx_mem *m) { return nx_vhost_user_set_mem_table(b, m); }
+static int vu_num(void *b, unsigned i, unsigned n) { return nx_vhost_user_set_vring_num(b, i, n); }
+static int vu_base(void *b, unsigned i, unsigned n) { return nx_vhost_user_set_vring_base(b, i, n); }
 static int vu_addr(void *b, unsigned i, const void *d, const void *a, const void *u)
 {
-	return nx_vhu_set_vring_addr(b, i, d, a, u);
+	return nx_vhost_user_set_vring_addr(b, i, d, a, u);
 }
-static int vu_kick(void *b, unsigned i, int fd) { return nx_vhu_set_vring_kick(b, i, fd); }
-static int vu_call(void *b, unsigned i, int fd) { return nx_vhu_set_vring_call(b, i, fd); }
-static int vu_get_base(void *b, unsigned i, unsigned *n) { return nx_vhu_get_vring_base(b, i, n); }
+static int vu_kick(void *b, unsigned i, int fd) { return nx_vhost_user_set_vring_kick(b, i, fd); }
+static int vu_call(void *b, unsigned i, int fd) { return nx_vhost_user_set_vring_call(b, i, fd); }
+static int vu_get_base(void *b, unsigned i, unsigned *n) { return nx_vhost_user_get_vring_base(b, i, n); }
 
 /* No VHOST_USER_F_PROTOCOL_FEATURES: a ring runs once it has a kick fd. */
 const struct nx_vhost_ops nx_vhost_user_ops = {

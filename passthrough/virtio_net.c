@@ -188,7 +188,7 @@ static void *ctl_thread(void *arg)
 		else if (have)
 			do_stop(n);
 		if (atomic_load(&n->v.gone))
-			nx_vhu_close(&n->vu);	/* nothing more to say to it */
+			nx_vhost_user_close(&n->vu);	/* nothing more to say to it */
 	}
 	return NULL;
 }
@@ -331,8 +331,8 @@ static int open_backend(struct nx_virtio_net *n, const struct nx_device_cfg *c)
 	n->be = &nx_vhost_user_ops;
 	n->be_priv = &n->vu;
 	/* The backend: owner, then what it can do. */
-	if (nx_vhu_connect(&n->vu, c->backend, 5000) < 0 || nx_vhu_set_owner(&n->vu) < 0 ||
-	    nx_vhu_get_features(&n->vu, &n->backend_features) < 0)
+	if (nx_vhost_user_connect(&n->vu, c->backend, 5000) < 0 || nx_vhost_user_set_owner(&n->vu) < 0 ||
+	    nx_vhost_user_get_features(&n->vu, &n->backend_features) < 0)
 		return -1;
 	snprintf(n->be_name, sizeof(n->be_name), "%s", c->backend);
 	return 0;
@@ -364,7 +364,7 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 	info.features = NX_VIRTIO_F_VERSION_1 | F_MAC | (n->backend_features & F_FROM_BACKEND);
 	pthread_mutex_init(&n->jlock, NULL);
 	pthread_cond_init(&n->jcond, NULL);
-	if (nx_thread_start(&n->ctl, ctl_thread, n, "nexit-vhost", NX_SB_EVENT) < 0)
+	if (nx_thread_start(&n->ctl, ctl_thread, n, "nexit-vhost", NX_SANDBOX_KIND_EVENT) < 0)
 		return NULL;
 	if (nx_virtio_init(&n->v, pt->vm, c->name, &info, slot) < 0)
 		return NULL;

@@ -93,7 +93,7 @@ static void op_msix(struct nx_pci_dev *p, int vector)
 		if (vector >= 0 && (unsigned)vector != i)
 			continue;
 		nx_pci_msix_msg(v->pci, i, &m);
-		nx_msivec_update(&v->vec[i], nx_pci_msix_enabled(v->pci), &m);
+		nx_msi_vec_update(&v->vec[i], nx_pci_msix_enabled(v->pci), &m);
 	}
 }
 
@@ -239,7 +239,7 @@ void nx_virtio_gone(struct nx_virtio_dev *v)
 	if (atomic_exchange(&v->gone, true))
 		return;
 	for (unsigned i = 0; i < v->info.nvec; i++)
-		nx_msivec_gone(&v->vec[i]);
+		nx_msi_vec_gone(&v->vec[i]);
 	nx_reg_ioeventfd_drop(&v->reg, 0, 0);
 	/* 2.1.2: the device tells the driver it needs a reset. */
 	needs_reset(v);
@@ -378,7 +378,7 @@ int nx_virtio_init(struct nx_virtio_dev *v, struct nx_vm *vm, const char *name,
 			return nx_error("eventfd: %s", strerror(errno));
 	}
 	for (unsigned i = 0; i < info->nvec; i++)
-		if (nx_msivec_init(vm, &v->vec[i], -1) < 0)
+		if (nx_msi_vec_init(vm, &v->vec[i], -1) < 0)
 			return -1;
 	reset(v);
 	v->resets = 0;
@@ -450,7 +450,7 @@ void nx_virtio_lines_json(struct nx_virtio_dev *v, struct json_object *arr,
 	for (unsigned i = 0; i < v->info.nvec; i++) {
 		struct json_object *o;
 
-		if (v->vec[i].state == NX_MSIVEC_DISABLED && !v->vec[i].route_updates)
+		if (v->vec[i].state == NX_MSI_VEC_DISABLED && !v->vec[i].route_updates)
 			continue;
 		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
 		/* Signalled by the data path through the irqfd: nexit sees no

@@ -95,7 +95,7 @@ static int probe_fake(struct nx_host *h)
 	int r;
 
 	k->fake = true;
-	if (nx_sr_path(h->sysroot, "/nexit-fake/kvm-caps", path, sizeof(path)) < 0)
+	if (nx_sysroot_path(h->sysroot, "/nexit-fake/kvm-caps", path, sizeof(path)) < 0)
 		return -1;
 	r = nx_ini_parse_lines(path, fake_line, &c);
 	if (r < 0) {
@@ -165,7 +165,7 @@ int nx_kvm_probe(struct nx_host *h)
 
 	memset(k, 0, sizeof(*k));
 	k->dev_present = h->real ? access(nx_kvm_device(), F_OK) == 0
-				 : nx_sr_exists(h->sysroot, "/dev/kvm");
+				 : nx_sysroot_exists(h->sysroot, "/dev/kvm");
 	if (!k->dev_present) {
 		if (h->real)
 			nx_kvm_detect(&k->kind);

@@ -71,7 +71,7 @@ static void probe_cpu(struct nx_host *h)
 
 	h->arch = NX_ARCH_OTHER;
 	h->apicv = h->ipiv = h->avic = h->cpu_posted_intr = h->hw_virt = -1;
-	if (!info || !flags || nx_sr_read(h->sysroot, "/proc/cpuinfo", info, cap) < 0)
+	if (!info || !flags || nx_sysroot_read(h->sysroot, "/proc/cpuinfo", info, cap) < 0)
 		goto out;
 	if (cpuinfo_field(info, "vendor_id", h->cpu_vendor, sizeof(h->cpu_vendor))) {
 		h->arch = NX_ARCH_X86;
@@ -106,7 +106,7 @@ static void probe_flavour(struct nx_host *h)
 		char p[64];
 
 		snprintf(p, sizeof(p), "/sys/module/%s", mods[i].mod);
-		if (!nx_sr_exists(h->sysroot, p))
+		if (!nx_sysroot_exists(h->sysroot, p))
 			continue;
 		len += (size_t)snprintf(h->kvm_modules + len, sizeof(h->kvm_modules) - len,
 					"%s%s", len ? " " : "", mods[i].mod);
@@ -117,24 +117,24 @@ static void probe_flavour(struct nx_host *h)
 		h->flavour = NX_KVM_ARM64;	/* arm64 KVM is built in: no vendor module */
 
 	if (h->flavour == NX_KVM_INTEL) {
-		h->apicv = nx_sr_bool(h->sysroot, KP_INTEL "enable_apicv");
-		h->ipiv = nx_sr_bool(h->sysroot, KP_INTEL "enable_ipiv");
+		h->apicv = nx_sysroot_bool(h->sysroot, KP_INTEL "enable_apicv");
+		h->ipiv = nx_sysroot_bool(h->sysroot, KP_INTEL "enable_ipiv");
 	} else if (h->flavour == NX_KVM_AMD) {
 		/* kvm_amd.avic: on by default since 6.x where the CPU has it */
-		v = nx_sr_bool(h->sysroot, KP_AMD "avic");
+		v = nx_sysroot_bool(h->sysroot, KP_AMD "avic");
 		if (v >= 0)
 			h->avic = v && h->avic != 0;
 	}
 	/* kvm.enable_device_posted_irqs (newer kernels): master switch for
 	 * IOMMU-posted device interrupts; absent = not restricted. */
-	h->device_posted_param = nx_sr_bool(h->sysroot, KP_KVM "enable_device_posted_irqs");
+	h->device_posted_param = nx_sysroot_bool(h->sysroot, KP_KVM "enable_device_posted_irqs");
 }
 
 static int hex_attr(const char *sysroot, const char *rel, unsigned long long *v)
 {
 	char b[64], *end;
 
-	if (nx_sr_line(sysroot, rel, b, sizeof(b)) < 0)
+	if (nx_sysroot_line(sysroot, rel, b, sizeof(b)) < 0)
 		return -1;
 	*v = strtoull(b, &end, 16);
 	return end == b ? -1 : 0;
@@ -148,7 +148,7 @@ static void probe_iommu_units(struct nx_host *h)
 	int pi = -1;
 	DIR *d;
 
-	if (nx_sr_path(h->sysroot, "/sys/class/iommu", dir, sizeof(dir)) < 0 ||
+	if (nx_sysroot_path(h->sysroot, "/sys/class/iommu", dir, sizeof(dir)) < 0 ||
 	    !(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
@@ -192,7 +192,7 @@ static int count_dir(const char *sysroot, const char *rel)
 	int n = 0;
 	DIR *d;
 
-	if (nx_sr_path(sysroot, rel, dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+	if (nx_sysroot_path(sysroot, rel, dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
 		return 0;
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
@@ -217,11 +217,11 @@ static void probe_iommu(struct nx_host *h, const char *interrupts)
 	h->iommu = NX_IOMMU_NONE;
 	h->dmar_ir_flag = h->ir_enabled = h->iommu_pi = -1;
 	probe_iommu_units(h);
-	h->acpi_dmar = nx_sr_exists(h->sysroot, "/sys/firmware/acpi/tables/DMAR");
-	h->acpi_ivrs = nx_sr_exists(h->sysroot, "/sys/firmware/acpi/tables/IVRS");
-	h->acpi_iort = nx_sr_exists(h->sysroot, "/sys/firmware/acpi/tables/IORT");
+	h->acpi_dmar = nx_sysroot_exists(h->sysroot, "/sys/firmware/acpi/tables/DMAR");
+	h->acpi_ivrs = nx_sysroot_exists(h->sysroot, "/sys/firmware/acpi/tables/IVRS");
+	h->acpi_iort = nx_sysroot_exists(h->sysroot, "/sys/firmware/acpi/tables/IORT");
 	if (h->acpi_dmar) {
-		n = nx_sr_read(h->sysroot, "/sys/firmware/acpi/tables/DMAR", (char *)tbl, sizeof(tbl));
+		n = nx_sysroot_read(h->sysroot, "/sys/firmware/acpi/tables/DMAR", (char *)tbl, sizeof(tbl));
 		if (n > 0) {
 			int f = nx_acpi_dmar_flags(tbl, (size_t)n);
 
@@ -257,12 +257,12 @@ static void probe_iommu(struct nx_host *h, const char *interrupts)
 
 static void probe_vfio(struct nx_host *h)
 {
-	h->vfio_dev = nx_sr_exists(h->sysroot, "/dev/vfio/vfio");
-	h->vfio_pci = nx_sr_exists(h->sysroot, "/sys/module/vfio_pci") ||
-		      nx_sr_exists(h->sysroot, "/sys/module/vfio_pci_core");
-	h->vfio_noiommu = nx_sr_bool(h->sysroot,
+	h->vfio_dev = nx_sysroot_exists(h->sysroot, "/dev/vfio/vfio");
+	h->vfio_pci = nx_sysroot_exists(h->sysroot, "/sys/module/vfio_pci") ||
+		      nx_sysroot_exists(h->sysroot, "/sys/module/vfio_pci_core");
+	h->vfio_noiommu = nx_sysroot_bool(h->sysroot,
 			"/sys/module/vfio/parameters/enable_unsafe_noiommu_mode") == 1;
-	h->irqbypass = nx_sr_exists(h->sysroot, "/sys/module/irqbypass");
+	h->irqbypass = nx_sysroot_exists(h->sysroot, "/sys/module/irqbypass");
 }
 
 /* Device tree: a node whose compatible names a GIC, e.g. "arm,gic-v3". */
@@ -272,7 +272,7 @@ static void probe_gic_dt(struct nx_host *h)
 	struct dirent *e;
 	DIR *d;
 
-	if (nx_sr_path(h->sysroot, "/sys/firmware/devicetree/base", dir, sizeof(dir)) < 0 ||
+	if (nx_sysroot_path(h->sysroot, "/sys/firmware/devicetree/base", dir, sizeof(dir)) < 0 ||
 	    !(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
@@ -281,7 +281,7 @@ static void probe_gic_dt(struct nx_host *h)
 		if (strncmp(e->d_name, "interrupt-controller", 20))
 			continue;
 		snprintf(rel, sizeof(rel), "/sys/firmware/devicetree/base/%s/compatible", e->d_name);
-		n = nx_sr_read(h->sysroot, rel, compat, sizeof(compat));
+		n = nx_sysroot_read(h->sysroot, rel, compat, sizeof(compat));
 		if (n <= 0)
 			continue;
 		/* compatible is a NUL-separated string list; check each */
@@ -308,7 +308,7 @@ static void probe_gic(struct nx_host *h, const char *interrupts)
 	h->gic_its = h->vgic_v4_enable = -1;
 	if (h->arch != NX_ARCH_ARM64)
 		return;
-	n = nx_sr_read(h->sysroot, "/sys/firmware/acpi/tables/APIC", (char *)tbl, sizeof(tbl));
+	n = nx_sysroot_read(h->sysroot, "/sys/firmware/acpi/tables/APIC", (char *)tbl, sizeof(tbl));
 	if (n > 0 && nx_acpi_madt_gic(tbl, (size_t)n, &ver, &its) == 0) {
 		h->gic_version = ver;
 		h->gic_its = its;
@@ -339,18 +339,18 @@ static void probe_memory(struct nx_host *h)
 	char b[128];
 
 #define HP "/sys/kernel/mm/hugepages/hugepages-"
-	if (nx_sr_long(h->sysroot, HP "2048kB/nr_hugepages", &h->hp2m_nr) < 0)
+	if (nx_sysroot_long(h->sysroot, HP "2048kB/nr_hugepages", &h->hp2m_nr) < 0)
 		h->hp2m_nr = -1;
-	if (nx_sr_long(h->sysroot, HP "2048kB/free_hugepages", &h->hp2m_free) < 0)
+	if (nx_sysroot_long(h->sysroot, HP "2048kB/free_hugepages", &h->hp2m_free) < 0)
 		h->hp2m_free = -1;
-	if (nx_sr_long(h->sysroot, HP "1048576kB/nr_hugepages", &h->hp1g_nr) < 0)
+	if (nx_sysroot_long(h->sysroot, HP "1048576kB/nr_hugepages", &h->hp1g_nr) < 0)
 		h->hp1g_nr = -1;
-	if (nx_sr_long(h->sysroot, HP "1048576kB/free_hugepages", &h->hp1g_free) < 0)
+	if (nx_sysroot_long(h->sysroot, HP "1048576kB/free_hugepages", &h->hp1g_free) < 0)
 		h->hp1g_free = -1;
 #undef HP
 	/* "always [madvise] never": the bracketed word is the mode */
 	h->thp[0] = 0;
-	if (nx_sr_line(h->sysroot, "/sys/kernel/mm/transparent_hugepage/enabled", b, sizeof(b)) == 0) {
+	if (nx_sysroot_line(h->sysroot, "/sys/kernel/mm/transparent_hugepage/enabled", b, sizeof(b)) == 0) {
 		char *l = strchr(b, '['), *r = l ? strchr(l, ']') : NULL;
 
 		if (l && r && (size_t)(r - l - 1) < sizeof(h->thp)) {
@@ -366,7 +366,7 @@ static void cpuset(const char *sysroot, const char *rel, uint64_t *m, char *s, s
 
 	*m = 0;
 	s[0] = 0;
-	if (nx_sr_line(sysroot, rel, b, sizeof(b)) == 0 && nx_cpulist_parse(b, m) == 0)
+	if (nx_sysroot_line(sysroot, rel, b, sizeof(b)) == 0 && nx_cpulist_parse(b, m) == 0)
 		nx_cpulist_format(*m, s, n);
 }
 
@@ -391,7 +391,7 @@ static void probe_sched(struct nx_host *h)
 		if (!(h->online & (1ULL << c)))
 			continue;
 		snprintf(rel, sizeof(rel), "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", c);
-		if (nx_sr_line(h->sysroot, rel, g, sizeof(g)) < 0)
+		if (nx_sysroot_line(h->sysroot, rel, g, sizeof(g)) < 0)
 			continue;
 		if (!h->cpufreq)
 			snprintf(h->governor, sizeof(h->governor), "%s", g);
@@ -401,14 +401,14 @@ static void probe_sched(struct nx_host *h)
 	}
 
 	h->irqbalance_pid = 0;
-	if (nx_sr_path(h->sysroot, "/proc", dir, sizeof(dir)) == 0 && (d = opendir(dir))) {
+	if (nx_sysroot_path(h->sysroot, "/proc", dir, sizeof(dir)) == 0 && (d = opendir(dir))) {
 		while ((e = readdir(d))) {
 			char rel[300], comm[32];
 
 			if (!isdigit((unsigned char)e->d_name[0]))
 				continue;
 			snprintf(rel, sizeof(rel), "/proc/%s/comm", e->d_name);
-			if (nx_sr_line(h->sysroot, rel, comm, sizeof(comm)) == 0 &&
+			if (nx_sysroot_line(h->sysroot, rel, comm, sizeof(comm)) == 0 &&
 			    !strcmp(comm, "irqbalance")) {
 				h->irqbalance_pid = atoi(e->d_name);
 				break;
@@ -416,9 +416,9 @@ static void probe_sched(struct nx_host *h)
 		}
 		closedir(d);
 	}
-	if (nx_sr_long(h->sysroot, KP_KVM "halt_poll_ns", &h->halt_poll_ns) < 0)
+	if (nx_sysroot_long(h->sysroot, KP_KVM "halt_poll_ns", &h->halt_poll_ns) < 0)
 		h->halt_poll_ns = -1;
-	if (nx_sr_long(h->sysroot, "/proc/sys/kernel/sched_rt_runtime_us", &h->rt_runtime_us) < 0)
+	if (nx_sysroot_long(h->sysroot, "/proc/sys/kernel/sched_rt_runtime_us", &h->rt_runtime_us) < 0)
 		h->rt_runtime_us = LONG_MIN;
 }
 
@@ -453,14 +453,14 @@ int nx_host_probe(struct nx_host *h, const char *sysroot)
 	/* Only the real root may be probed with ioctls on /dev/kvm. */
 	h->real = !strcmp(sysroot, "/");
 
-	nx_sr_line(h->sysroot, "/proc/cmdline", h->cmdline, sizeof(h->cmdline));
+	nx_sysroot_line(h->sysroot, "/proc/cmdline", h->cmdline, sizeof(h->cmdline));
 	probe_cpu(h);
 	if (nx_kvm_probe(h) < 0)
 		return -1;
 	probe_flavour(h);
 
 	interrupts = malloc(icap);
-	if (interrupts && nx_sr_read(h->sysroot, "/proc/interrupts", interrupts, icap) < 0) {
+	if (interrupts && nx_sysroot_read(h->sysroot, "/proc/interrupts", interrupts, icap) < 0) {
 		free(interrupts);
 		interrupts = NULL;
 	}

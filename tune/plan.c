@@ -49,7 +49,7 @@ static void knob(struct nx_plan *pl, const struct nx_host *h, const char *what,
 {
 	char cur[128];
 
-	if (nx_sr_line(h->sysroot, rel, cur, sizeof(cur)) < 0) {
+	if (nx_sysroot_line(h->sysroot, rel, cur, sizeof(cur)) < 0) {
 		note(pl, "%s: %s is missing on this host", what, rel);
 		return;
 	}
@@ -72,7 +72,7 @@ static void plan_governor(struct nx_plan *pl, const struct nx_profile *p, const 
 		snprintf(rel, sizeof(rel), "/sys/devices/system/cpu/cpu%d/cpufreq/"
 			 "scaling_available_governors", c);
 		/* cpufreq only accepts governors it lists (cpufreq.rst) */
-		if (nx_sr_line(h->sysroot, rel, avail, sizeof(avail)) == 0) {
+		if (nx_sysroot_line(h->sysroot, rel, avail, sizeof(avail)) == 0) {
 			char pad[260];
 
 			snprintf(pad, sizeof(pad), " %s ", avail);
@@ -85,7 +85,7 @@ static void plan_governor(struct nx_plan *pl, const struct nx_profile *p, const 
 		}
 		snprintf(rel, sizeof(rel), "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", c);
 		snprintf(what, sizeof(what), "cpu%d governor", c);
-		if (nx_sr_exists(h->sysroot, rel))
+		if (nx_sysroot_exists(h->sysroot, rel))
 			knob(pl, h, what, rel, p->governor);
 	}
 }
@@ -98,7 +98,7 @@ static int vfio_irqs(const struct nx_host *h, int *irqs, int max)
 	char *buf = malloc(cap);
 	int n = 0;
 
-	if (!buf || nx_sr_read(h->sysroot, "/proc/interrupts", buf, cap) < 0) {
+	if (!buf || nx_sysroot_read(h->sysroot, "/proc/interrupts", buf, cap) < 0) {
 		free(buf);
 		return 0;
 	}

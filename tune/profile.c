@@ -309,10 +309,10 @@ int nx_profile_resolve(struct nx_profile *p, const char *sysroot)
 	uint64_t online = 0, isolated = 0, pool;
 
 	p->ncpus = 0;
-	if (nx_sr_line(sysroot, "/sys/devices/system/cpu/online", b, sizeof(b)) < 0 ||
+	if (nx_sysroot_line(sysroot, "/sys/devices/system/cpu/online", b, sizeof(b)) < 0 ||
 	    nx_cpulist_parse(b, &online) < 0)
 		online = 1;	/* unknown: assume CPU 0 only */
-	if (nx_sr_line(sysroot, "/sys/devices/system/cpu/isolated", b, sizeof(b)) == 0)
+	if (nx_sysroot_line(sysroot, "/sys/devices/system/cpu/isolated", b, sizeof(b)) == 0)
 		nx_cpulist_parse(b, &isolated);
 	nx_cpulist_format(online, s, sizeof(s));
 

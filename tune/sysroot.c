@@ -14,7 +14,7 @@
 
 #include "tune/tune.h"
 
-int nx_sr_path(const char *sysroot, const char *rel, char *out, size_t n)
+int nx_sysroot_path(const char *sysroot, const char *rel, char *out, size_t n)
 {
 	int len;
 
@@ -26,22 +26,22 @@ int nx_sr_path(const char *sysroot, const char *rel, char *out, size_t n)
 	return (len < 0 || (size_t)len >= n) ? -1 : 0;
 }
 
-bool nx_sr_exists(const char *sysroot, const char *rel)
+bool nx_sysroot_exists(const char *sysroot, const char *rel)
 {
 	char p[NX_TUNE_PATH];
 	struct stat st;
 
-	return nx_sr_path(sysroot, rel, p, sizeof(p)) == 0 && stat(p, &st) == 0;
+	return nx_sysroot_path(sysroot, rel, p, sizeof(p)) == 0 && stat(p, &st) == 0;
 }
 
-ssize_t nx_sr_read(const char *sysroot, const char *rel, char *buf, size_t n)
+ssize_t nx_sysroot_read(const char *sysroot, const char *rel, char *buf, size_t n)
 {
 	char p[NX_TUNE_PATH];
 	size_t got = 0;
 	ssize_t r;
 	int fd;
 
-	if (n == 0 || nx_sr_path(sysroot, rel, p, sizeof(p)) < 0)
+	if (n == 0 || nx_sysroot_path(sysroot, rel, p, sizeof(p)) < 0)
 		return -1;
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -60,19 +60,19 @@ ssize_t nx_sr_read(const char *sysroot, const char *rel, char *buf, size_t n)
 	return (ssize_t)got;
 }
 
-int nx_sr_line(const char *sysroot, const char *rel, char *buf, size_t n)
+int nx_sysroot_line(const char *sysroot, const char *rel, char *buf, size_t n)
 {
-	if (nx_sr_read(sysroot, rel, buf, n) < 0)
+	if (nx_sysroot_read(sysroot, rel, buf, n) < 0)
 		return -1;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
 }
 
-int nx_sr_long(const char *sysroot, const char *rel, long *v)
+int nx_sysroot_long(const char *sysroot, const char *rel, long *v)
 {
 	char b[64], *end;
 
-	if (nx_sr_line(sysroot, rel, b, sizeof(b)) < 0)
+	if (nx_sysroot_line(sysroot, rel, b, sizeof(b)) < 0)
 		return -1;
 	errno = 0;
 	*v = strtol(b, &end, 0);
@@ -81,11 +81,11 @@ int nx_sr_long(const char *sysroot, const char *rel, long *v)
 	return 0;
 }
 
-int nx_sr_bool(const char *sysroot, const char *rel)
+int nx_sysroot_bool(const char *sysroot, const char *rel)
 {
 	char b[16];
 
-	if (nx_sr_line(sysroot, rel, b, sizeof(b)) < 0)
+	if (nx_sysroot_line(sysroot, rel, b, sizeof(b)) < 0)
 		return -1;
 	/* module_param bool prints Y/N; int params used as bools print 0/1 */
 	if (b[0] == 'Y' || b[0] == 'y' || b[0] == '1')

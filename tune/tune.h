@@ -38,15 +38,15 @@ int nx_profile_apply_config(struct nx_config *cfg, const char *name);
 /* ---- sysroot helpers (tune/sysroot.c) ----------------------------------- */
 #define NX_TUNE_PATH 4096
 /* out = sysroot + rel ("/" sysroot leaves rel as is). <0 if too long. */
-int  nx_sr_path(const char *sysroot, const char *rel, char *out, size_t n);
-bool nx_sr_exists(const char *sysroot, const char *rel);
+int  nx_sysroot_path(const char *sysroot, const char *rel, char *out, size_t n);
+bool nx_sysroot_exists(const char *sysroot, const char *rel);
 /* Reads a whole (small) file, NUL-terminated, trailing newline kept. Returns length or -1. */
-ssize_t nx_sr_read(const char *sysroot, const char *rel, char *buf, size_t n);
+ssize_t nx_sysroot_read(const char *sysroot, const char *rel, char *buf, size_t n);
 /* First line without the newline, or -1. */
-int  nx_sr_line(const char *sysroot, const char *rel, char *buf, size_t n);
-int  nx_sr_long(const char *sysroot, const char *rel, long *v);
+int  nx_sysroot_line(const char *sysroot, const char *rel, char *buf, size_t n);
+int  nx_sysroot_long(const char *sysroot, const char *rel, long *v);
 /* Module parameter style booleans: Y/N/1/0. 1, 0, or -1 if absent/unparsable. */
-int  nx_sr_bool(const char *sysroot, const char *rel);
+int  nx_sysroot_bool(const char *sysroot, const char *rel);
 /* Kernel command line: 1 and value (may be "") if key or key=value is present. */
 int  nx_cmdline_get(const char *cmdline, const char *key, char *val, size_t n);
 /* "0-3,5" <-> bit mask of CPUs 0..63. <0 on a bad list. */

@@ -140,7 +140,7 @@ int nx_plan_apply(const struct nx_plan *pl, const char *sysroot, const char *und
 			done++;
 			continue;
 		}
-		if (nx_sr_path(root, c->rel, path, sizeof(path)) < 0 ||
+		if (nx_sysroot_path(root, c->rel, path, sizeof(path)) < 0 ||
 		    undo_record_file(u, path, c) < 0) {
 			fclose(u);
 			return -1;
@@ -258,7 +258,7 @@ int nx_undo_restore(const char *undo_path)
 			       "init system (systemctl start irqbalance)\n", c->pid);
 			continue;
 		}
-		if (nx_sr_path(root, c->rel, path, sizeof(path)) < 0) {
+		if (nx_sysroot_path(root, c->rel, path, sizeof(path)) < 0) {
 			failed++;
 			continue;
 		}

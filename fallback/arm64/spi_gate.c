@@ -44,7 +44,7 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 
 static void close_fds(struct nx_fallback *fb, unsigned spi)
 {
-	struct nx_fb_pin *p = &fb->pins[spi];
+	struct nx_fallback_pin *p = &fb->pins[spi];
 
 	if (p->resamplefd >= 0)
 		nx_loop_del(&fb->vm->loop, p->resamplefd);
@@ -60,7 +60,7 @@ static void close_fds(struct nx_fallback *fb, unsigned spi)
 static int attach(void *opaque, unsigned spi, struct nx_irq_source *src)
 {
 	struct nx_fallback *fb = opaque;
-	struct nx_fb_pin *p = &fb->pins[spi];
+	struct nx_fallback_pin *p = &fb->pins[spi];
 	int r;
 
 	if (spi >= fb->gate.nlines)
@@ -76,7 +76,7 @@ static int attach(void *opaque, unsigned spi, struct nx_irq_source *src)
 	if (nx_irqfd_assign(fb->vm, p->irqfd, spi, p->resamplefd) < 0)
 		return -1;
 	pthread_mutex_lock(&fb->lock);
-	r = nx_fb_storm_from_config(fb, spi, src);
+	r = nx_fallback_storm_from_config(fb, spi, src);
 	fb->gate.lines[spi].level = true;	/* SPIs of PCI INTx are level */
 	if (r == 0)
 		r = nx_gate_attach(&fb->gate, spi, src, nx_now_ns());
@@ -89,8 +89,8 @@ static int attach(void *opaque, unsigned spi, struct nx_irq_source *src)
 	pthread_mutex_unlock(&fb->lock);
 	if (r < 0)
 		return -1;
-	if (nx_fb_watch_trigger(fb, spi, src->trigger_fd) < 0 ||
-	    nx_loop_add(&fb->vm->loop, p->resamplefd, EPOLLIN, nx_fb_on_resample, fb, spi) < 0)
+	if (nx_fallback_watch_trigger(fb, spi, src->trigger_fd) < 0 ||
+	    nx_loop_add(&fb->vm->loop, p->resamplefd, EPOLLIN, nx_fallback_on_resample, fb, spi) < 0)
 		return -1;
 	return 0;
 }
@@ -102,7 +102,7 @@ static void detach(void *opaque, unsigned spi)
 	if (spi >= fb->gate.nlines)
 		return;
 	pthread_mutex_lock(&fb->lock);
-	nx_fb_unwatch_trigger(fb, spi);
+	nx_fallback_unwatch_trigger(fb, spi);
 	nx_gate_detach(&fb->gate, spi);
 	pthread_mutex_unlock(&fb->lock);
 	close_fds(fb, spi);
@@ -118,7 +118,7 @@ static void set_line(void *opaque, unsigned spi, bool level)
 int nx_a64_fb_init(struct nx_vm *vm)
 {
 	/* GSI n routes to SPI n below NX_IOAPIC_PINS (nx_a64_routes_init). */
-	struct nx_fallback *fb = nx_fb_new(vm, "vgic", "spi", deliver);
+	struct nx_fallback *fb = nx_fallback_new(vm, "vgic", "spi", deliver);
 
 	if (!fb)
 		return -1;
@@ -126,7 +126,7 @@ int nx_a64_fb_init(struct nx_vm *vm)
 	vm->irq.set_line = set_line;
 	vm->irq.attach_source = attach;
 	vm->irq.detach_source = detach;
-	vm->irq.delivered = nx_fb_delivered;
-	vm->irq.shutdown = nx_fb_shutdown;
-	return nx_stats_add_hook(vm, nx_fb_stats_hook, fb);
+	vm->irq.delivered = nx_fallback_delivered;
+	vm->irq.shutdown = nx_fallback_shutdown;
+	return nx_stats_add_hook(vm, nx_fallback_stats_hook, fb);
 }

@@ -11,7 +11,7 @@
 int nx_fallback_init(struct nx_vm *vm)
 {
 	bool kernel = vm->cfg->irqchip == NX_IRQCHIP_KERNEL;
-	struct nx_fallback *fb = nx_fb_new(vm, kernel ? "kernel" : "split", "ioapic-pin", NULL);
+	struct nx_fallback *fb = nx_fallback_new(vm, kernel ? "kernel" : "split", "ioapic-pin", NULL);
 
 	if (!fb)
 		return -1;
@@ -20,7 +20,7 @@ int nx_fallback_init(struct nx_vm *vm)
 		return nx_error("out of memory for the interrupt controller");
 	nx_lives_until_exit(fb->x86);
 	fb->kernel = kernel;
-	if ((kernel ? nx_fb_kernel_init(fb) : nx_fb_split_init(fb)) < 0)
+	if ((kernel ? nx_fallback_kernel_init(fb) : nx_fallback_split_init(fb)) < 0)
 		return -1;
-	return nx_stats_add_hook(vm, nx_fb_stats_hook, fb);
+	return nx_stats_add_hook(vm, nx_fallback_stats_hook, fb);
 }

@@ -85,7 +85,7 @@ static void on_poll(void *opaque, int fd, uint32_t events, unsigned tag)
 	refresh_rtes(fb);
 	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++) {
 		struct nx_gate_line *l = &fb->gate.lines[pin];
-		struct nx_fb_pin *p = &fb->pins[pin];
+		struct nx_fallback_pin *p = &fb->pins[pin];
 
 		if (!l->src)
 			continue;
@@ -175,7 +175,7 @@ static int attach_direct(struct nx_fallback *fb, unsigned gsi, struct nx_irq_sou
 
 static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_source *src)
 {
-	struct nx_fb_pin *p = &fb->pins[gsi];
+	struct nx_fallback_pin *p = &fb->pins[gsi];
 
 	if (p->irqfd < 0) {
 		/* The irqfd is never written: it exists for its resamplefd. */
@@ -184,13 +184,13 @@ static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_sour
 		if (p->irqfd < 0 || p->resamplefd < 0)
 			return nx_error("irq line %u: eventfd: %s", gsi, strerror(errno));
 		if (nx_irqfd_assign(fb->vm, p->irqfd, gsi, p->resamplefd) < 0 ||
-		    nx_loop_add(&fb->vm->loop, p->resamplefd, EPOLLIN, nx_fb_on_resample, fb, gsi) < 0)
+		    nx_loop_add(&fb->vm->loop, p->resamplefd, EPOLLIN, nx_fallback_on_resample, fb, gsi) < 0)
 			return -1;
 	}
-	if (nx_fb_storm_from_config(fb, gsi, src) < 0 ||
+	if (nx_fallback_storm_from_config(fb, gsi, src) < 0 ||
 	    nx_gate_attach(&fb->gate, gsi, src, nx_now_ns()) < 0)
 		return -1;
-	if (src->trigger_fd >= 0 && nx_fb_watch_trigger(fb, gsi, src->trigger_fd) < 0) {
+	if (src->trigger_fd >= 0 && nx_fallback_watch_trigger(fb, gsi, src->trigger_fd) < 0) {
 		nx_gate_detach(&fb->gate, gsi);
 		return -1;
 	}
@@ -219,7 +219,7 @@ static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
 static void detach_source(void *opaque, unsigned gsi)
 {
 	struct nx_fallback *fb = opaque;
-	struct nx_fb_pin *p;
+	struct nx_fallback_pin *p;
 
 	if (gsi >= NX_IOAPIC_PINS)
 		return;
@@ -232,13 +232,13 @@ static void detach_source(void *opaque, unsigned gsi)
 		fb->gate.lines[gsi].gone = true;
 		fb->gate.ops.report(fb, &fb->gate.lines[gsi], "interrupt source gone: irqfd removed");
 	} else {
-		nx_fb_unwatch_trigger(fb, gsi);
+		nx_fallback_unwatch_trigger(fb, gsi);
 		nx_gate_detach(&fb->gate, gsi);
 	}
 	pthread_mutex_unlock(&fb->lock);
 }
 
-int nx_fb_kernel_init(struct nx_fallback *fb)
+int nx_fallback_kernel_init(struct nx_fallback *fb)
 {
 	fb->gate.ops.deliver = deliver;
 	/* The guest may have masked its RTE just before an EOI (shutdown): the
@@ -264,6 +264,6 @@ int nx_fb_kernel_init(struct nx_fallback *fb)
 		return -1;
 	fb->vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = nx_fb_delivered, .shutdown = nx_fb_shutdown };
+		.delivered = nx_fallback_delivered, .shutdown = nx_fallback_shutdown };
 	return 0;
 }

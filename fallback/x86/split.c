@@ -26,7 +26,7 @@
 /* Keeps GSI route #pin in step with the pin's RTE (see the rule above). */
 static void sync_route(struct nx_fallback *fb, unsigned pin)
 {
-	struct nx_fb_pin *p = &fb->pins[pin];
+	struct nx_fallback_pin *p = &fb->pins[pin];
 	uint64_t e = fb->x86->ioapic.rte[pin];
 	bool want = nx_rte_level(e) && nx_rte_vector(e) >= 16;	/* 0-15 are invalid vectors */
 	uint64_t addr;
@@ -61,7 +61,7 @@ static void sync_route(struct nx_fallback *fb, unsigned pin)
  */
 static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
 {
-	struct nx_fb_pin *p = &fb->pins[pin];
+	struct nx_fallback_pin *p = &fb->pins[pin];
 	const struct nx_gate_line *l = &fb->gate.lines[pin];
 	bool want = p->route && p->trigger_fd >= 0 && l->src && l->src->automask;
 
@@ -71,7 +71,7 @@ static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
 		nx_loop_del(&fb->vm->loop, p->trigger_fd);
 		if (nx_irqfd_assign(fb->vm, p->trigger_fd, pin, -1) < 0) {
 			nx_warn("irq line %u: delivered by nexit's event loop instead", pin);
-			if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fb_on_trigger, fb, pin) < 0)
+			if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fallback_on_trigger, fb, pin) < 0)
 				nx_warn("irq line %u: trigger not watched: the line may hang", pin);
 			return;
 		}
@@ -81,7 +81,7 @@ static void sync_irqfd(struct nx_fallback *fb, unsigned pin)
 	}
 	nx_irqfd_deassign(fb->vm, p->trigger_fd, pin);
 	p->kfire = false;
-	if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fb_on_trigger, fb, pin) < 0)
+	if (nx_loop_add(&fb->vm->loop, p->trigger_fd, EPOLLIN, nx_fallback_on_trigger, fb, pin) < 0)
 		nx_warn("irq line %u: trigger not watched: the line may hang", pin);
 	nx_gate_set_kfire(&fb->gate, pin, false, nx_now_ns());
 }
@@ -210,11 +210,11 @@ static int attach_source(void *opaque, unsigned gsi, struct nx_irq_source *src)
 	if (gsi >= NX_IOAPIC_PINS)
 		return nx_error("interrupt source '%s': no IOAPIC pin %u", src->name, gsi);
 	pthread_mutex_lock(&fb->lock);
-	r = nx_fb_storm_from_config(fb, gsi, src);
+	r = nx_fallback_storm_from_config(fb, gsi, src);
 	if (r == 0)
 		r = nx_gate_attach(&fb->gate, gsi, src, nx_now_ns());
 	if (r == 0 && src->trigger_fd >= 0) {
-		r = nx_fb_watch_trigger(fb, gsi, src->trigger_fd);
+		r = nx_fallback_watch_trigger(fb, gsi, src->trigger_fd);
 		if (r == 0)
 			sync_irqfd(fb, gsi);
 		else
@@ -234,7 +234,7 @@ static void detach_source(void *opaque, unsigned gsi)
 	if (fb->pins[gsi].kfire)
 		nx_irqfd_deassign(fb->vm, fb->pins[gsi].trigger_fd, gsi);
 	fb->pins[gsi].kfire = false;
-	nx_fb_unwatch_trigger(fb, gsi);
+	nx_fallback_unwatch_trigger(fb, gsi);
 	nx_gate_detach(&fb->gate, gsi);
 	pthread_mutex_unlock(&fb->lock);
 }
@@ -329,7 +329,7 @@ static void pic_elcr(void *o, uint64_t off, uint8_t *d, uint32_t len, bool w, st
 	pic_io(o, off, d, len, w, v, NX_PIC_ELCR_MASTER);
 }
 
-int nx_fb_split_init(struct nx_fallback *fb)
+int nx_fallback_split_init(struct nx_fallback *fb)
 {
 	struct nx_vm *vm = fb->vm;
 
@@ -343,7 +343,7 @@ int nx_fb_split_init(struct nx_fallback *fb)
 		return -1;
 	vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = nx_fb_delivered, .eoi = eoi, .shutdown = shutdown,
+		.delivered = nx_fallback_delivered, .eoi = eoi, .shutdown = shutdown,
 		.before_run = before_run };
 	return 0;
 }

@@ -98,14 +98,14 @@ bool nx_pic_output(struct nx_pic *p);
 int  nx_pic_ack(struct nx_pic *p);
 
 /* ---- the x86 part of the controller (fb->x86) -------------------------- */
-struct nx_fb_x86 {
+struct nx_fallback_x86 {
 	struct nx_ioapic ioapic;	/* split: the model; kernel: mirror of KVM's RTEs */
 	struct nx_pic pic;		/* split only */
 	atomic_bool pic_out;		/* its INT output (split), read lock-free */
 };
 
 /* split.c / kernel.c */
-int  nx_fb_split_init(struct nx_fallback *fb);
-int  nx_fb_kernel_init(struct nx_fallback *fb);
+int  nx_fallback_split_init(struct nx_fallback *fb);
+int  nx_fallback_kernel_init(struct nx_fallback *fb);
 
 #endif

@@ -589,14 +589,14 @@ static void test_msivec_follows_guest(void **state)
 	nx_config_defaults(cfg);
 	cfg->mem_bytes = 2 << 20;
 	assert_int_equal(nx_vm_create(vm, cfg), 0);
-	assert_int_equal(nx_msivec_init(vm, &v, -1), 0);
+	assert_int_equal(nx_msi_vec_init(vm, &v, -1), 0);
 	assert_true(v.gsi >= NX_IOAPIC_PINS);		/* split irqchip: above the pins */
-	assert_int_equal(v.state, NX_MSIVEC_DISABLED);
+	assert_int_equal(v.state, NX_MSI_VEC_DISABLED);
 	assert_int_equal(vm->routes.r[v.gsi].type, 0);
 
 	/* Enabled, unmasked: the guest's message is the route; irqfd on. */
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
-	assert_int_equal(v.state, NX_MSIVEC_ACTIVE);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSI_VEC_ACTIVE);
 	assert_int_equal(vm->routes.r[v.gsi].type, KVM_IRQ_ROUTING_MSI);
 	assert_int_equal(vm->routes.r[v.gsi].addr, 0xfee00000);
 	assert_int_equal(vm->routes.r[v.gsi].data, 0x41);
@@ -605,42 +605,42 @@ static void test_msivec_follows_guest(void **state)
 	assert_int_equal(write(v.efd, &one, sizeof(one)), sizeof(one));
 	assert_int_equal(nx_eventfd_count(v.efd), 0);
 	/* The same message again is no route update; a new destination is. */
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
 	assert_int_equal(v.route_updates, 1);
 	m.addr = 0xfee01000;				/* APIC id 1 */
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
 	assert_int_equal(v.route_updates, 2);
 	assert_int_equal(nx_msi_dest(vm->routes.r[v.gsi].addr), 1);
 
 	/* Masked: irqfd off, route kept; a signal now is pending. */
 	m.masked = true;
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
-	assert_int_equal(v.state, NX_MSIVEC_MASKED);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSI_VEC_MASKED);
 	assert_int_equal(v.masks, 1);
 	assert_int_equal(vm->routes.r[v.gsi].type, KVM_IRQ_ROUTING_MSI);
-	assert_false(nx_msivec_pending(&v));
+	assert_false(nx_msi_vec_pending(&v));
 	assert_int_equal(write(v.efd, &one, sizeof(one)), sizeof(one));
-	assert_true(nx_msivec_pending(&v));
+	assert_true(nx_msi_vec_pending(&v));
 	assert_int_equal(nx_eventfd_count(v.efd), 1);
 	/* Unmasked: irqfd back (KVM injects the pending signal at assign). */
 	m.masked = false;
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
-	assert_int_equal(v.state, NX_MSIVEC_ACTIVE);
-	assert_false(nx_msivec_pending(&v));
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSI_VEC_ACTIVE);
+	assert_false(nx_msi_vec_pending(&v));
 
 	/* Disabled: route cleared. */
-	assert_int_equal(nx_msivec_update(&v, false, &m), 0);
-	assert_int_equal(v.state, NX_MSIVEC_DISABLED);
+	assert_int_equal(nx_msi_vec_update(&v, false, &m), 0);
+	assert_int_equal(v.state, NX_MSI_VEC_DISABLED);
 	assert_int_equal(vm->routes.r[v.gsi].type, 0);
 	/* Source gone: for good, whatever the guest does next. */
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
-	nx_msivec_gone(&v);
-	assert_int_equal(v.state, NX_MSIVEC_GONE);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
+	nx_msi_vec_gone(&v);
+	assert_int_equal(v.state, NX_MSI_VEC_GONE);
 	assert_int_equal(vm->routes.r[v.gsi].type, 0);
-	assert_int_equal(nx_msivec_update(&v, true, &m), 0);
-	assert_int_equal(v.state, NX_MSIVEC_GONE);
+	assert_int_equal(nx_msi_vec_update(&v, true, &m), 0);
+	assert_int_equal(v.state, NX_MSI_VEC_GONE);
 	assert_int_equal(vm->routes.r[v.gsi].type, 0);
-	assert_string_equal(nx_msivec_state_name(v.state), "source-gone");
+	assert_string_equal(nx_msi_vec_state_name(v.state), "source-gone");
 	close(v.efd);
 	nx_vm_destroy(vm);
 	free(vm);

@@ -28,7 +28,7 @@
 
 /* Runs fn in a child under kind's filter; returns its exit status (or
  * 128 + signal) and its stderr in err. */
-static int in_child(enum nx_sandbox_mode mode, enum nx_sb_kind kind, int (*fn)(void),
+static int in_child(enum nx_sandbox_mode mode, enum nx_sandbox_kind kind, int (*fn)(void),
 		    char *err, size_t n)
 {
 	int p[2], st;
@@ -97,21 +97,21 @@ static void test_allowed_and_denied(void **state)
 	char err[512];
 
 	/* The first denied call in do_allowed is pipe2: one line, status 1. */
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_allowed, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_allowed, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "nexit: error: sandbox: thread t-sandbox (vcpu filter) "
 				    "made system call pipe2 (293), which its filter denies"));
 	assert_null(strchr(strchr(err, '\n') + 1, '\n'));	/* exactly one line */
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_socket, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_socket, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "made system call socket (41)"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_EVENT, do_open_write, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_EVENT, do_open_write, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "(event filter) made system call openat"));
 	/* main and the loop may open read-only (/proc/self/fdinfo), never to write. */
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_LOOP, do_open_write, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_LOOP, do_open_write, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "openat"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_MAIN, do_open_write, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_MAIN, do_open_write, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "(main filter) made system call openat"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_MAIN, do_open_read, err, sizeof(err)), 0);
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_DEVD, do_socket, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_MAIN, do_open_read, err, sizeof(err)), 0);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_DEVD, do_socket, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "(devd filter)"));
 }
 
@@ -119,16 +119,16 @@ static void test_argument_rules(void **state)
 {
 	char err[512];
 
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_exec_mem, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_exec_mem, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "made system call mmap"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_fork, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_fork, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "made system call clone (56)"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_kill_other, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_kill_other, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "made system call tgkill"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_tiocsti, err, sizeof(err)), 1);
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_tiocsti, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "made system call ioctl"));
-	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SB_VCPU, do_kvm_ioctl, err, sizeof(err)), 0);
-	if (in_child(NX_SANDBOX_ON, NX_SB_EVENT, do_thread_ok, err, sizeof(err)))
+	assert_int_equal(in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_VCPU, do_kvm_ioctl, err, sizeof(err)), 0);
+	if (in_child(NX_SANDBOX_ON, NX_SANDBOX_KIND_EVENT, do_thread_ok, err, sizeof(err)))
 		fail_msg("%s", err);
 }
 
@@ -137,8 +137,8 @@ static void test_log_mode_lets_through(void **state)
 	char err[512];
 
 	/* SECCOMP_RET_LOG: the kernel logs the call and runs it. */
-	assert_int_equal(in_child(NX_SANDBOX_LOG, NX_SB_DEVD, do_socket, err, sizeof(err)), 0);
-	assert_int_equal(in_child(NX_SANDBOX_OFF, NX_SB_DEVD, do_socket, err, sizeof(err)), 0);
+	assert_int_equal(in_child(NX_SANDBOX_LOG, NX_SANDBOX_KIND_DEVD, do_socket, err, sizeof(err)), 0);
+	assert_int_equal(in_child(NX_SANDBOX_OFF, NX_SANDBOX_KIND_DEVD, do_socket, err, sizeof(err)), 0);
 }
 
 int main(void)
