@@ -10,7 +10,9 @@
 # injection into the guest vCPU). START is "mmio" (default: the guest's
 # write to the raise register, kvm_mmio at an offset 0x60 of a BAR, which
 # exits or rings an ioeventfd) or "hostirq" (an assigned device's host
-# interrupt, irq_handler_entry of a vfio handler). For every kind of event
+# interrupt, irq_handler_entry of a vfio handler) or "eoi" (the previous
+# interrupt's EOI exit to the VMM, kvm_userspace_exit IOAPIC_EOI: what the
+# VMM does there and how long until the next host interrupt). For every kind of event
 # seen inside the interrupts (tracepoint + the class of thread it ran on),
 # prints how many interrupts had it and the median offset of its first
 # occurrence from the start, in microseconds: the timeline of the path.
@@ -74,6 +76,9 @@ def main():
                 return False
             m = re.search(r"gpa 0x([0-9a-f]+)", e["rest"])
             return bool(m) and int(m.group(1), 16) & 0xfff == 0x60
+        if start_kind == "eoi":
+            return e["ev"] == "kvm:kvm_userspace_exit" and ("IOAPIC_EOI" in e["rest"] or
+                                                            "(26)" in e["rest"])
         return e["ev"] == "irq:irq_handler_entry" and "vfio" in e["rest"]
 
     def is_end(e):

@@ -21,6 +21,7 @@ nexits=("$@")
 probe=${PROBE:-$here/build/guest/probe.elf}
 qemu=${QEMU:-qemu-system-x86_64}
 n=${TRACE_N:-300}
+cases=${TRACE_CASES:-irqdev,vfio}	# which runs: irqdev (irqdev / edu), vfio (edu assigned)
 mkdir -p "$out"
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 mountpoint -q /sys/kernel/debug || mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
@@ -48,12 +49,14 @@ run() {
 }
 i=0
 for nx in "${nexits[@]}"; do
+	[[ ,$cases, == *,irqdev,* ]] || break
 	i=$((i + 1))
 	run "nexit$i-irqdev" mmio "$nx" run --irqchip split --kernel "$probe" --device irqdev \
 		--cmdline "scenario=intx-latency n=$n" --timeout 200
 done
 qemu_cmd edu
-run qemu-edu mmio "${QCMD[@]}"
+[[ ,$cases, != *,irqdev,* ]] || run qemu-edu mmio "${QCMD[@]}"
+[[ ,$cases, == *,vfio,* ]] || exit 0
 bdf=$(sh "$here/tests/nested/l1-vfio-bind" 1234:11e8 1 2>&1 | sed -n 's/.*bdf=\([^ ]*\) group=.*/\1/p')
 if [ -n "$bdf" ]; then
 	i=0
