@@ -59,21 +59,22 @@ if scn.startswith("eoi-gating"):
 PY
 	done
 done
-# The remaining QNX rule scenarios on the split irqchip's in-kernel INTx path
-# (KVM delivers the automasked VFIO fire through the pin's irqfd, the gate
-# opens it on the EOI exit): masked until the guest unmasks its RTE, and
+# The remaining QNX rule scenarios on both irqchips' VFIO INTx paths (split:
+# KVM delivers the automasked VFIO fire through the pin's irqfd, the gate
+# opens it on the EOI exit; kernel: a level pulse per delivery, the gate
+# opens it on the resample): masked until the guest unmasks its RTE, and
 # masked at shutdown with the pending interrupt not replayed. On a LAPIC that
-# holds interrupts in service (L1), nothing excused. (Measured 2026-12-03
-# on the then direct-resample irqchip=kernel path: shutdown-mask replayed the
-# pending interrupt; that path is gated now and not yet run here.)
-for scn in mask-until-ready shutdown-mask; do
-	timeout -k 10 150 "$NEXIT" run --irqchip split --assign "$bdf" --kernel "$PROBE" \
+# holds interrupts in service (L1), nothing excused. (The direct-resample
+# irqchip=kernel path of before issue 11 replayed the pending interrupt at
+# shutdown-mask.)
+for chip in split kernel; do for scn in mask-until-ready shutdown-mask; do
+	timeout -k 10 150 "$NEXIT" run --irqchip $chip --assign "$bdf" --kernel "$PROBE" \
 		--cmdline "scenario=$scn" --timeout 120 >"$T/out" 2>"$T/err"
 	rc=$?
 	j=$(probe_json "$T/out")
-	echo "[split] $scn -> rc=$rc $j" | cut -c1-400
-	[ $rc = 0 ] || fail "[split] $scn: nexit exited $rc: $(tail -n3 "$T/err")"
-	python3 - "$scn" "$j" <<'PY' || fail "[split] $scn: $j"
+	echo "[$chip] $scn -> rc=$rc $j" | cut -c1-400
+	[ $rc = 0 ] || fail "[$chip] $scn: nexit exited $rc: $(tail -n3 "$T/err")"
+	python3 - "$scn" "$j" <<'PY' || fail "[$chip] $scn: $j"
 import json, sys
 scn, j = sys.argv[1], json.loads(sys.argv[2])
 assert j["result"] == "pass" and j["lapic_checks"] == "enforced", "scenario failed or excused"
@@ -83,7 +84,7 @@ else:
     assert j["first"] == 1 and j["while_masked_after_eoi"] == 0 and j["replayed_after_unmask"] == 0
     assert j["fresh_after_unmask"] == 1
 PY
-done
+done; done
 # Two assigned devices: the second one's doorbell must not exit either.
 timeout -k 10 150 "$NEXIT" run --assign "$bdf" --assign "$bdf2" --kernel "$PROBE" \
 	--cmdline "scenario=msi-latency n=200 dev=1" --timeout 120 >"$T/out" 2>"$T/err"
@@ -166,4 +167,4 @@ assert b["storms"] == 0 and b["relayed"] == 0, b
 assert s["msi_relayed"] == a["relayed"], s["msi_relayed"]
 PY
 done
-echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split)"
+echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split and kernel; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split)"
