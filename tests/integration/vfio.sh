@@ -18,8 +18,8 @@
 # device, counted by the host in /proc/interrupts, which nexit's guard reads);
 # the guard must take the vector off the exitless path (storms >= 1, MSIs
 # relayed by nexit), the second edu's MSIs keep being served, and after the
-# back-off the vector is exitless again (0 VMM exits, 0 relayed); split
-# irqchip.
+# back-off the vector is exitless again (0 VMM exits, 0 relayed); split and
+# kernel irqchips.
 # test: needs=l1 timeout=900
 source "$(dirname "$0")/../lib.sh"
 need_linux_kvm
@@ -54,6 +54,11 @@ if scn.startswith("msi-latency"):
     assert vf, "no exitless line in the stats"
     for l in vf:
         assert l["vmm_exits"] is None, "VFIO line %s claims vmm_exits %s" % (l["id"], l["vmm_exits"])
+if scn.startswith("intx-latency"):
+    # Every delivery was EOI-gated.
+    dev = [d for d in s["passthrough"]["devices"] if d["type"] == "vfio"][0]
+    fb = [l for l in s["irq"]["lines"] if l.get("path") == "fallback" and l.get("gsi") == dev["intx_gsi"]]
+    assert len(fb) == 1 and fb[0]["delivered"] >= j["received"] and fb[0]["eois"] == fb[0]["delivered"], fb
 if scn.startswith("eoi-gating"):
     assert j["lapic_in_service"] is True, "L1's LAPIC keeps interrupts in service"
 PY
@@ -125,33 +130,36 @@ PY
 storm() {
 	timeout -k 10 150 "$NEXIT" run --irqchip "$2" --cpus 2 --device "vfio,assign=$bdf,$1" \
 		--assign "$bdf2" --kernel "$PROBE" --stats-json "$T/s.json" --timeout 120 \
-		--cmdline "scenario=msi-storm storm=raise storm_ms=1500 n=100 quiet_ms=400 settle_ms=1500" \
+		--cmdline "scenario=msi-storm storm=raise storm_ms=1500 n=$sn quiet_ms=400 settle_ms=1500" \
 		>"$T/out" 2>"$T/err"
 }
 # The host IRQ rate a guest-driven edu reaches here depends on L1's TCG
-# pacing: first the guard only watches (a budget it cannot reach) and gives
-# the storm's peak per 100 ms window; the budget is then a quarter of that,
-# which must stay above the 100 MSIs of a measured phase.
+# pacing (measured: 116 to over 600 per 100 ms window, lower while other
+# work loads the machine): first the guard only watches (a budget it cannot
+# reach) and gives the storm's peak per 100 ms window; the budget is then
+# half of that, which must stay above twice the sn MSIs of a measured phase
+# (before, B's during the storm, after), so a phase never looks like a storm.
+sn=20
 storm "msi_budget=10000000,msi_window_ms=100" split
 peak=$(python3 -c 'import json,sys
 s = json.load(open(sys.argv[1]))
 print([l for l in s["irq"]["lines"] if l["id"] == "cli0.msi0"][0]["guard"]["peak_window"])' "$T/s.json") ||
 	fail "msi-storm: no guard figures: $(tail -n3 "$T/err")"
-budget=$((peak / 4))
+budget=$((peak / 2))
 echo "VFIO storm: host IRQs of A peak at $peak per 100 ms; budget $budget"
-[ "$budget" -gt 150 ] || fail "the guest's edu storm reaches only $peak host IRQs per 100 ms here: too close to a measured phase's 100 MSIs to set a budget between them"
-# split only: the kernel-irqchip run of this case has not run in L1 yet
-# (the VFIO MSI path is the same irqfd either way; msi_storm.sh covers both).
-for chip in split; do
+[ "$budget" -gt $((2 * sn)) ] || fail "the guest's edu storm reaches only $peak host IRQs per 100 ms here: too close to a measured phase's $sn MSIs to set a budget between them"
+# Both irqchips: the VFIO MSI path is the same irqfd either way, the guard
+# and the relay (KVM_SIGNAL_MSI) do not depend on who holds the IOAPIC.
+for chip in split kernel; do
 	storm "msi_budget=$budget,msi_window_ms=100,msi_backoff_ms=300" $chip
 	rc=$?
 	j=$(probe_json "$T/out")
 	echo "[$chip] msi-storm storm=raise -> rc=$rc $(grep -a 'storm' "$T/err" | head -n2 | tr '\n' ' ')"
 	echo "    $j" | cut -c1-600
 	[ $rc = 0 ] || fail "[$chip] msi-storm: nexit exited $rc: $(tail -n3 "$T/err")"
-	python3 - "$j" "$T/s.json" <<'PY' || fail "[$chip] msi-storm: $j"
+	python3 - "$j" "$T/s.json" "$sn" <<'PY' || fail "[$chip] msi-storm: $j"
 import json, sys
-j, s = json.loads(sys.argv[1]), json.load(open(sys.argv[2]))
+j, s, sn = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3])
 lines = {l["id"]: l for l in s["irq"]["lines"] if l.get("path") == "exitless"}
 a, b = lines["cli0.msi0"]["guard"], lines["assign1.msi0"]["guard"]
 print("    A: host IRQs %d, relayed %d, held %d windows, storms %d, returns %d; B storms %d"
@@ -159,7 +167,7 @@ print("    A: host IRQs %d, relayed %d, held %d windows, storms %d, returns %d; 
 assert a["source"] == "host-irq", a
 assert j["result"] == "pass", "scenario failed"
 assert j["before_vmm_exits"] == 0 and j["before_relayed"] == 0, "before"
-assert j["relayed_during"] > 0 and j["b_received"] == 100, "during"
+assert j["relayed_during"] > 0 and j["b_received"] == sn, "during"
 assert j["after_vmm_exits"] == 0 and j["after_relayed"] == 0, "after"
 assert a["storms"] >= 1 and a["returns"] >= 1 and a["state"] == "exitless", a
 assert a["relayed_signals"] > a["relayed"], a	# coalesced while held
@@ -167,4 +175,4 @@ assert b["storms"] == 0 and b["relayed"] == 0, b
 assert s["msi_relayed"] == a["relayed"], s["msi_relayed"]
 PY
 done
-echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split and kernel; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split)"
+echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split and kernel; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split and kernel)"
