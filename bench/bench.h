@@ -40,6 +40,7 @@ struct nxb_opts {
 	bool in_l1;		/* running inside the nested L1 machine  */
 	char profile[256];	/* --profile: compare without/with it    */
 	bool no_knobs;		/* --no-knobs: the whole profile only    */
+	char knobs[512];	/* --knobs LIST: only these (and "profile") */
 };
 
 /* ---- one VMM process ---------------------------------------------------- */

@@ -40,6 +40,8 @@ static void usage(FILE *o)
 "                    in the nested L1 machine only (it changes the host):\n"
 "                    DIR/profile.json, DIR/profile.md (docs/tuning.md)\n"
 "  --no-knobs        with --profile: the whole profile only, no knob alone\n"
+"  --knobs LIST      with --profile: only these knobs alone (section.key, comma\n"
+"                    separated; \"profile\" adds the whole profile)\n"
 "\nCases:\n");
 	for (const struct nxb_case *c = nxb_cases; c->name; c++)
 		fprintf(o, "  %-6s %s\n", c->name, c->what);
@@ -104,14 +106,14 @@ static void set_mode(struct nxb_opts *o, enum nxb_mode m)
 static int parse(struct nxb_opts *o, int argc, char **argv)
 {
 	enum { O_QUICK = 256, O_SMOKE, O_OUT, O_ONLY, O_NEXIT, O_PROBE, O_QEMU, O_ROUNDS, O_HELP,
-	       O_PROFILE, O_NO_KNOBS };
+	       O_PROFILE, O_NO_KNOBS, O_KNOBS };
 	static const struct option opts[] = {
 		{ "quick", no_argument, 0, O_QUICK }, { "smoke", no_argument, 0, O_SMOKE },
 		{ "out", required_argument, 0, O_OUT }, { "only", required_argument, 0, O_ONLY },
 		{ "nexit", required_argument, 0, O_NEXIT }, { "probe", required_argument, 0, O_PROBE },
 		{ "qemu", required_argument, 0, O_QEMU }, { "rounds", required_argument, 0, O_ROUNDS },
 		{ "help", no_argument, 0, O_HELP }, { "profile", required_argument, 0, O_PROFILE },
-		{ "no-knobs", no_argument, 0, O_NO_KNOBS },
+		{ "no-knobs", no_argument, 0, O_NO_KNOBS }, { "knobs", required_argument, 0, O_KNOBS },
 		{ 0 } };
 	int opt, rounds = 0;
 	ssize_t l;
@@ -146,6 +148,7 @@ static int parse(struct nxb_opts *o, int argc, char **argv)
 		case O_OUT: snprintf(o->out, sizeof(o->out), "%s", a); break;
 		case O_ONLY: snprintf(o->only, sizeof(o->only), "%s", a); break;
 		case O_NO_KNOBS: o->no_knobs = true; break;
+		case O_KNOBS: snprintf(o->knobs, sizeof(o->knobs), "%s", a); break;
 		case O_PROFILE: {
 			char found[4096];
 			if (nx_profile_find(a, found, sizeof(found)) < 0)

@@ -31,7 +31,10 @@ struct variant {
 	char name[64];
 	char file[4400];		/* the profile file it runs with */
 	bool host;			/* has [host] changes: apply/undo around the run */
+	bool vm;			/* has [vm] settings */
+	bool whole;			/* the whole profile (every case), not one knob */
 	int changes;			/* host changes `nexit tune --apply` made (last run) */
+	bool idle;			/* host knob alone that changed nothing here */
 };
 
 struct pcase {
@@ -117,7 +120,7 @@ static int write_variant(const struct nxb_opts *o, const struct pctx *c, const c
 		return nx_error("bench: cannot write %s", v->file);
 	fprintf(f, "; one knob of profile %s, written by nexit bench --profile\n"
 		"[profile]\ndescription = %s alone\n", o->profile, knob);
-	v->host = false;
+	v->host = v->vm = v->whole = v->idle = false;
 	for (const char *sec = "host"; sec; sec = !strcmp(sec, "host") ? "vm" : NULL) {
 		fprintf(f, "[%s]\n", sec);
 		for (int i = 0; i < c->n; i++) {
@@ -130,13 +133,27 @@ static int write_variant(const struct nxb_opts *o, const struct pctx *c, const c
 				continue;
 			fprintf(f, "%s = %s\n", c->l[i].key, c->l[i].value);
 			v->host |= !strcmp(sec, "host");
+			v->vm |= !strcmp(sec, "vm");
 		}
 	}
 	fclose(f);
 	return 0;
 }
 
-/* The whole profile, then each knob (not in a smoke run, nor --no-knobs). */
+/* Is NAME picked by --knobs (a comma list; none given: every one)? */
+static bool picked(const struct nxb_opts *o, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = o->knobs; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strcspn(p, ",") == n && !strncmp(p, name, n))
+			return true;
+	}
+	return !o->knobs[0];
+}
+
+/* The whole profile, then each knob (not in a smoke run, nor --no-knobs);
+ * --knobs LIST: only those ("profile" names the whole one), smoke or not. */
 static int variants(const struct nxb_opts *o, struct variant *v, int *nv)
 {
 	struct pctx c = { .n = 0 };
@@ -147,24 +164,32 @@ static int variants(const struct nxb_opts *o, struct variant *v, int *nv)
 	if (nx_ini_parse_lines(path, collect, &c) != 0)
 		return nx_error("bench: cannot read profile %s", path);
 	*nv = 0;
-	snprintf(v[0].name, sizeof(v[0].name), "profile");
-	snprintf(v[0].file, sizeof(v[0].file), "%s", path);
-	v[0].host = false;
-	for (int i = 0; i < c.n; i++)
-		v[0].host |= !strcmp(c.l[i].section, "host") && !inert(&c.l[i]);
-	*nv = 1;
-	for (int i = 0; o->mode != NXB_SMOKE && !o->no_knobs && i < c.n && *nv < MAX_KNOBS; i++) {
+	if (picked(o, "profile")) {
+		memset(&v[0], 0, sizeof(v[0]));
+		snprintf(v[0].name, sizeof(v[0].name), "profile");
+		snprintf(v[0].file, sizeof(v[0].file), "%s", path);
+		v[0].whole = v[0].vm = true;
+		for (int i = 0; i < c.n; i++)
+			v[0].host |= !strcmp(c.l[i].section, "host") && !inert(&c.l[i]);
+		*nv = 1;
+	}
+	for (int i = 0; (o->mode != NXB_SMOKE || o->knobs[0]) && !o->no_knobs && i < c.n &&
+	     *nv < MAX_KNOBS; i++) {
 		char knob[56];
 		bool seen = false;
 
 		if (inert(&c.l[i]) || owner(&c.l[i], &c))
 			continue;
 		snprintf(knob, sizeof(knob), "%s.%s", c.l[i].section, c.l[i].key);
-		for (int k = 1; k < *nv; k++)
+		for (int k = 0; k < *nv; k++)
 			seen |= !strcmp(v[k].name, knob);
-		if (!seen && write_variant(o, &c, knob, &v[*nv]) == 0)
+		if (!seen && (!o->knobs[0] || picked(o, knob)) &&
+		    write_variant(o, &c, knob, &v[*nv]) == 0)
 			(*nv)++;
 	}
+	if (!*nv)
+		return nx_error("bench: --knobs '%s' names nothing of profile %s (knob names: "
+				"section.key, e.g. vm.mlock, or profile)", o->knobs, o->profile);
 	return 0;
 }
 
@@ -265,7 +290,8 @@ static void summarize(struct json_object *arr, FILE *md, const struct variant *v
 	const char *vd;
 
 	nxb_ratio_ci(s->ratio, s->nratio, &ci);
-	vd = s->nratio ? verdict(&ci, !pc->rate) : "not measured";
+	vd = var->idle ? "no host change here: no effect possible" :
+	     s->nratio ? verdict(&ci, !pc->rate) : "not measured";
 	if (!strcmp(vd, "worse"))
 		(*worse)++;
 	json_object_object_add(o, "variant", json_object_new_string(var->name));
@@ -311,7 +337,7 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res)
 			const struct pcase *pc = &CASES[ci];
 			int nm = pc->rate ? 1 : 3;
 
-			if (k && !pc->per_knob)
+			if ((!v[k].whole && !pc->per_knob) || v[k].idle)
 				continue;
 			for (int round = 0; round < total; round++) {
 				double val[2][3];
@@ -329,6 +355,15 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res)
 							   sizeof(why));
 					if (!have[on])
 						fprintf(stderr, "bench:   failed: %s\n", why);
+				}
+				/* A host knob alone that `nexit tune --apply` found
+				 * nothing to change for cannot make a difference
+				 * here: said so, not measured further. */
+				if (have[1] && !v[k].whole && v[k].host && !v[k].vm && !v[k].changes) {
+					v[k].idle = true;
+					fprintf(stderr, "bench: profile %s: no host change here, not "
+						"measured\n", v[k].name);
+					break;
 				}
 				if (round < o->warmup)
 					continue;
@@ -361,12 +396,12 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res)
 		for (int ci = 0; CASES[ci].kase; ci++) {
 			const char *const *keys = CASES[ci].rate ? RATE_KEYS : LAT_KEYS;
 
-			if (k && !CASES[ci].per_knob)
+			if (!v[k].whole && !CASES[ci].per_knob)
 				continue;
 			for (int m = 0; keys[m]; m++)
 				summarize(rows, md, &v[k], &CASES[ci],
 					  CASES[ci].rate ? "irqs_per_s" : keys[m], &s[k][ci][m],
-					  k ? &worse_knobs : &worse_full);
+					  v[k].whole ? &worse_full : &worse_knobs);
 		}
 	fprintf(md, "\nThe whole profile made %d figure%s worse.\n", worse_full,
 		worse_full == 1 ? "" : "s");
