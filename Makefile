@@ -27,7 +27,7 @@ AR       := ar
 # not build yet (NOT_YET). The arch's fragment, core/<arch>/<arch>.mk, sets
 # its toolchain, folders, targets and the fragments it includes.
 SHARED_DIRS := cli core passthrough fallback
-X86_DIRS    := core/x86 passthrough/x86 fallback/x86
+X86_DIRS    := core/x86 fallback/x86
 ARM64_DIRS  := core/arm64 fallback/arm64
 # arm64 files that define arch hooks (names each arch defines once:
 # nx_arch_*, nx_fallback_init, nx_passthrough_init, ...) or need arm64's
