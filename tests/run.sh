@@ -117,10 +117,16 @@ run_one() {
 	local ex
 	ex=$(sed -n 's/^EXCUSED-CHECKS \([0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 	[ "$ex" -gt 0 ] && excused=$((excused + ex))
+	# A retry inside the test (tools/l1.sh booting a stalled L1 again)
+	# makes a pass FLAKY: reported and counted, never silent.
+	local retry
+	retry=$(grep -a -m1 -o 'RETRIED: .*' "$log" | sed 's/^RETRIED: //')
 	case $rc in
 	0) pass=$((pass + 1))
-	   if [ "$ex" -gt 0 ]; then echo "PASS  $name $tag (${dt}s, $ex checks excused)"
-	   else echo "PASS  $name $tag (${dt}s)"; fi;;
+	   [ -n "$retry" ] && flaky+=("$name: $retry")
+	   local note=""
+	   [ "$ex" -gt 0 ] && note=", $ex checks excused"
+	   echo "PASS  $name $tag (${dt}s$note)${retry:+ FLAKY (retried: $retry)}";;
 	77) local why
 	    why=$(grep -a '^skip: ' "$log" | tail -n1 | sed 's/^skip: //')
 	    if [ "${CI:-}" = true ] && ! grep -qi '^posted.interrupts' <<<"$why"; then
@@ -175,6 +181,10 @@ run_in_l1() {	# NAME...
 			>"$out.console" 2>"$out.err"
 		st=$?
 		L1_SECONDS=$((L1_SECONDS + $(date +%s) - b0))
+		if [ -s "$out/retried" ]; then
+			flaky+=("L1 boot $L1_BOOTS: $(cat "$out/retried")")
+			echo "----  L1 boot $L1_BOOTS RETRIED: $(cat "$out/retried")"
+		fi
 		# The result lines the L1 run printed, counted here.
 		local done=() line n
 		while IFS= read -r line; do
@@ -184,7 +194,8 @@ run_in_l1() {	# NAME...
 			PASS*) pass=$((pass + 1))
 			       ex=$(grep -o '[0-9]* checks excused' <<<"$line" | cut -d' ' -f1)
 			       excused=$((excused + ${ex:-0}))
-			       [ "$n" = "$retried" ] && { flaky+=("$n: L1 stalled on the first try"); line="$line FLAKY (passed after an L1 stall)"; };;
+			       [ "$n" = "$retried" ] && { flaky+=("$n: L1 stalled on the first try"); line="$line FLAKY (passed after an L1 stall)"; }
+			       [[ $line == *"FLAKY (retried: "* ]] && flaky+=("$n: ${line#*FLAKY (retried: }");;
 			SKIP*) skip=$((skip + 1)); skipped+=("$n: ${line#*]: }");;
 			FAIL*) fail=$((fail + 1)); failed+=("$n");;
 			esac

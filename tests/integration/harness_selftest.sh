@@ -96,5 +96,13 @@ expect "$T/flaky.out" '^flaky: selftest/stall_l1' "flaky: in the summary"
 expect "$T/flaky.out" '^summary: .* 1 flaky' "flaky: counted"
 [ "$(cat "$T/flaky.rc")" = 0 ] || { echo "BAD  flaky: exit status $(cat "$T/flaky.rc")"; bad=1; }
 
+# An L1 that stalls while booting, before the command started, is booted
+# once more by tools/l1.sh; the retry is reported and counted as flaky.
+selftest bootstall L1_DEBUG_BOOT_STALL=1 L1_STALL=20 -- --only selftest/pass --where L1
+expect "$T/bootstall.out" '^----  L1 boot 1 RETRIED: L1 stalled before its command started' "boot stall: booted again, reported"
+expect "$T/bootstall.out" '^PASS  selftest/pass \[L1\]' "boot stall: the test ran on the second boot"
+expect "$T/bootstall.out" '^summary: .* 1 flaky' "boot stall: counted as flaky"
+[ "$(cat "$T/bootstall.rc")" = 0 ] || { echo "BAD  boot stall: exit status $(cat "$T/bootstall.rc")"; bad=1; }
+
 [ $bad = 0 ] || fail "the harness let something through (above)"
 echo "pass: hangs and stalls fail the suite on the host and in L1; flaky retries are reported"
