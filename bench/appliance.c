@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 #define MARKER		"NEXIT-APPLIANCE-READY"

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 /* ---- the probe scenarios each case runs ------------------------------- */

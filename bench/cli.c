@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/kvm_kind.h"
 #include "tune/tune.h"
 #include "bench/bench.h"
 

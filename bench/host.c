@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static void first_line_of(const char *cmd, char *buf, size_t sz)

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 /* tools/l1.sh of the source tree this nexit was built in (build/nexit or

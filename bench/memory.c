@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static bool is_header(const char *line, uint64_t *len, const char **path)

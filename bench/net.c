@@ -37,7 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 #define NET_PATH_IRQ	"testpmd-txonly"

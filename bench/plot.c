@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static FILE *open_in(const char *dir, const char *name)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 #define PREFIX_LEN (sizeof(NX_PROBE_PREFIX) - 1)	/* abi/guest_abi.h */

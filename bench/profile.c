@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 #include "bench/bench.h"
 

@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 struct qmp {

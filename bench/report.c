@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static const char *const MODE[] = { "full", "quick", "smoke" };

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 struct nxb_row *nxb_row_get(struct nxb_results *r, const char *kase, const char *path,

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 void nxb_argv_init(struct nxb_argv *a)

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static int cmp_double(const void *a, const void *b)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 #define PCI_DEVS "/sys/bus/pci/devices"

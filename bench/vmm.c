@@ -13,7 +13,7 @@
  * their option ROMs, which is what a user after a fast boot would do.
  */
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 const char *nxb_vmm_name(enum nxb_vmm v)

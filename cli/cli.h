@@ -8,7 +8,7 @@
 #ifndef NX_CLI_H
 #define NX_CLI_H
 
-#include "core/core.h"
+#include "core/vm.h"
 #if __has_include("tune/tune.h") && !defined(NX_WITHOUT_TUNE)
 #include "tune/tune.h"
 #define HAVE_TUNE 1

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "cli/cli.h"
+#include "core/control.h"
 
 /* Connects to the control socket and sends one request line; -1 on error. */
 int nx_ctl_request(const char *path, const char *req)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "core/arch.h"
 
 #define NEXIT_VERSION "0.1"
 

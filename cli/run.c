@@ -3,7 +3,7 @@
  * run.c - `nexit run`: its options (flags override the config file) and
  * the composition root of both architectures: the only code that wires
  * every subsystem into one VM; where x86 and arm64 differ it calls the
- * nx_arch_* hooks (core.h).
+ * nx_arch_* hooks (core/arch.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "core/control.h"
+#include "core/sandbox.h"
+#include "core/arch.h"
+#include "core/serial.h"
 
 enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_IRQCHIP,
        OPT_HUGE, OPT_SERIAL, OPT_STATS, OPT_CONTROL, OPT_PROFILE, OPT_CPUID, OPT_DEVICE,

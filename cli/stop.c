@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "cli/cli.h"
+#include "core/control.h"
 
 int nx_cli_stop(int argc, char **argv)
 {

@@ -27,7 +27,8 @@
 #include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/control.h"
 
 #define REQUEST_MS	200	/* a client's request line, else: stat */
 #define SEND_MS		1000	/* the answer's send, whole */

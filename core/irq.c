@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 void nx_routes_init(struct nx_vm *vm)
 {

@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/sandbox.h"
 
 #define STOP_EVENT UINT64_MAX
 

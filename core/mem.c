@@ -21,7 +21,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/memfd.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
 
 #define HUGE_2M		(2ull << 20)
 #ifndef PR_SET_VMA

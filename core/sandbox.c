@@ -41,7 +41,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/sandbox.h"
 
 #define MAX_NR		512	/* syscall numbers named in reports */
 

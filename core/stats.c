@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 static const char *const reason_names[NX_EXIT_REASONS] = {
 	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception",

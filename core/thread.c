@@ -7,7 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/sandbox.h"
 
 struct start {
 	void *(*fn)(void *);

@@ -12,7 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/control.h"
+#include "core/sandbox.h"
+#include "core/arch.h"
 
 #define NX_KICK_SIGNAL SIGUSR1
 

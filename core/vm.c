@@ -2,7 +2,7 @@
 /*
  * vm.c - the KVM VM: /dev/kvm checks, capabilities, guest memory slots.
  * What differs per architecture (more capabilities, the interrupt
- * controller, the RAM layout) is behind the nx_arch_* hooks (core.h).
+ * controller, the RAM layout) is behind the nx_arch_* hooks (core/arch.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,9 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/kvm_kind.h"
+#include "core/arch.h"
 
 int nx_vm_check_cap(struct nx_vm *vm, int cap, const char *name)
 {

@@ -25,7 +25,7 @@
 #ifndef NEXIT_FALLBACK_H
 #define NEXIT_FALLBACK_H
 
-#include "core/core.h"
+#include "core/vm.h"
 
 struct json_object;
 

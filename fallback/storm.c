@@ -5,6 +5,7 @@
  * line is held masked at the host (gate.c does the masking).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fallback/fallback.h"

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <ini.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "image/image.h"
 
 struct load_ctx {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "image/image.h"
 
 int nxi_modinfo_depends(const void *elf, size_t len, char *out, size_t olen)

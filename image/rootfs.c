@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "image/image.h"
 
 #define FILE_MAX (256u << 20)

@@ -31,6 +31,7 @@
 #include <liburing.h>
 #include <sys/eventfd.h>
 #include "passthrough/virtio.h"
+#include "core/sandbox.h"
 
 #define UD_KICK		(~0ull)
 #define UD_STOP		(~0ull - 1)

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include "passthrough/passthrough.h"
+#include "core/sandbox.h"
 
 struct devd {
 	int msi;

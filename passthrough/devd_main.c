@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "passthrough/passthrough.h"
+#include "core/control.h"
+#include "core/sandbox.h"
 
 static void usage(FILE *o)
 {

@@ -55,6 +55,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "passthrough/passthrough.h"
+#include "core/sandbox.h"
 
 #define CMD_INTX_DIS	(1u << 10)
 

@@ -14,7 +14,8 @@
 #define NEXIT_PASSTHROUGH_H
 
 #include <pthread.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 
 struct json_object;
 

@@ -6,6 +6,7 @@
  */
 #include <json-c/json.h>
 #include "passthrough/passthrough.h"
+#include "core/arch.h"
 
 struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_t vmm_exits,
 				    int64_t delivered)

@@ -33,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include "passthrough/virtio.h"
+#include "core/sandbox.h"
 
 #define NQUEUES			2
 #define NVEC			3		/* rx, tx, config */

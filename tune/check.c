@@ -8,7 +8,8 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/kvm_kind.h"
 #include "tune/tune.h"
 
 static const char *tri(int v)

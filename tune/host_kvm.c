@@ -17,7 +17,8 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/kvm_kind.h"
 #include "tune/tune.h"
 
 static const struct { const char *name; long cap; } kcaps[NX_KCAP_COUNT] = {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include <unistd.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 
 static void note(struct nx_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

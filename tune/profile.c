@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 
 #ifndef NX_PREFIX

@@ -16,7 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/kvm_kind.h"
 
 struct nx_vm;
 struct nx_vcpu;

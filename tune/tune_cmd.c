@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 
 #define USAGE "usage: nexit tune PROFILE [--apply] [--sysroot DIR] [--undo-file FILE] | " \

@@ -27,7 +27,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 
 #define UNDO_MAGIC "nexit-undo 1\n"

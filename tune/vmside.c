@@ -26,7 +26,7 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "tune/tune.h"
 
 int nx_profile_apply_vm_p(struct nx_profile *p, struct nx_vm *vm)

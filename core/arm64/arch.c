@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch.c - the arm64 arch hooks of the shared VM and composition root
- * (core.h, "arch hooks"): the capabilities the vGICv3 interrupt paths need,
+ * (core/arch.h): the capabilities the vGICv3 interrupt paths need,
  * the platform state (struct nx_a64 in vm->arch), the vGICv3 + ITS after
  * the vCPUs, and the boot (kernel, device tree, vCPU 0). The vCPU hook,
  * KVM_ARM_VCPU_INIT, is in vcpu_init.c; the RAM layout in memmap.c.
@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include "core/arm64/arm64.h"
+#include "core/arch.h"
 
 static void usage_run(FILE *o)
 {

@@ -8,7 +8,8 @@
 #ifndef NEXIT_CORE_ARM64_H
 #define NEXIT_CORE_ARM64_H
 
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 
 /* ---- guest physical layout (same addresses as QEMU virt) --------------- */
 #define NX_A64_GICD		0x08000000ULL	/* GICv3 distributor, 64 KiB      */

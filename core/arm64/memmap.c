@@ -5,6 +5,7 @@
  * windows). The device tree's /memory node describes it to the guest.
  */
 #include "core/arm64/arm64.h"
+#include "core/arch.h"
 
 void nx_arch_mem_layout(struct nx_mem *m)
 {

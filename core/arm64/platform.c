@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include "core/arm64/arm64.h"
+#include "core/serial.h"
 
 static void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
 		    bool is_write, struct nx_vcpu *vcpu)

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include "core/arm64/arm64.h"
+#include "core/arch.h"
 
 #define CORE_REG(off) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | ((off) / sizeof(__u32)))
 

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 #include "core/x86/acpi.h"
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/x86.h"
 
 #define OEM_ID		"NEXIT "	/* 6 bytes */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch.c - the x86 arch hooks of the shared VM and composition root
- * (core.h, "arch hooks"): the capabilities and interrupt controller mode
+ * (core/arch.h): the capabilities and interrupt controller mode
  * (KVM_CAP_SPLIT_IRQCHIP or KVM_CREATE_IRQCHIP), CPUID per vCPU, the PC
  * platform ports and COM1, and the boot (kernel, MP table, ACPI, vCPU 0).
  */
@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
+#include "core/serial.h"
+#include "core/pci.h"
 #include "core/x86/x86.h"
 
 static void usage_run(FILE *o)

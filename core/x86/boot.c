@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/x86/boot.h"
+#include "core/kvm_kind.h"
 
 /* Nothing nexit boots is larger; stops a mistaken path from eating memory. */
 #define NX_FILE_MAX	(2ULL << 30)

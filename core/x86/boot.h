@@ -7,7 +7,7 @@
 #ifndef NEXIT_X86_BOOT_H
 #define NEXIT_X86_BOOT_H
 
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/x86.h"
 
 /* A kernel file: its first NX_KHEAD bytes in host memory (headers), the

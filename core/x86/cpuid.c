@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
 #include "core/x86/x86.h"
 
 enum reg { EAX, EBX, ECX, EDX };

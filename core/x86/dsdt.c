@@ -22,7 +22,8 @@
  */
 #include "core/x86/acpi.h"
 #include "core/x86/aml.h"
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "core/x86/x86.h"
 
 #define PCI_HOST_BRIDGE_OSC_UUID	"33db4d5b-1ff7-401c-9657-7441c03dd766"

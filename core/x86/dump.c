@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 static void seg(FILE *o, const char *n, const struct kvm_segment *s)
 {

@@ -9,7 +9,8 @@
  * PCI-to-PCI bridge swizzle (PCI-to-PCI Bridge spec 9.1) so that the INTA#
  * of neighbouring slots land on different pins.
  */
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 
 unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin)
 {

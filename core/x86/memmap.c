@@ -4,7 +4,9 @@
  * around the 32-bit PCI/MMIO hole (like real PC chipsets: RAM below 3 GiB,
  * the rest above 4 GiB), and the e820 table that describes it to the guest.
  */
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
+#include "core/pci.h"
 #include "core/x86/x86.h"
 
 void nx_arch_mem_layout(struct nx_mem *m)

@@ -13,7 +13,8 @@
  */
 #include <string.h>
 #include "core/x86/acpi.h"
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "core/x86/x86.h"
 
 #define MP_CONFIG_GPA		(NX_ACPI_BASE + NX_ACPI_SIZE)	/* 0xf0000 */

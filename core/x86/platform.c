@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/x86.h"
 
 /* PM1 status/enable bits (ACPI 6.4 4.8.3.1): the power button's. */

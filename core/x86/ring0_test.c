@@ -27,7 +27,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
 
 #define MEM_SIZE	0x200000ULL	/* one 2 MiB page, identity mapped */
 #define PML4		0x1000

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "passthrough/passthrough.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/control.h"
 
 static struct nx_vm *vm;
 static struct nx_pci_dev *dev;

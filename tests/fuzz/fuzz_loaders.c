@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "tests/fuzz/fuzz.h"
 #include "core/x86/x86.h"
 

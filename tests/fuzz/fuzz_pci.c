@@ -9,7 +9,8 @@
  * is in range.
  */
 #include <stdbool.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "tests/fuzz/fuzz.h"
 #include "core/x86/x86.h"
 

@@ -8,7 +8,8 @@
  * a stand-in of the device's config region.
  */
 #include <stdbool.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "passthrough/passthrough.h"
 #include "tests/fuzz/fuzz.h"
 #include "core/x86/x86.h"

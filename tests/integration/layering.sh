@@ -64,7 +64,7 @@ printf '#include "core/x86/layout.h"\n' > "$T/bad/core/pcix.c"
 printf '#include "core/x86/layout.h"\n' > "$T/bad/core/x86/ok.c"	# x86 code: allowed
 printf '#include "core/x86/layout.h"\n' > "$T/bad/core/pci.c"
 mkdir -p "$T/bad/guest/probe"
-printf '#include "core/core.h"\n' > "$T/bad/guest/probe/z.c"
+printf '#include "core/vm.h"\n' > "$T/bad/guest/probe/z.c"
 [ "$(violations "$T/bad" | wc -l)" = 9 ] || fail "the check missed a bad include: $(violations "$T/bad")"
 
 v=$(violations .)

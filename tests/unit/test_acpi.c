@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "core/x86/acpi.h"
 #include "core/x86/x86.h"
 

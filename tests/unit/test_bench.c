@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "bench/bench.h"
 
 static void test_quantiles(void **state)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <asm/bootparam.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/boot.h"
 
 #define SETUP_SECTS	3

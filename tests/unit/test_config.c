@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 static char path[64];
 

@@ -14,7 +14,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/control.h"
 #include "cli/cli.h"
 
 struct fx {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <linux/kvm.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/x86.h"
 
 #define XSAVE	(1u << 26)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "fallback/x86/x86_fb.h"
+#include "core/arch.h"
 
 struct env {
 	struct nx_ioapic io;

@@ -27,6 +27,8 @@
 #include "passthrough/passthrough.h"
 #include "fallback/fallback.h"
 #include "tests/fdcount.h"
+#include "core/control.h"
+#include "core/arch.h"
 
 struct fx {
 	struct nx_irqdev_regs r;

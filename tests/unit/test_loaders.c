@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/boot.h"
 
 #define MEM		(64ULL << 20)

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sys/mman.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 static int lines(int fd)
 {

@@ -18,7 +18,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/control.h"
 
 struct hits {
 	_Atomic int n;

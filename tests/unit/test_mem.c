@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
 
 static void test_memfd_sealed(void **state)
 {

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/pci.h"
 #include "core/x86/acpi.h"
 #include "core/x86/x86.h"
 

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/arch.h"
+#include "core/pci.h"
 #include "passthrough/passthrough.h"
 #include "core/x86/x86.h"
 

@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
 #include "core/x86/x86.h"
 
 #define PWRBTN (1u << 8)

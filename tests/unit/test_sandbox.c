@@ -24,7 +24,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/sandbox.h"
 
 /* Runs fn in a child under kind's filter; returns its exit status (or
  * 128 + signal) and its stderr in err. */

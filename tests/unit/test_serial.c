@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "core/core.h"
+#include "core/vm.h"
+#include "core/serial.h"
 #include "core/x86/x86.h"
 
 struct fake_pic { int raises, lowers; bool level; };

@@ -20,7 +20,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "core/core.h"
+#include "core/vm.h"
 
 #include "tune/tune.h"
 

@@ -34,7 +34,7 @@ void pci_cfg_write(const struct pci_dev *d, u8 off, unsigned size, u32 v)
 		outl(0xcfc, v);
 }
 
-/* Where nexit's e820 leaves room for BARs (core.h NX_PCI_MMIO_BASE). */
+/* Where nexit's e820 leaves room for BARs (core/x86/layout.h NX_PCI_MMIO_BASE). */
 u64 pci_bar_window(void)
 {
 	return 0xc0000000u;
