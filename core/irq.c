@@ -42,15 +42,6 @@ int nx_route_alloc(struct nx_vm *vm)
 	return gsi;
 }
 
-void nx_route_free(struct nx_vm *vm, unsigned gsi)
-{
-	if (gsi >= NX_MAX_GSI)
-		return;
-	pthread_mutex_lock(&vm->routes.lock);
-	memset(&vm->routes.r[gsi], 0, sizeof(vm->routes.r[gsi]));
-	pthread_mutex_unlock(&vm->routes.lock);
-}
-
 static int route_set(struct nx_vm *vm, unsigned gsi, struct nx_route r)
 {
 	if (gsi >= NX_MAX_GSI)

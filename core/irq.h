@@ -43,7 +43,6 @@ struct nx_routes {
 };
 void nx_routes_init(struct nx_vm *vm);
 int  nx_route_alloc(struct nx_vm *vm);				/* a free GSI >= NX_IOAPIC_PINS */
-void nx_route_free(struct nx_vm *vm, unsigned gsi);
 int  nx_route_set_msi(struct nx_vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
 		      uint32_t flags, uint32_t devid);
 int  nx_route_set_irqchip(struct nx_vm *vm, unsigned gsi, unsigned chip, unsigned pin);

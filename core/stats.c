@@ -52,9 +52,10 @@ int nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque)
 
 /*
  * Reads one named cumulative counter from a KVM binary stats fd: a header,
- * then name+descriptor records, then the data block of u64 values.
+ * then name+descriptor records, then the data block of u64 values; -1 if
+ * absent.
  */
-int nx_kvm_stat(int fd, const char *name, uint64_t *val)
+static int kvm_stat(int fd, const char *name, uint64_t *val)
 {
 	struct kvm_stats_header h;
 	size_t dsz;
@@ -90,7 +91,7 @@ int nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum)
 	for (int i = 0; i < vm->ncpus; i++) {
 		uint64_t v;
 
-		if (nx_kvm_stat(vm->vcpus[i].stats_fd, name, &v) < 0)
+		if (kvm_stat(vm->vcpus[i].stats_fd, name, &v) < 0)
 			return -1;
 		*sum += v;
 	}

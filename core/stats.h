@@ -39,8 +39,7 @@ struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* root."irq" and its "lines" array, made by whichever hook asks first: both
  * interrupt paths append their line objects there. */
 struct json_object *nx_stats_irq(struct json_object *root, struct json_object **lines);
-/* KVM binary stats (KVM_GET_STATS_FD): one named counter; -1 if absent. */
-int  nx_kvm_stat(int stats_fd, const char *name, uint64_t *val);
+/* KVM binary stats (KVM_GET_STATS_FD): a named counter summed over vCPUs. */
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
 
 #endif

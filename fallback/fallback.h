@@ -156,11 +156,9 @@ bool nx_gate_line_used(const struct nx_gate_line *l);
 
 /* ---- the controller instance (lines.c, stats.c; x86/init.c, x86/split.c,
  *      x86/kernel.c; arm64/spi_gate.c) --------------------------------- */
-#define NX_FALLBACK_MAGIC	0x4e584642u	/* "NXFB" */
 #define NX_KERNEL_POLL_MS	20	/* irqchip=kernel: RTE mirror refresh */
 
 struct nx_fallback {
-	uint32_t magic;
 	struct nx_vm *vm;
 	const char *irqchip;		/* "split", "kernel" (x86), "vgic" (arm64) */
 	const char *pin_name;		/* a line without a source: "<pin_name>N" */
@@ -226,7 +224,5 @@ void nx_fallback_stats_hook(void *opaque, void *json_root);
  * arch's controller (x86: the one vm->cfg->irqchip chooses) into vm->irq,
  * registers its MMIO/PIO ranges and its stats hook; its fds are handlers on vm->loop. */
 int  nx_fallback_init(struct nx_vm *vm);
-/* Per-line storm budget (0 = off); valid once nx_fallback_init ran. */
-int  nx_fallback_set_storm(struct nx_vm *vm, unsigned gsi, const struct nx_storm_cfg *cfg);
 
 #endif

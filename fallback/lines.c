@@ -15,13 +15,6 @@
 #include <sys/timerfd.h>
 #include "fallback/fallback.h"
 
-static struct nx_fallback *fb_of(struct nx_vm *vm)
-{
-	struct nx_fallback *fb = vm->irq.opaque;
-
-	return fb && fb->magic == NX_FALLBACK_MAGIC ? fb : NULL;
-}
-
 /* Interrupts the controller delivered (nexit's counter page, 0x10). */
 uint64_t nx_fallback_delivered(void *opaque)
 {
@@ -76,7 +69,6 @@ struct nx_fallback *nx_fallback_new(struct nx_vm *vm, const char *irqchip, const
 		nx_error("out of memory for the interrupt controller");
 		return NULL;
 	}
-	fb->magic = NX_FALLBACK_MAGIC;
 	fb->vm = vm;
 	fb->irqchip = irqchip;
 	fb->pin_name = pin_name;
@@ -170,21 +162,5 @@ int nx_fallback_storm_from_config(struct nx_fallback *fb, unsigned gsi, const st
 			return -1;
 		nx_gate_set_storm(&fb->gate, gsi, &sc);
 	}
-	return 0;
-}
-
-int nx_fallback_set_storm(struct nx_vm *vm, unsigned gsi, const struct nx_storm_cfg *cfg)
-{
-	struct nx_fallback *fb = fb_of(vm);
-
-	if (!fb)
-		return nx_error("no fallback interrupt controller");
-	if (gsi >= NX_IOAPIC_PINS)
-		return nx_error("storm budget: no line %u", gsi);
-	if (cfg->budget && (!cfg->window_ms || !cfg->backoff_ms))
-		return nx_error("storm budget: window and back-off must be > 0");
-	pthread_mutex_lock(&fb->lock);
-	nx_gate_set_storm(&fb->gate, gsi, cfg);
-	pthread_mutex_unlock(&fb->lock);
 	return 0;
 }

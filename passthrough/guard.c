@@ -83,19 +83,15 @@ enum nx_guard_action nx_guard_tick(struct nx_guard_state *s, const struct nx_gua
 
 static int opt_u32(const char *opts, const char *key, uint32_t *v, uint32_t min, const char *dev)
 {
-	char pat[32], *end;
-	const char *p;
+	char b[32], *end;
+	const char *p = nx_dev_opt(opts, key, b, sizeof(b));
 	unsigned long x;
 
-	snprintf(pat, sizeof(pat), "%s=", key);
-	for (p = strstr(opts, pat); p && p != opts && p[-1] != ' '; p = strstr(p + 1, pat))
-		;
 	if (!p)
 		return 0;
 	errno = 0;
-	x = strtoul(p + strlen(pat), &end, 10);
-	if (end == p + strlen(pat) || (*end && *end != ' ') || errno || x > 10000000 || x < min ||
-	    p[strlen(pat)] == '-')
+	x = strtoul(p, &end, 10);
+	if (end == p || *end || errno || x > 10000000 || x < min || *p == '-')
 		return nx_error("device %s: %s must be a number from %u to 10000000", dev, key, min);
 	*v = (uint32_t)x;
 	return 0;

@@ -684,42 +684,6 @@ static int handshake(struct nx_irqdev *d, const char *opts)
 	return 0;
 }
 
-/* ---- options ------------------------------------------------------------ */
-static int opt_bool(const char *opts, const char *key, bool *v, const char *dev)
-{
-	char pat[32];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "%s=", key);
-	for (p = strstr(opts, pat); p && p != opts && p[-1] != ' '; p = strstr(p + 1, pat))
-		;
-	if (!p)
-		return 0;
-	p += strlen(pat);
-	if (!strncmp(p, "on", 2) && (!p[2] || p[2] == ' '))
-		*v = true;
-	else if (!strncmp(p, "off", 3) && (!p[3] || p[3] == ' '))
-		*v = false;
-	else
-		return nx_error("device %s: %s must be on or off", dev, key);
-	return 0;
-}
-
-static int opt_slot(const char *opts, int *slot, const char *dev)
-{
-	const char *p = strstr(opts, "slot=");
-	char *end;
-	long v;
-
-	if (!p || (p != opts && p[-1] != ' '))
-		return 0;
-	v = strtol(p + 5, &end, 0);
-	if (end == p + 5 || (*end && *end != ' ') || v < 1 || v >= NX_PCI_SLOTS)
-		return nx_error("device %s: slot must be 1..%d", dev, NX_PCI_SLOTS - 1);
-	*slot = (int)v;
-	return 0;
-}
-
 /* The counter page the backend counts its MSI raises in: shared memory,
  * sealed so a backend cannot shrink it under nexit's mapping (a read past
  * the end of a truncated file would be SIGBUS in nexit). */
@@ -767,7 +731,7 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	struct nx_vm *vm = pt->vm;
 	struct nx_irqdev *d = calloc(1, sizeof(*d));
 	enum nx_devd_wait wait = NX_WAIT_BLOCK;
-	int slot = -1;
+	int slot;
 
 	if (!d) {
 		nx_error("out of memory");
@@ -781,9 +745,9 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	d->sandbox = nx_sandbox_mode_name(vm->cfg->sandbox);
 	snprintf(d->name, sizeof(d->name), "%s", c->name);
 	snprintf(d->pci_name, sizeof(d->pci_name), "irqdev-%s", c->name);
-	if (opt_bool(c->opts, "msi", &d->has_msi, c->name) < 0 ||
-	    opt_bool(c->opts, "intx", &d->has_intx, c->name) < 0 ||
-	    opt_slot(c->opts, &slot, c->name) < 0 ||
+	if (nx_dev_opt_bool(c->opts, "msi", &d->has_msi, c->name) < 0 ||
+	    nx_dev_opt_bool(c->opts, "intx", &d->has_intx, c->name) < 0 ||
+	    nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    nx_guard_parse(c->opts, &d->guard, c->name) < 0)
 		return NULL;
 	if (nx_devd_parse_wait(c->opts, &wait) < 0) {

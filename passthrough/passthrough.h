@@ -354,8 +354,13 @@ struct nx_dev_type {
 /* The type named name ("vfio" also for a device with assign = BDF and no
  * type); NULL with an error line if there is none. */
 const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c);
-/* Instances of type so far (the next one's index). */
-int nx_pt_count(struct nx_pt *pt, const char *type);
+
+/* A [device]'s options, "key=value key=value" (registry.c): the value of
+ * key into buf (cut to len - 1), NULL if absent; slot=N (1..NX_PCI_SLOTS-1,
+ * -1 if absent) and on/off keys with one error line if malformed. */
+const char *nx_dev_opt(const char *opts, const char *key, char *buf, size_t len);
+int nx_dev_opt_slot(const char *opts, int *slot, const char *dev);
+int nx_dev_opt_bool(const char *opts, const char *key, bool *v, const char *dev);
 
 /* ---- the subsystem ------------------------------------------------------- */
 struct nx_pt {

@@ -4,6 +4,7 @@
  * table (struct nx_dev_type): create, stop, and its two stats objects.
  * The device files keep their typed functions; the table adapts them.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "passthrough/virtio.h"
 
@@ -47,6 +48,53 @@ static const struct nx_dev_type types[] = {
 	{ "vfio", vfio_create, NULL, vfio_lines, vfio_device },
 };
 
+/* ---- [device] options ------------------------------------------------------ */
+const char *nx_dev_opt(const char *opts, const char *key, char *buf, size_t len)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = opts; (p = strstr(p, key)); p++)
+		if ((p == opts || p[-1] == ' ') && p[k] == '=') {
+			size_t n = strcspn(p + k + 1, " ");
+
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, p + k + 1, n);
+			buf[n] = 0;
+			return buf;
+		}
+	return NULL;
+}
+
+int nx_dev_opt_slot(const char *opts, int *slot, const char *dev)
+{
+	char b[32], *end;
+	const char *s = nx_dev_opt(opts, "slot", b, sizeof(b));
+	long v;
+
+	*slot = -1;
+	if (!s)
+		return 0;
+	v = strtol(s, &end, 0);
+	if (end == s || *end || v < 1 || v >= NX_PCI_SLOTS)
+		return nx_error("device %s: slot must be 1..%d", dev, NX_PCI_SLOTS - 1);
+	*slot = (int)v;
+	return 0;
+}
+
+int nx_dev_opt_bool(const char *opts, const char *key, bool *v, const char *dev)
+{
+	char b[8];
+	const char *s = nx_dev_opt(opts, key, b, sizeof(b));
+
+	if (!s)
+		return 0;
+	if (strcmp(s, "on") && strcmp(s, "off"))
+		return nx_error("device %s: %s must be on or off", dev, key);
+	*v = !strcmp(s, "on");
+	return 0;
+}
+
 const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c)
 {
 	/* assign = BDF without a type is an assigned device. */
@@ -61,13 +109,4 @@ const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c)
 	else
 		nx_error("device %s: unknown type %s", c->name, name);
 	return NULL;
-}
-
-int nx_pt_count(struct nx_pt *pt, const char *type)
-{
-	int n = 0;
-
-	for (int i = 0; i < pt->ndev; i++)
-		n += !strcmp(pt->dev[i].type->name, type);
-	return n;
 }

@@ -157,8 +157,6 @@ int  nx_virtio_init(struct nx_virtio_dev *v, struct nx_vm *vm, const char *name,
 /* The eventfd that interrupts the driver for queue q: its MSI-X vector's
  * irqfd, or a private eventfd nobody waits on (NO_VECTOR). */
 int  nx_virtio_call_fd(const struct nx_virtio_dev *v, unsigned q);
-/* The eventfd of the configuration-change vector, -1 if none. */
-int  nx_virtio_config_fd(const struct nx_virtio_dev *v);
 /* The data path found the driver's rings unusable: DEVICE_NEEDS_RESET and
  * a configuration-change interrupt (2.1.2, 4.1.5.2). Any thread. */
 void nx_virtio_break(struct nx_virtio_dev *v, const char *why);
@@ -166,9 +164,6 @@ void nx_virtio_break(struct nx_virtio_dev *v, const char *why);
 void nx_virtio_gone(struct nx_virtio_dev *v);
 /* A stop that returned false is done: the reset completes (takes the bus lock). */
 void nx_virtio_stopped(struct nx_virtio_dev *v);
-/* Options shared by virtio devices in [device] opts: slot=N. */
-const char *nx_dev_opt(const char *opts, const char *key, char *buf, size_t len);
-int  nx_virtio_parse_slot(const char *name, const char *opts, int *slot);
 /* Stats: one exitless line per vector in use, and the transport's fields
  * (name, type, slot, state, status, features, starts, resets, exits). */
 void nx_virtio_lines_json(struct nx_virtio_dev *v, struct json_object *arr,

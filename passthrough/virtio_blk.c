@@ -189,7 +189,7 @@ struct nx_virtio_blk *nx_virtio_blk_create(struct nx_pt *pt, const struct nx_dev
 		nx_error("device %s: virtio-blk takes path = IMAGE, not backend", c->name);
 		return NULL;
 	}
-	if (parse_opts(b, c) < 0 || nx_virtio_parse_slot(c->name, c->opts, &slot) < 0 ||
+	if (parse_opts(b, c) < 0 || nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    open_image(b, c->name) < 0)
 		return NULL;
 	info.features = NX_VIRTIO_F_VERSION_1 | F_SEG_MAX | F_BLK_SIZE | F_FLUSH |

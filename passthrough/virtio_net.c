@@ -354,7 +354,7 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 	nx_lives_until_exit(n);	/* a failed set-up stops nexit */
 	n->pt = pt;
 	n->vu.sock = n->vk.fd = n->vk.tap_fd = -1;
-	if (parse_opts(n, c) < 0 || nx_virtio_parse_slot(c->name, c->opts, &slot) < 0 ||
+	if (parse_opts(n, c) < 0 || nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    open_backend(n, c) < 0)
 		return NULL;
 	if (!(n->backend_features & NX_VIRTIO_F_VERSION_1)) {

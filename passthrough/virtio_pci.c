@@ -133,7 +133,8 @@ int nx_virtio_call_fd(const struct nx_virtio_dev *v, unsigned q)
 	return m < v->info.nvec ? v->vec[m].efd : v->q[q].nocall_fd;
 }
 
-int nx_virtio_config_fd(const struct nx_virtio_dev *v)
+/* The eventfd of the configuration-change vector, -1 if none. */
+static int config_fd(const struct nx_virtio_dev *v)
 {
 	return v->msix_config < v->info.nvec ? v->vec[v->msix_config].efd : -1;
 }
@@ -229,7 +230,7 @@ void nx_virtio_break(struct nx_virtio_dev *v, const char *why)
 		return;
 	nx_warn("%s %s: %s: device needs reset, guest keeps running", v->info.kind, v->name, why);
 	/* 4.1.5.2: a configuration change interrupt tells the driver. */
-	fd = nx_virtio_config_fd(v);
+	fd = config_fd(v);
 	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
 		nx_warn("%s %s: cannot signal the configuration vector", v->info.kind, v->name);
 }
@@ -404,40 +405,6 @@ int nx_virtio_init(struct nx_virtio_dev *v, struct nx_vm *vm, const char *name,
 		return -1;
 	for (unsigned i = 0; i < info->nvec; i++)
 		v->vec[i].devid = nx_pci_requester_id(d);
-	return 0;
-}
-
-/* ---- options ------------------------------------------------------------ */
-const char *nx_dev_opt(const char *opts, const char *key, char *buf, size_t len)
-{
-	size_t k = strlen(key);
-
-	for (const char *p = opts; (p = strstr(p, key)); p++)
-		if ((p == opts || p[-1] == ' ') && p[k] == '=') {
-			size_t n = strcspn(p + k + 1, " ");
-
-			if (n >= len)
-				n = len - 1;
-			memcpy(buf, p + k + 1, n);
-			buf[n] = 0;
-			return buf;
-		}
-	return NULL;
-}
-
-int nx_virtio_parse_slot(const char *name, const char *opts, int *slot)
-{
-	char b[32], *end;
-	const char *s = nx_dev_opt(opts, "slot", b, sizeof(b));
-	long v;
-
-	*slot = -1;
-	if (!s)
-		return 0;
-	v = strtol(s, &end, 0);
-	if (end == s || *end || v < 1 || v >= NX_PCI_SLOTS)
-		return nx_error("device %s: slot must be 1..%d", name, NX_PCI_SLOTS - 1);
-	*slot = (int)v;
 	return 0;
 }
 
