@@ -466,8 +466,11 @@ static void on_backend_exit(void *op, int fd, uint32_t events, unsigned tag)
 		nx_info("irqdev %s: backend nexit-devd %s", d->name, d->exit_how);
 }
 
-void nx_irqdev_stop(struct nx_irqdev *d)
+/* The VM stopped: hang up on the backend; one nexit started ends (killed
+ * after NX_DEVD_REPLY_MS if it does not) and is reaped. */
+static void irqdev_stop(void *dev)
 {
+	struct nx_irqdev *d = dev;
 	struct pollfd p;
 
 	atomic_store(&d->stopped, true);
@@ -726,7 +729,7 @@ static int new_efd(void)
 	return fd;
 }
 
-struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_vm *vm = pt->vm;
 	struct nx_irqdev *d = calloc(1, sizeof(*d));
@@ -832,8 +835,9 @@ struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg 
 	return d;
 }
 
-void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
+static void irqdev_lines_json(void *dev, struct json_object *arr)
 {
+	struct nx_irqdev *d = dev;
 	char id[64];
 	struct json_object *o;
 	uint64_t raised;
@@ -854,8 +858,9 @@ void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr)
 }
 
 /* Device-level counters under root."passthrough"."devices". */
-void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr)
+static void irqdev_device_json(void *dev, struct json_object *arr)
 {
+	struct nx_irqdev *d = dev;
 	struct json_object *o = json_object_new_object();
 	static const char *const modes[] = { "none", "msi", "intx" };
 	bool gone = atomic_load(&d->gone);
@@ -883,3 +888,8 @@ void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr)
 	json_object_object_add(o, "work_sent", json_object_new_int64((int64_t)atomic_load(&d->work_sent)));
 	json_object_array_add(arr, o);
 }
+
+const struct nx_dev_type nx_irqdev_type = {
+	.name = "irqdev", .create = irqdev_create, .stop = irqdev_stop,
+	.lines_json = irqdev_lines_json, .device_json = irqdev_device_json,
+};

@@ -241,21 +241,7 @@ struct nx_devd_opts {
 };
 int nx_devd_serve(int sock, const struct nx_devd_opts *o);
 
-/* nexit's side (irqdev.c). */
-struct nx_pt;
-struct nx_irqdev;
-struct nx_irqdev *nx_irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c);
-void nx_irqdev_lines_json(struct nx_irqdev *d, struct json_object *arr);
-void nx_irqdev_device_json(struct nx_irqdev *d, struct json_object *arr);
-/* The VM stopped: hang up on the backend; one nexit started ends (killed
- * after NX_DEVD_REPLY_MS if it does not) and is reaped. */
-void nx_irqdev_stop(struct nx_irqdev *d);
-
 /* ---- VFIO assignment (vfio.c) -------------------------------------------- */
-struct nx_vfio;
-struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c);
-void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr);
-void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr);
 /* The guest's view of an assigned function from its own config bytes
  * (vfio_cfg.c): header, capability chain, MSI-X claimed; *msi = the MSI
  * capability to claim once VFIO offers MSI (0: none, or it does not fit). */
@@ -325,13 +311,6 @@ int nx_vhost_net_get_features(struct nx_vhost_net *v, uint64_t *f);
  * created (and brought up) if absent. Returns the fd, -1 on error. */
 int nx_tap_open(const char *name, char *ifname, bool *created);
 
-/* ---- virtio-net over vhost-user or vhost-net (virtio_net.c, docs/net.md) -- */
-struct nx_pt;
-struct nx_virtio_net;
-struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_device_cfg *c);
-void nx_virtio_net_lines_json(struct nx_virtio_net *n, struct json_object *arr);
-void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr);
-
 /* ---- device types (registry.c) ------------------------------------------ */
 /*
  * Every [device] type is one ops table; nx_passthrough_init looks the
@@ -351,6 +330,11 @@ struct nx_dev_type {
 	void (*lines_json)(void *dev, struct json_object *lines);
 	void (*device_json)(void *dev, struct json_object *devices);
 };
+/* nexit's side of irqdev (irqdev.c), VFIO assignment (vfio.c), virtio-net
+ * over vhost-user or vhost-net (virtio_net.c, docs/net.md), virtio-blk
+ * (virtio_blk.c). */
+extern const struct nx_dev_type nx_irqdev_type, nx_vfio_type, nx_virtio_net_type,
+	nx_virtio_blk_type;
 /* The type named name ("vfio" also for a device with assign = BDF and no
  * type); NULL with an error line if there is none. */
 const struct nx_dev_type *nx_dev_type_find(const struct nx_device_cfg *c);

@@ -709,10 +709,15 @@ static int vfio_expose(struct nx_vfio *v, const struct nx_device_cfg *c)
 	return 0;
 }
 
-struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+static void *vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
-	struct nx_vfio *v = calloc(1, sizeof(*v));
+	struct nx_vfio *v;
 
+	if (!c->assign[0]) {
+		nx_error("device %s: type vfio needs assign = BDF", c->name);
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
 	if (!v) {
 		nx_error("out of memory");
 		return NULL;
@@ -734,8 +739,9 @@ struct nx_vfio *nx_vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	return v;
 }
 
-void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
+static void vfio_lines_json(void *dev, struct json_object *arr)
 {
+	struct nx_vfio *v = dev;
 	char id[64];
 
 	nx_pci_lock(v->vm);
@@ -764,8 +770,9 @@ void nx_vfio_lines_json(struct nx_vfio *v, struct json_object *arr)
 	nx_pci_unlock(v->vm);
 }
 
-void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr)
+static void vfio_device_json(void *dev, struct json_object *arr)
 {
+	struct nx_vfio *v = dev;
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "name", json_object_new_string(v->name));
@@ -780,3 +787,8 @@ void nx_vfio_device_json(struct nx_vfio *v, struct json_object *arr)
 		v->intx_attached ? "attached" : "no-controller"));
 	json_object_array_add(arr, o);
 }
+
+const struct nx_dev_type nx_vfio_type = {
+	.name = "vfio", .create = vfio_create,
+	.lines_json = vfio_lines_json, .device_json = vfio_device_json,
+};

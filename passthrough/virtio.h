@@ -232,11 +232,4 @@ struct nx_blk_io *nx_blk_io_start(const struct nx_blk_io_cfg *c);
 /* Stops taking requests, waits (bounded) for those in flight, joins. */
 void nx_blk_io_stop(struct nx_blk_io *io);
 
-/* The device (virtio_blk.c). */
-struct nx_pt;
-struct nx_virtio_blk;
-struct nx_virtio_blk *nx_virtio_blk_create(struct nx_pt *pt, const struct nx_device_cfg *c);
-void nx_virtio_blk_lines_json(struct nx_virtio_blk *b, struct json_object *arr);
-void nx_virtio_blk_device_json(struct nx_virtio_blk *b, struct json_object *arr);
-
 #endif

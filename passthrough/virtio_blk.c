@@ -171,7 +171,7 @@ static int parse_opts(struct nx_virtio_blk *b, const struct nx_device_cfg *c)
 	return 0;
 }
 
-struct nx_virtio_blk *nx_virtio_blk_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+static void *blk_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_virtio_blk *b = calloc(1, sizeof(*b));
 	struct nx_virtio_info info = { .kind = "virtio-blk", .type = 2, .class_code = 0x018000,
@@ -202,8 +202,9 @@ struct nx_virtio_blk *nx_virtio_blk_create(struct nx_pt *pt, const struct nx_dev
 	return b;
 }
 
-void nx_virtio_blk_lines_json(struct nx_virtio_blk *b, struct json_object *arr)
+static void blk_lines_json(void *dev, struct json_object *arr)
 {
+	struct nx_virtio_blk *b = dev;
 	static const char *const names[NVEC] = { "config", "requests" };
 
 	nx_pci_lock(b->v.vm);
@@ -213,8 +214,9 @@ void nx_virtio_blk_lines_json(struct nx_virtio_blk *b, struct json_object *arr)
 
 #define ADD_U64(o, k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
 
-void nx_virtio_blk_device_json(struct nx_virtio_blk *b, struct json_object *arr)
+static void blk_device_json(void *dev, struct json_object *arr)
 {
+	struct nx_virtio_blk *b = dev;
 	struct json_object *o;
 	struct nx_blk_stats *s = &b->st;
 	uint64_t req, exits;
@@ -246,3 +248,8 @@ void nx_virtio_blk_device_json(struct nx_virtio_blk *b, struct json_object *arr)
 	json_object_array_add(arr, o);
 	nx_pci_unlock(b->v.vm);
 }
+
+const struct nx_dev_type nx_virtio_blk_type = {
+	.name = "virtio-blk", .create = blk_create,
+	.lines_json = blk_lines_json, .device_json = blk_device_json,
+};

@@ -339,7 +339,7 @@ static int open_backend(struct nx_virtio_net *n, const struct nx_device_cfg *c)
 	return 0;
 }
 
-struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_device_cfg *c)
+static void *net_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_virtio_net *n = calloc(1, sizeof(*n));
 	struct nx_virtio_info info = { .kind = "virtio-net", .type = 1, .class_code = 0x020000,
@@ -380,8 +380,9 @@ struct nx_virtio_net *nx_virtio_net_create(struct nx_pt *pt, const struct nx_dev
 	return n;
 }
 
-void nx_virtio_net_lines_json(struct nx_virtio_net *n, struct json_object *arr)
+static void net_lines_json(void *dev, struct json_object *arr)
 {
+	struct nx_virtio_net *n = dev;
 	static const char *const names[NVEC] = { "rx", "tx", "config" };
 
 	nx_pci_lock(n->v.vm);
@@ -406,8 +407,9 @@ static uint64_t tap_stat(const char *ifname, const char *what)
 	return v;
 }
 
-void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr)
+static void net_device_json(void *dev, struct json_object *arr)
 {
+	struct nx_virtio_net *n = dev;
 	struct json_object *o;
 	char mac[20], f[24];
 
@@ -440,3 +442,8 @@ void nx_virtio_net_device_json(struct nx_virtio_net *n, struct json_object *arr)
 	json_object_array_add(arr, o);
 	nx_pci_unlock(n->v.vm);
 }
+
+const struct nx_dev_type nx_virtio_net_type = {
+	.name = "virtio-net", .create = net_create,
+	.lines_json = net_lines_json, .device_json = net_device_json,
+};

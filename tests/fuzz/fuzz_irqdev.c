@@ -57,7 +57,7 @@ static void make_device(void)
 	snprintf(c->backend, sizeof(c->backend), "%s", path);
 	pt->vm = vm;
 	pthread_mutex_init(&pt->lock, NULL);
-	if (nx_pci_init(vm) < 0 || !nx_irqdev_create(pt, c))
+	if (nx_pci_init(vm) < 0 || !nx_irqdev_type.create(pt, c))
 		__builtin_trap();
 	unlink(path);
 	dev = nx_pci_slot(vm, 1);

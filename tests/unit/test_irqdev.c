@@ -498,7 +498,7 @@ static void test_intx_one_way(void **state)
 	struct nx_gate_ops ops = { .opaque = &c, .deliver = ctl_deliver };
 	pthread_mutexattr_t ma;
 	struct nx_pci_dev *p;
-	struct nx_irqdev *d;
+	void *d;
 	pthread_t t;
 	uint64_t bar;
 	unsigned gsi;
@@ -527,7 +527,7 @@ static void test_intx_one_way(void **state)
 	pt->vm = vm;
 	pthread_mutex_init(&pt->lock, NULL);
 	assert_int_equal(nx_pci_init(vm), 0);
-	d = nx_irqdev_create(pt, dc);
+	d = nx_irqdev_type.create(pt, dc);
 	unlink(path);
 	assert_non_null(d);
 	p = nx_pci_slot(vm, 1);
@@ -570,7 +570,7 @@ static void test_intx_one_way(void **state)
 	assert_int_equal(c.reentries, 0);
 	assert_int_equal(c.trigger_fds, 0);
 	assert_int_equal(c.gate.lines[gsi].delivered, 3);
-	nx_irqdev_stop(d);				/* the backend hangs up */
+	nx_irqdev_type.stop(d);				/* the backend hangs up */
 	pthread_join(t, NULL);
 }
 
