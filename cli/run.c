@@ -16,34 +16,33 @@
 #include "core/arch.h"
 #include "core/serial.h"
 
-enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_IRQCHIP,
-       OPT_HUGE, OPT_SERIAL, OPT_STATS, OPT_CONTROL, OPT_PROFILE, OPT_CPUID, OPT_DEVICE,
-       OPT_ASSIGN, OPT_TIMEOUT, OPT_NODEFAULTS, OPT_SANDBOX, OPT_USER, OPT_HELP };
-
-static const struct option run_opts[] = {
-	{ "config", required_argument, 0, OPT_CONFIG },
-	{ "kernel", required_argument, 0, OPT_KERNEL },
-	{ "initrd", required_argument, 0, OPT_INITRD },
-	{ "cmdline", required_argument, 0, OPT_CMDLINE },
-	{ "mem", required_argument, 0, OPT_MEM },
-	{ "memory", required_argument, 0, OPT_MEM },
-	{ "cpus", required_argument, 0, OPT_CPUS },
-	{ "irqchip", required_argument, 0, OPT_IRQCHIP },
-	{ "hugepages", no_argument, 0, OPT_HUGE },
-	{ "serial", required_argument, 0, OPT_SERIAL },
-	{ "stats-json", required_argument, 0, OPT_STATS },
-	{ "control", required_argument, 0, OPT_CONTROL },
-	{ "profile", required_argument, 0, OPT_PROFILE },
-	{ "cpuid-hide", required_argument, 0, OPT_CPUID },
-	{ "device", required_argument, 0, OPT_DEVICE },
-	{ "assign", required_argument, 0, OPT_ASSIGN },
-	{ "timeout", required_argument, 0, OPT_TIMEOUT },
-	{ "no-defaults", no_argument, 0, OPT_NODEFAULTS },
-	{ "sandbox", required_argument, 0, OPT_SANDBOX },
-	{ "user", required_argument, 0, OPT_USER },
-	{ "help", no_argument, 0, OPT_HELP },
-	{ 0 }
+/* nexit run's flags: each sets one config key to its argument (or to
+ * value, for a flag without one), but the first four. */
+static const struct run_flag {
+	const char *name, *section, *key, *value;
+} run_flags[] = {
+	{ "config" }, { "help" }, { "device" }, { "assign" },
+	{ "kernel", "kernel", "path" },
+	{ "initrd", "kernel", "initrd" },
+	{ "cmdline", "kernel", "cmdline" },
+	{ "mem", "vm", "memory" },
+	{ "memory", "vm", "memory" },
+	{ "cpus", "vm", "cpus" },
+	{ "irqchip", "vm", "irqchip" },
+	{ "hugepages", "vm", "hugepages", "on" },
+	{ "serial", "serial", "output" },
+	{ "stats-json", "stats", "json" },
+	{ "control", "control", "socket" },
+	{ "profile", "vm", "profile" },
+	{ "cpuid-hide", "cpuid", "hide" },
+	{ "timeout", "vm", "timeout" },
+	{ "no-defaults", "vm", "defaults", "off" },
+	{ "sandbox", "vm", "sandbox" },
+	{ "user", "vm", "user" },
 };
+/* getopt_long's value of run_flags[i] is OPT + i (below it: its errors). */
+enum { OPT = 256, OPT_CONFIG = OPT, OPT_HELP, OPT_DEVICE, OPT_ASSIGN };
+#define NFLAGS (sizeof(run_flags) / sizeof(run_flags[0]))
 
 /* --device irqdev,backend=/run/x.sock,wait=poll -> [device "irqdevN"] keys. */
 static int cli_device(struct nx_config *c, const char *arg, int *ndev)
@@ -74,15 +73,18 @@ static int cli_device(struct nx_config *c, const char *arg, int *ndev)
 	return 0;
 }
 
-/* run_opts less the flags this arch has not: getopt then treats those as unknown. */
+/* run_flags less those this arch has not: getopt then treats those as unknown. */
 static void arch_run_opts(struct option *out)
 {
 	int n = 0;
 
-	for (const struct option *o = run_opts; o->name; o++)
+	for (unsigned i = 0; i < NFLAGS; i++)
 		for (const char *const *f = nx_arch_info.run_flags; *f; f++)
-			if (!strcmp(*f, o->name)) {
-				out[n++] = *o;
+			if (!strcmp(*f, run_flags[i].name)) {
+				bool arg = i != OPT_HELP - OPT && !run_flags[i].value;
+
+				out[n++] = (struct option){ run_flags[i].name, arg ? required_argument :
+							    no_argument, 0, OPT + (int)i };
 				break;
 			}
 	out[n] = (struct option){ 0 };
@@ -90,7 +92,7 @@ static void arch_run_opts(struct option *out)
 
 static int parse_run_args(struct nx_config *c, int argc, char **argv)
 {
-	struct option opts[sizeof(run_opts) / sizeof(run_opts[0])];
+	struct option opts[NFLAGS + 1];
 	int opt, ndev = 0;
 	char section[64];
 
@@ -110,35 +112,22 @@ static int parse_run_args(struct nx_config *c, int argc, char **argv)
 	/* Pass 2: the flags. */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const struct run_flag *f = opt >= OPT ? &run_flags[opt - OPT] : NULL;
+		char where[32];
 		int r = 0;
 
-		switch (opt) {
-		case OPT_CONFIG: break;
-		case OPT_KERNEL: r = nx_config_set(c, "kernel", "path", optarg, "--kernel"); break;
-		case OPT_INITRD: r = nx_config_set(c, "kernel", "initrd", optarg, "--initrd"); break;
-		case OPT_CMDLINE: r = nx_config_set(c, "kernel", "cmdline", optarg, "--cmdline"); break;
-		case OPT_MEM: r = nx_config_set(c, "vm", "memory", optarg, "--mem"); break;
-		case OPT_CPUS: r = nx_config_set(c, "vm", "cpus", optarg, "--cpus"); break;
-		case OPT_IRQCHIP: r = nx_config_set(c, "vm", "irqchip", optarg, "--irqchip"); break;
-		case OPT_HUGE: r = nx_config_set(c, "vm", "hugepages", "on", "--hugepages"); break;
-		case OPT_SERIAL: r = nx_config_set(c, "serial", "output", optarg, "--serial"); break;
-		case OPT_STATS: r = nx_config_set(c, "stats", "json", optarg, "--stats-json"); break;
-		case OPT_CONTROL: r = nx_config_set(c, "control", "socket", optarg, "--control"); break;
-		case OPT_PROFILE: r = nx_config_set(c, "vm", "profile", optarg, "--profile"); break;
-		case OPT_CPUID: r = nx_config_set(c, "cpuid", "hide", optarg, "--cpuid-hide"); break;
-		case OPT_TIMEOUT: r = nx_config_set(c, "vm", "timeout", optarg, "--timeout"); break;
-		case OPT_NODEFAULTS: r = nx_config_set(c, "vm", "defaults", "off", "--no-defaults"); break;
-		case OPT_SANDBOX: r = nx_config_set(c, "vm", "sandbox", optarg, "--sandbox"); break;
-		case OPT_USER: r = nx_config_set(c, "vm", "user", optarg, "--user"); break;
-		case OPT_DEVICE: r = cli_device(c, optarg, &ndev); break;
-		case OPT_ASSIGN:
-			snprintf(section, sizeof(section), "device \"assign%d\"", ndev++);
-			r = nx_config_set(c, section, "assign", optarg, "--assign");
-			break;
-		case ':':
+		if (opt == ':')
 			return nx_error("option %s needs a value (see nexit run --help)", argv[optind - 1]);
-		default:
+		if (!f)
 			return nx_error("unknown option %s (see nexit run --help)", argv[optind - 1]);
+		snprintf(where, sizeof(where), "--%s", f->name);
+		if (f->section) {
+			r = nx_config_set(c, f->section, f->key, f->value ? f->value : optarg, where);
+		} else if (opt == OPT_DEVICE) {
+			r = cli_device(c, optarg, &ndev);
+		} else if (opt == OPT_ASSIGN) {
+			snprintf(section, sizeof(section), "device \"assign%d\"", ndev++);
+			r = nx_config_set(c, section, "assign", optarg, where);
 		}
 		if (r < 0)
 			return -1;

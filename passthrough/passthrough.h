@@ -264,15 +264,7 @@ int  nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_m
 void nx_vhost_user_close(struct nx_vhost_user *u);
 int  nx_vhost_user_set_owner(struct nx_vhost_user *u);
 int  nx_vhost_user_get_features(struct nx_vhost_user *u, uint64_t *f);
-int  nx_vhost_user_set_features(struct nx_vhost_user *u, uint64_t f);
-int  nx_vhost_user_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem);
-int  nx_vhost_user_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num);
-int  nx_vhost_user_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base);
-int  nx_vhost_user_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
-			   const void *avail, const void *used);
-int  nx_vhost_user_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd);	/* fd -1: none */
-int  nx_vhost_user_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd);
-int  nx_vhost_user_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base);
+/* The rings are handed over through nx_vhost_user_ops (below). */
 
 /* ---- vhost backends: the same vring hand-over over two transports -------- */
 /*

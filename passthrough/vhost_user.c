@@ -202,7 +202,8 @@ int nx_vhost_user_get_features(struct nx_vhost_user *u, uint64_t *f)
 	return 0;
 }
 
-int nx_vhost_user_set_features(struct nx_vhost_user *u, uint64_t f)
+/* ---- the vhost backend interface of virtio-net (passthrough.h) ---------- */
+static int vu_features(void *u, uint64_t f)
 {
 	struct vhu_msg m = { .request = VHU_SET_FEATURES, .size = sizeof(uint64_t), .p.u64 = f };
 
@@ -214,8 +215,9 @@ int nx_vhost_user_set_features(struct nx_vhost_user *u, uint64_t f)
  * with the memfd and its offset in it; userspace_addr is where nexit has
  * it mapped, the address space SET_VRING_ADDR speaks in.
  */
-int nx_vhost_user_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *mem)
+static int vu_mem(void *be, const struct nx_mem *mem)
 {
+	struct nx_vhost_user *u = be;
 	struct vhu_msg m = { .request = VHU_SET_MEM_TABLE };
 	int fds[NX_VHU_MAX_REGIONS];
 
@@ -234,7 +236,7 @@ int nx_vhost_user_set_mem_table(struct nx_vhost_user *u, const struct nx_mem *me
 	return send_msg(u, &m, fds, (unsigned)mem->nregions);
 }
 
-int nx_vhost_user_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned num)
+static int vu_num(void *u, unsigned idx, unsigned num)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_NUM, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, num } };
@@ -242,7 +244,7 @@ int nx_vhost_user_set_vring_num(struct nx_vhost_user *u, unsigned idx, unsigned 
 	return send_msg(u, &m, NULL, 0);
 }
 
-int nx_vhost_user_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned base)
+static int vu_base(void *u, unsigned idx, unsigned base)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_BASE, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, base } };
@@ -250,8 +252,7 @@ int nx_vhost_user_set_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned
 	return send_msg(u, &m, NULL, 0);
 }
 
-int nx_vhost_user_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const void *desc,
-			  const void *avail, const void *used)
+static int vu_addr(void *u, unsigned idx, const void *desc, const void *avail, const void *used)
 {
 	struct vhu_msg m = { .request = VHU_SET_VRING_ADDR, .size = sizeof(struct vhu_addr),
 			     .p.addr = { .index = idx, .desc = (uintptr_t)desc,
@@ -261,7 +262,7 @@ int nx_vhost_user_set_vring_addr(struct nx_vhost_user *u, unsigned idx, const vo
 }
 
 /* SET_VRING_KICK / SET_VRING_CALL: u64 = index, the fd rides along. */
-static int vring_fd(struct nx_vhost_user *u, uint32_t req, unsigned idx, int fd)
+static int vring_fd(void *u, uint32_t req, unsigned idx, int fd)
 {
 	struct vhu_msg m = { .request = req, .size = sizeof(uint64_t), .p.u64 = idx };
 
@@ -270,17 +271,17 @@ static int vring_fd(struct nx_vhost_user *u, uint32_t req, unsigned idx, int fd)
 	return send_msg(u, &m, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
 }
 
-int nx_vhost_user_set_vring_kick(struct nx_vhost_user *u, unsigned idx, int fd)
+static int vu_kick(void *u, unsigned idx, int fd)
 {
 	return vring_fd(u, VHU_SET_VRING_KICK, idx, fd);
 }
 
-int nx_vhost_user_set_vring_call(struct nx_vhost_user *u, unsigned idx, int fd)
+static int vu_call(void *u, unsigned idx, int fd)
 {
 	return vring_fd(u, VHU_SET_VRING_CALL, idx, fd);
 }
 
-int nx_vhost_user_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned *base)
+static int vu_get_base(void *u, unsigned idx, unsigned *base)
 {
 	struct vhu_msg m = { .request = VHU_GET_VRING_BASE, .size = sizeof(struct vhu_state),
 			     .p.state = { idx, 0 } };
@@ -290,19 +291,6 @@ int nx_vhost_user_get_vring_base(struct nx_vhost_user *u, unsigned idx, unsigned
 	*base = m.p.state.num;
 	return 0;
 }
-
-/* ---- the vhost backend interface of virtio-net (passthrough.h) ---------- */
-static int vu_features(void *b, uint64_t f) { return nx_vhost_user_set_features(b, f); }
-static int vu_mem(void *b, const struct nx_mem *m) { return nx_vhost_user_set_mem_table(b, m); }
-static int vu_num(void *b, unsigned i, unsigned n) { return nx_vhost_user_set_vring_num(b, i, n); }
-static int vu_base(void *b, unsigned i, unsigned n) { return nx_vhost_user_set_vring_base(b, i, n); }
-static int vu_addr(void *b, unsigned i, const void *d, const void *a, const void *u)
-{
-	return nx_vhost_user_set_vring_addr(b, i, d, a, u);
-}
-static int vu_kick(void *b, unsigned i, int fd) { return nx_vhost_user_set_vring_kick(b, i, fd); }
-static int vu_call(void *b, unsigned i, int fd) { return nx_vhost_user_set_vring_call(b, i, fd); }
-static int vu_get_base(void *b, unsigned i, unsigned *n) { return nx_vhost_user_get_vring_base(b, i, n); }
 
 /* No VHOST_USER_F_PROTOCOL_FEATURES: a ring runs once it has a kick fd. */
 const struct nx_vhost_ops nx_vhost_user_ops = {

@@ -41,16 +41,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				goto out;
 			break;
 		case 1:
-			if (nx_vhost_user_get_vring_base(&u, (unsigned)i & 1, &base) < 0)
+			if (nx_vhost_user_ops.get_vring_base(&u, (unsigned)i & 1, &base) < 0)
 				goto out;
 			break;
 		case 2:
-			nx_vhost_user_set_mem_table(&u, &mem);
-			nx_vhost_user_set_vring_addr(&u, 0, ram, ram + 4096, ram + 8192);
+			nx_vhost_user_ops.set_mem_table(&u, &mem);
+			nx_vhost_user_ops.set_vring_addr(&u, 0, ram, ram + 4096, ram + 8192);
 			break;
 		default:
-			nx_vhost_user_set_vring_kick(&u, 1, efd);
-			nx_vhost_user_set_vring_call(&u, 1, -1);
+			nx_vhost_user_ops.set_vring_kick(&u, 1, efd);
+			nx_vhost_user_ops.set_vring_call(&u, 1, -1);
 			break;
 		}
 	}
