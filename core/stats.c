@@ -98,6 +98,21 @@ int nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum)
 	return 0;
 }
 
+uint64_t nx_counter_page_reg(struct nx_vm *vm, uint64_t reg)
+{
+	switch (reg) {
+	case NX_CP_MAGIC:
+		return NX_COUNTER_MAGIC;
+	case NX_CP_EXITS:	/* minus this read's own exit */
+		return atomic_load(&vm->stats.exits_total) - 1;
+	case NX_CP_FALLBACK:
+		return vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
+	case NX_CP_RELAYED:
+		return atomic_load(&vm->stats.msi_relayed);
+	}
+	return 0;
+}
+
 static json_object *kernel_stats(struct nx_vm *vm)
 {
 	static const char *const names[] = { "exits", "io_exits", "mmio_exits", "irq_exits",

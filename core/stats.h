@@ -21,13 +21,14 @@ struct nx_stats {
 };
 const char *nx_exit_reason_name(unsigned reason);
 
-/* The counter page (the guest reads these stats there): NX_CP_* in abi/guest_abi.h. */
-
 /* Stats hooks: subsystems add their per-line counters to the stats JSON. */
 typedef void (*nx_stats_hook)(void *opaque, void *json_obj /* struct json_object * */);
 #define NX_MAX_STATS_HOOKS 8
 
 struct nx_vm;
+/* The counter page (the guest reads these stats there): NX_CP_* in abi/guest_abi.h.
+ * The 64-bit value of the register at reg that both arches have, 0 if none. */
+uint64_t nx_counter_page_reg(struct nx_vm *vm, uint64_t reg);
 /* Register a userspace exit in the counters (called by the run loop). */
 void nx_stats_count_exit(struct nx_vm *vm, unsigned reason);
 /* The stats file is opened at set-up (before the sandbox), written at exit. */

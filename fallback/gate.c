@@ -59,24 +59,29 @@ static bool can_deliver(const struct nx_gate_line *l)
 	return !l->gone && !l->guest_masked && !l->backoff && !l->in_service;
 }
 
+/* Charges one interrupt to the line's storm budget; past it the line is
+ * held masked at the host for the back-off (rule 4): true. */
+static bool storm_held(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
+{
+	if (!nx_storm_charge(&l->storm, now))
+		return false;
+	host_mask(l);
+	l->backoff = true;
+	l->storms++;
+	report(g, l, "interrupt storm: line held masked for the back-off");
+	if (g->ops.arm_backoff)
+		g->ops.arm_backoff(g->ops.opaque, l, l->storm.until_ns);
+	return true;
+}
+
 /*
  * Sends the line's interrupt. Called with the source masked at the host
- * (rule 1) when the line is level-triggered. Charges the storm budget first:
- * past it the line is held masked for the back-off instead (rule 4).
+ * (rule 1) when the line is level-triggered. Charges the storm budget first.
  */
 static bool deliver(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 {
-	if (!can_deliver(l))
+	if (!can_deliver(l) || storm_held(g, l, now))
 		return false;
-	if (nx_storm_charge(&l->storm, now)) {
-		host_mask(l);
-		l->backoff = true;
-		l->storms++;
-		report(g, l, "interrupt storm: line held masked for the back-off");
-		if (g->ops.arm_backoff)
-			g->ops.arm_backoff(g->ops.opaque, l, l->storm.until_ns);
-		return false;
-	}
 	if (!g->ops.deliver(g->ops.opaque, l))
 		return false;
 	l->delivered++;
@@ -256,15 +261,8 @@ static void kfire_eoi(struct nx_gate *g, struct nx_gate_line *l, uint64_t now)
 	l->eois++;
 	l->host_masked = true;		/* the source's own mask on fire */
 	l->masked_at_host++;
-	if (nx_storm_charge(&l->storm, now)) {
-		l->backoff = true;
-		l->storms++;
-		report(g, l, "interrupt storm: line held masked for the back-off");
-		if (g->ops.arm_backoff)
-			g->ops.arm_backoff(g->ops.opaque, l, l->storm.until_ns);
-		return;
-	}
-	resume(g, l, now);
+	if (!storm_held(g, l, now))
+		resume(g, l, now);
 }
 
 int nx_gate_eoi(struct nx_gate *g, unsigned vector, uint64_t now)

@@ -213,23 +213,14 @@ static const int *raise_fds(const struct nx_irqdev *d)
 }
 
 /* ---- INTx: the level line as a host-side source for the fallback ------- */
-static void src_mask(void *op)
+static void src_set_masked(struct nx_irqdev *d, bool masked)
 {
-	struct nx_irqdev *d = op;
-
 	pthread_mutex_lock(&d->lock);
-	d->r.intx_masked = true;
+	d->r.intx_masked = masked;
 	pthread_mutex_unlock(&d->lock);
 }
-
-static void src_unmask(void *op)
-{
-	struct nx_irqdev *d = op;
-
-	pthread_mutex_lock(&d->lock);
-	d->r.intx_masked = false;
-	pthread_mutex_unlock(&d->lock);
-}
+static void src_mask(void *op) { src_set_masked(op, true); }
+static void src_unmask(void *op) { src_set_masked(op, false); }
 
 static bool src_is_asserted(void *op)
 {

@@ -44,18 +44,6 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 		return;
 	}
 	switch (addr & ~7ull) {
-	case NX_CP_MAGIC:
-		v = NX_COUNTER_MAGIC;
-		break;
-	case NX_CP_EXITS:	/* this read is already counted: leave it out */
-		v = atomic_load(&vm->stats.exits_total) - 1;
-		break;
-	case NX_CP_FALLBACK:
-		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
-		break;
-	case NX_CP_RELAYED:
-		v = atomic_load(&vm->stats.msi_relayed);
-		break;
 	case NX_CP_KVM_EXITS:
 		if (nx_kvm_vcpu_stat_sum(vm, "exits", &v) < 0)
 			v = ~0ull;
@@ -69,6 +57,8 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 			v = u + k;
 		break;
 	}
+	default:
+		v = nx_counter_page_reg(vm, addr & ~7ull);
 	}
 	if (addr & 4)
 		v >>= 32;

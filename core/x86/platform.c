@@ -178,20 +178,7 @@ static void counter_page(void *op, uint64_t off, uint8_t *d, uint32_t len, bool 
 
 	if (w)
 		return;
-	switch (off & ~7ull) {
-	case NX_CP_MAGIC:
-		v = NX_COUNTER_MAGIC;
-		break;
-	case NX_CP_EXITS:	/* minus this read's own exit */
-		v = atomic_load(&vm->stats.exits_total) - 1;
-		break;
-	case NX_CP_FALLBACK:
-		v = vm->irq.delivered ? vm->irq.delivered(vm->irq.opaque) : 0;
-		break;
-	case NX_CP_RELAYED:
-		v = atomic_load(&vm->stats.msi_relayed);
-		break;
-	}
+	v = nx_counter_page_reg(vm, off & ~7ull);
 	if (off & 4)
 		v >>= 32;
 	wr(d, len, v);
