@@ -51,7 +51,7 @@ int  nx_arch_ring0_test(int kvm_fd, int vm_fd, char *why, size_t len);
 int  nx_cpuid_hide_valid(const char *feature);
 const char *nx_cpuid_feature_list(void);
 /* An MSI's destination and vector, as the stats report them, from the
- * address and data the guest wrote (core/x86/msi.c: APIC ID and vector;
+ * address and data the guest wrote (core/x86/pci.c: APIC ID and vector;
  * core/arm64/msi.c: the EventID, and UINT32_MAX: no destination). */
 uint32_t nx_msi_dest(uint64_t addr);
 uint32_t nx_msi_vector(uint32_t data);

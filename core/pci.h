@@ -27,9 +27,9 @@
 
 struct nx_mem;
 struct nx_vm;
-/* x86's PCI host (core/x86/pci.c) is made of these (core/x86/intx.c, memmap.c). */
+/* x86's PCI host (core/x86/pci.c) is made of these (the window: memmap.c). */
 /* PCI INTx -> IOAPIC pin (GSI): 16 + ((slot + pin) % 8), pin 0 = INTA#.
- * The MP table, PCI and fallback code all follow this (core/x86/intx.c). */
+ * The MP table, PCI and fallback code all follow this (core/x86/pci.c). */
 unsigned nx_pci_intx_gsi(unsigned slot, unsigned pin);
 /* The 64-bit PCI MMIO window above guest RAM (the DSDT's _CRS, BAR checks). */
 void nx_pci_mmio64_window(const struct nx_mem *m, uint64_t *base, uint64_t *size);
