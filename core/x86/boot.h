@@ -91,6 +91,10 @@ int nx_pvh_load(struct nx_vm *vm, const struct nx_kimage *k, uint32_t entry, str
  * NX_BOOT_PML4. */
 int nx_boot_build_gdt(struct nx_mem *m, uint64_t gpa);
 int nx_boot_build_pgtables(struct nx_mem *m);
+/* 64-bit mode, paging on at cr3, flat code / data segments at selectors
+ * cs / ds (boot_vcpu.c; the ring-0 test guest enters the same way). */
+struct kvm_sregs;
+void nx_boot_long_mode(struct kvm_sregs *sr, uint16_t cs, uint16_t ds, uint64_t cr3);
 /* Bytes of identity mapping the boot page tables provide. */
 #define NX_BOOT_IDMAP_SIZE	(4ULL << 30)
 

@@ -97,6 +97,18 @@ static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l, 
 	};
 }
 
+/* Types: 0xb = code execute/read accessed, 0x3 = data read/write accessed. */
+void nx_boot_long_mode(struct kvm_sregs *sr, uint16_t cs, uint16_t ds, uint64_t cr3)
+{
+	flat_seg(&sr->cs, cs, 0xb, true, false);
+	flat_seg(&sr->ds, ds, 0x3, false, true);
+	sr->es = sr->fs = sr->gs = sr->ss = sr->ds;
+	sr->cr3 = cr3;
+	sr->cr4 = CR4_PAE;
+	sr->efer = EFER_LME | EFER_LMA;
+	sr->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+}
+
 int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b)
 {
 	struct nx_mem *m = &vcpu->vm->mem;
@@ -113,13 +125,21 @@ int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b)
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sr) < 0)
 		return nx_error("KVM_GET_SREGS on vCPU 0: %s", strerror(errno));
 
-	/* Types: 0xb = code execute/read accessed, 0x3 = data read/write accessed. */
-	if (b->long_mode)
-		flat_seg(&sr.cs, NX_SEL_CODE64, 0xb, true, false);
-	else
+	if (b->long_mode) {
+		r = nx_boot_build_pgtables(m);
+		if (r < 0)
+			return r;
+		nx_boot_long_mode(&sr, NX_SEL_CODE64, NX_SEL_DATA, NX_BOOT_PML4);
+	} else {
+		/* Multiboot: paging off, so no PAE/long mode either. */
 		flat_seg(&sr.cs, NX_SEL_CODE32, 0xb, false, true);
-	flat_seg(&sr.ds, NX_SEL_DATA, 0x3, false, true);
-	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+		flat_seg(&sr.ds, NX_SEL_DATA, 0x3, false, true);
+		sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+		sr.cr3 = 0;
+		sr.cr4 = 0;
+		sr.efer = 0;
+		sr.cr0 = CR0_PE | CR0_ET | CR0_NE;
+	}
 	/* TR and LDTR keep their reset state (busy TSS, unusable LDT). */
 	sr.gdt.base = gdt;
 	sr.gdt.limit = GDT_ENTRIES * 8 - 1;
@@ -127,22 +147,6 @@ int nx_boot_setup_vcpu(struct nx_vcpu *vcpu, const struct nx_boot *b)
 	 * reports with the registers, rather than a jump through garbage. */
 	sr.idt.base = 0;
 	sr.idt.limit = 0;
-
-	if (b->long_mode) {
-		r = nx_boot_build_pgtables(m);
-		if (r < 0)
-			return r;
-		sr.cr3 = NX_BOOT_PML4;
-		sr.cr4 = CR4_PAE;
-		sr.efer = EFER_LME | EFER_LMA;
-		sr.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
-	} else {
-		/* Multiboot: paging off, so no PAE/long mode either. */
-		sr.cr3 = 0;
-		sr.cr4 = 0;
-		sr.efer = 0;
-		sr.cr0 = CR0_PE | CR0_ET | CR0_NE;
-	}
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sr) < 0)
 		return nx_error("KVM_SET_SREGS on vCPU 0: %s", strerror(errno));
 

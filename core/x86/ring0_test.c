@@ -27,8 +27,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
-#include "core/vm.h"
 #include "core/arch.h"
+#include "core/x86/boot.h"
 
 #define MEM_SIZE	0x200000ULL	/* one 2 MiB page, identity mapped */
 #define PML4		0x1000
@@ -98,28 +98,14 @@ static int enter_long_mode(int vcpu)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs regs = { .rip = CODE, .rflags = 0x2 };
-	struct kvm_segment cs = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 0xb, .present = 1,
-		.dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment ds = cs;
 
 	if (ioctl(vcpu, KVM_GET_SREGS, &sr) < 0)
 		return -1;
-	ds.selector = 0x10;
-	ds.type = 0x3;
-	ds.l = 0;
-	ds.db = 1;
-	sr.cs = cs;
-	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = ds;
+	nx_boot_long_mode(&sr, 0x08, 0x10, PML4);
 	sr.gdt.base = GDT;
 	sr.gdt.limit = 3 * 8 - 1;
 	sr.idt.base = IDT;
 	sr.idt.limit = 32 * 16 - 1;
-	sr.cr3 = PML4;
-	sr.cr4 = 1 << 5;			/* PAE */
-	sr.efer = (1 << 8) | (1 << 10);		/* LME, LMA */
-	sr.cr0 = 1 | (1 << 4) | (1 << 5) | (1u << 31);	/* PE, ET, NE, PG */
 	if (ioctl(vcpu, KVM_SET_SREGS, &sr) < 0 || ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
 		return -1;
 	return 0;
