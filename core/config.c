@@ -177,14 +177,10 @@ static struct nx_device_cfg *device(struct nx_config *c, const char *name, const
 	for (int i = 0; i < c->ndevices; i++)
 		if (!strcmp(c->devices[i].name, name))
 			return &c->devices[i];
-	if (c->ndevices == NX_MAX_DEVICES) {
-		nx_error("%s: too many devices (at most %d)", where, NX_MAX_DEVICES);
-		return NULL;
-	}
-	if (strlen(name) >= sizeof(c->devices[0].name) || !name[0]) {
-		nx_error("%s: device name '%s' must be 1 to 31 characters", where, name);
-		return NULL;
-	}
+	if (c->ndevices == NX_MAX_DEVICES)
+		return nx_error_null("%s: too many devices (at most %d)", where, NX_MAX_DEVICES);
+	if (strlen(name) >= sizeof(c->devices[0].name) || !name[0])
+		return nx_error_null("%s: device name '%s' must be 1 to 31 characters", where, name);
 	strcpy(c->devices[c->ndevices].name, name);
 	return &c->devices[c->ndevices++];
 }

@@ -77,6 +77,16 @@ int nx_error(const char *fmt, ...)
 	return -1;
 }
 
+void *nx_error_null(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
 void nx_warn(const char *fmt, ...)
 {
 	va_list ap;

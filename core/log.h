@@ -35,6 +35,7 @@ static inline void nx_lives_until_exit(const void *p)
  */
 #define NX_EXIT_ERROR	2
 int  nx_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns -1 */
+void *nx_error_null(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* NULL */
 void nx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void nx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t nx_now_ns(void);		/* CLOCK_MONOTONIC */

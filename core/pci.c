@@ -525,10 +525,8 @@ struct nx_pci_dev *nx_pci_dev_new(struct nx_vm *vm, const char *name, uint16_t v
 	if (nx_pci_init(vm) < 0)
 		return NULL;
 	d = calloc(1, sizeof(*d));
-	if (!d) {
-		nx_error("out of memory for PCI device %s", name);
-		return NULL;
-	}
+	if (!d)
+		return nx_error_null("out of memory for PCI device %s", name);
 	d->vm = vm;
 	d->bus = bus_of(vm);
 	d->slot = slot;

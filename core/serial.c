@@ -190,10 +190,8 @@ struct nx_serial *nx_serial_create(struct nx_vm *vm, unsigned irq, const char *o
 {
 	struct nx_serial *s = calloc(1, sizeof(*s));
 
-	if (!s) {
-		nx_error("out of memory for the serial port");
-		return NULL;
-	}
+	if (!s)
+		return nx_error_null("out of memory for the serial port");
 	s->vm = vm;
 	s->irq = irq;
 	s->out = stdout;

@@ -65,10 +65,8 @@ struct nx_fallback *nx_fallback_new(struct nx_vm *vm, const char *irqchip, const
 {
 	struct nx_fallback *fb = calloc(1, sizeof(*fb));	/* lives as long as the VM */
 
-	if (!fb) {
-		nx_error("out of memory for the interrupt controller");
-		return NULL;
-	}
+	if (!fb)
+		return nx_error_null("out of memory for the interrupt controller");
 	fb->vm = vm;
 	fb->irqchip = irqchip;
 	fb->pin_name = pin_name;

@@ -260,10 +260,8 @@ struct nx_blk_io *nx_blk_io_start(const struct nx_blk_io_cfg *c)
 	unsigned entries = 4;
 	int r;
 
-	if (!io) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!io)
+		return nx_error_null("out of memory");
 	io->c = *c;
 	io->st = c->stats;
 	snprintf(io->name, sizeof(io->name), "%s", c->name);

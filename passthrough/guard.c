@@ -251,10 +251,8 @@ struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_loop *l,
 	if (!c->budget)
 		return NULL;
 	g = calloc(1, sizeof(*g));
-	if (!g) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!g)
+		return nx_error_null("out of memory");
 	*g = (struct nx_msi_guard){ .v = v, .loop = l, .cfg = *c, .source = source,
 				    .count = count, .opaque = opaque };
 	snprintf(g->id, sizeof(g->id), "%s", id);
@@ -271,10 +269,8 @@ struct nx_msi_guard *nx_guard_create(struct nx_msi_vec *v, struct nx_loop *l,
 	if (nx_loop_add(l, v->efd, EPOLLIN, on_relay, g, 0) < 0 ||
 	    nx_loop_pause(l, v->efd, true) < 0 ||
 	    nx_loop_add(l, g->timer_fd, EPOLLIN, on_tick, g, 0) < 0 ||
-	    timerfd_settime(g->timer_fd, 0, &its, NULL) < 0) {
-		nx_error("msi %s: cannot start the storm guard", id);
-		return NULL;
-	}
+	    timerfd_settime(g->timer_fd, 0, &its, NULL) < 0)
+		return nx_error_null("msi %s: cannot start the storm guard", id);
 	v->guard = g;
 	return g;
 }

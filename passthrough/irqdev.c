@@ -727,10 +727,8 @@ static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	enum nx_devd_wait wait = NX_WAIT_BLOCK;
 	int slot;
 
-	if (!d) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!d)
+		return nx_error_null("out of memory");
 	nx_lives_until_exit(d);		/* a failed set-up stops nexit */
 	d->pt = pt;
 	d->vm = vm;
@@ -744,18 +742,14 @@ static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	    nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    nx_guard_parse(c->opts, &d->guard, c->name) < 0)
 		return NULL;
-	if (nx_devd_parse_wait(c->opts, &wait) < 0) {
-		nx_error("device %s: wait must be block, poll or adaptive", c->name);
-		return NULL;
-	}
+	if (nx_devd_parse_wait(c->opts, &wait) < 0)
+		return nx_error_null("device %s: wait must be block, poll or adaptive", c->name);
 
 	pthread_mutex_init(&d->lock, NULL);
 	d->sock = d->timer_fd = d->pidfd = -1;
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->timer_fd < 0) {
-		nx_error("irqdev %s: timerfd: %s", c->name, strerror(errno));
-		return NULL;
-	}
+	if (d->timer_fd < 0)
+		return nx_error_null("irqdev %s: timerfd: %s", c->name, strerror(errno));
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
 			return NULL;

@@ -713,15 +713,11 @@ static void *vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_vfio *v;
 
-	if (!c->assign[0]) {
-		nx_error("device %s: type vfio needs assign = BDF", c->name);
-		return NULL;
-	}
+	if (!c->assign[0])
+		return nx_error_null("device %s: type vfio needs assign = BDF", c->name);
 	v = calloc(1, sizeof(*v));
-	if (!v) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!v)
+		return nx_error_null("out of memory");
 	nx_lives_until_exit(v);	/* a failed set-up stops nexit */
 	v->pt = pt;
 	v->vm = pt->vm;

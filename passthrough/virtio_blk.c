@@ -179,16 +179,13 @@ static void *blk_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 				       .config_len = CONFIG_LEN, .ops = &blk_ops };
 	int slot;
 
-	if (!b) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!b)
+		return nx_error_null("out of memory");
 	nx_lives_until_exit(b);	/* a failed set-up stops nexit */
 	b->fd = -1;
-	if (c->backend[0]) {
-		nx_error("device %s: virtio-blk takes path = IMAGE, not backend", c->name);
-		return NULL;
-	}
+	if (c->backend[0])
+		return nx_error_null("device %s: virtio-blk takes path = IMAGE, not backend",
+				     c->name);
 	if (parse_opts(b, c) < 0 || nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    open_image(b, c->name) < 0)
 		return NULL;

@@ -347,21 +347,17 @@ static void *net_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 				       .config_len = CONFIG_LEN, .ops = &net_ops };
 	int slot;
 
-	if (!n) {
-		nx_error("out of memory");
-		return NULL;
-	}
+	if (!n)
+		return nx_error_null("out of memory");
 	nx_lives_until_exit(n);	/* a failed set-up stops nexit */
 	n->pt = pt;
 	n->vu.sock = n->vk.fd = n->vk.tap_fd = -1;
 	if (parse_opts(n, c) < 0 || nx_dev_opt_slot(c->opts, &slot, c->name) < 0 ||
 	    open_backend(n, c) < 0)
 		return NULL;
-	if (!(n->backend_features & NX_VIRTIO_F_VERSION_1)) {
-		nx_error("device %s: %s backend %s does not offer VIRTIO_F_VERSION_1", c->name,
-			 n->be->kind, n->be_name);
-		return NULL;
-	}
+	if (!(n->backend_features & NX_VIRTIO_F_VERSION_1))
+		return nx_error_null("device %s: %s backend %s does not offer VIRTIO_F_VERSION_1",
+				     c->name, n->be->kind, n->be_name);
 	info.features = NX_VIRTIO_F_VERSION_1 | F_MAC | (n->backend_features & F_FROM_BACKEND);
 	pthread_mutex_init(&n->jlock, NULL);
 	pthread_cond_init(&n->jcond, NULL);

@@ -29,21 +29,16 @@ static void *map_file(const char *path, size_t *len, const char *what)
 	void *p;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		nx_error("cannot open %s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
+	if (fd < 0)
+		return nx_error_null("cannot open %s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || st.st_size == 0) {
 		close(fd);
-		nx_error("%s %s is empty or unreadable", what, path);
-		return NULL;
+		return nx_error_null("%s %s is empty or unreadable", what, path);
 	}
 	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (p == MAP_FAILED) {
-		nx_error("cannot map %s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
+	if (p == MAP_FAILED)
+		return nx_error_null("cannot map %s %s: %s", what, path, strerror(errno));
 	*len = st.st_size;
 	return p;
 }

@@ -147,12 +147,10 @@ void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t l
 {
 	void *p = NULL;
 
-	if (gpa < NX_BOOT_LOAD_MIN) {
-		nx_error("%s at [0x%llx, 0x%llx) is below 1 MiB, where nexit keeps the GDT, page "
-			 "tables, boot_params, MP and ACPI tables", what, (unsigned long long)gpa,
-			 (unsigned long long)(gpa + len));
-		return NULL;
-	}
+	if (gpa < NX_BOOT_LOAD_MIN)
+		return nx_error_null("%s at [0x%llx, 0x%llx) is below 1 MiB, where nexit keeps the "
+				     "GDT, page tables, boot_params, MP and ACPI tables", what,
+				     (unsigned long long)gpa, (unsigned long long)(gpa + len));
 	if (gpa + len >= gpa)
 		p = nx_gpa(&vm->mem, gpa, len ? len : 1);
 	if (!p)
@@ -166,12 +164,11 @@ void *nx_boot_place(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t l
 
 void *nx_boot_place_low(struct nx_vm *vm, const char *what, uint64_t gpa, uint64_t len)
 {
-	if (gpa < NX_BOOT_LOAD_MIN && gpa + len > NX_MPTABLE) {
-		nx_error("%s at [0x%llx, 0x%llx) overlaps the MP and ACPI tables nexit keeps at "
-			 "[0x%x, 0x100000) (reserved in the memory map)", what,
-			 (unsigned long long)gpa, (unsigned long long)(gpa + len), NX_MPTABLE);
-		return NULL;
-	}
+	if (gpa < NX_BOOT_LOAD_MIN && gpa + len > NX_MPTABLE)
+		return nx_error_null("%s at [0x%llx, 0x%llx) overlaps the MP and ACPI tables nexit "
+				     "keeps at [0x%x, 0x100000) (reserved in the memory map)", what,
+				     (unsigned long long)gpa, (unsigned long long)(gpa + len),
+				     NX_MPTABLE);
 	if (gpa >= NX_BOOT_LOAD_MIN)
 		return nx_boot_place(vm, what, gpa, len);
 	return nx_gpa(&vm->mem, gpa, len ? len : 1);	/* [0, NX_MPTABLE): always RAM */
