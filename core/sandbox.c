@@ -298,8 +298,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	int nr = si->si_syscall;
 	const char *name = sb_active && nr >= 0 && nr < MAX_NR ? sb_active->names[nr] : NULL;
 
-	(void)sig;
-	(void)uc;
 	at = put(line, at, n, "nexit: error: sandbox: thread ");
 	at = put(line, at, n, sb_comm);
 	at = put(line, at, n, " (");

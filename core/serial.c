@@ -123,7 +123,6 @@ void nx_serial_bus_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 	struct nx_serial *s = opaque;
 	uint8_t v = wr ? data[0] : 0;
 
-	(void)vcpu;
 	if (len != 1) {		/* the UART's registers are bytes */
 		if (!wr)
 			memset(data, 0xff, len);

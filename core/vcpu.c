@@ -48,7 +48,6 @@ static int exit_hlt(struct nx_vcpu *vcpu)
 {
 	/* With the LAPIC in KVM, HLT is handled in the kernel; a HLT exit
 	 * means the guest halted with nothing that can wake it. */
-	(void)vcpu;
 	return 0;
 }
 
@@ -111,7 +110,6 @@ static int exit_fatal(struct nx_vcpu *vcpu)
  * KVM_RUN. */
 static int exit_irq_window(struct nx_vcpu *vcpu)
 {
-	(void)vcpu;
 	return 0;
 }
 

@@ -60,7 +60,6 @@ int nx_arch_ring0_test(int kvm_fd, int vm_fd, char *why, size_t len)
 {
 	int vcpu = ioctl(vm_fd, KVM_CREATE_VCPU, 0);
 
-	(void)kvm_fd;
 	if (vcpu < 0) {
 		snprintf(why, len, "KVM_CREATE_VCPU: %s", strerror(errno));
 		return -1;

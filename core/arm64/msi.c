@@ -10,7 +10,6 @@
 
 uint32_t nx_msi_dest(uint64_t addr)
 {
-	(void)addr;
 	return UINT32_MAX;	/* no destination in the message */
 }
 

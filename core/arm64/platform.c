@@ -14,7 +14,6 @@ static void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
 {
 	struct nx_vm *vm = opaque;
 
-	(void)vcpu;
 	if (addr >= 8) {	/* beyond the 8 registers: reads as zero */
 		if (!is_write)
 			memset(data, 0, len);
@@ -33,7 +32,6 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 	struct nx_vm *vm = a->vm;
 	uint64_t v = 0, w = 0;
 
-	(void)vcpu;
 	if (is_write) {
 		memcpy(&w, data, len < 8 ? len : 8);
 		if (addr == NX_CP_DEBUG_EXIT) {

@@ -55,7 +55,6 @@ int nx_arch_vcpu_init(struct nx_vcpu *vcpu)
 /* [cpuid] hide is an x86 key: nothing is valid on arm64. */
 int nx_cpuid_hide_valid(const char *feature)
 {
-	(void)feature;
 	return -1;
 }
 
