@@ -4,7 +4,6 @@
  * serves it): connect, send the request line, copy the answer to stdout.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>

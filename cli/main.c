@@ -3,7 +3,6 @@
  * main.c - `nexit <command>`: the table of subcommands, their one-line
  * summaries (the usage text is built from it) and the dispatch.
  */
-#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "core/arch.h"

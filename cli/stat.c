@@ -2,12 +2,7 @@
 /*
  * stat.c - `nexit stat SOCKET`: the live counters of a running nexit, as JSON.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include "cli/cli.h"
 
 int nx_cli_stat(int argc, char **argv)

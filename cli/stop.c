@@ -2,7 +2,6 @@
 /*
  * stop.c - `nexit stop SOCKET [--wait S]`: stop a running nexit as SIGTERM does.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

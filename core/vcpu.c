@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #include <linux/kvm.h>
 #include "core/vm.h"
 #include "core/control.h"

@@ -5,7 +5,6 @@
  * The registers live in nexit's private memory (struct nx_irqdev_regs);
  * nexit-devd links the factorial only.
  */
-#include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>

@@ -19,7 +19,6 @@
  * No INTx and no VIRTIO_PCI_CAP_PCI_CFG window (docs/virtio.md).
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>

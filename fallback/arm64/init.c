@@ -4,7 +4,6 @@
  * vGIC's SPIs (spi_gate.c), after nx_arch_irqchip_init made the vGIC and
  * its routes. The composition root (cli/run.c) calls it as on x86.
  */
-#include <stdlib.h>
 #include "fallback/arm64/arm64_fb.h"
 
 int nx_fallback_init(struct nx_vm *vm)
