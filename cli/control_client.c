@@ -7,26 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include "cli/cli.h"
 #include "core/control.h"
 
 /* Connects to the control socket and sends one request line; -1 on error. */
 int nx_ctl_request(const char *path, const char *req)
 {
-	struct sockaddr_un a;
-	int s;
+	int s = nx_unix_connect(path, SOCK_STREAM, 0);
 
-	if (nx_unix_addr(path, &a) < 0)
-		return -1;
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		nx_error("cannot connect to control socket %s: %s (is nexit running with --control %s?)",
-			 path, strerror(errno), path);
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
+	if (s < 0)
+		return nx_error("cannot connect to control socket %s: %s (is nexit running with "
+				"--control %s?)", path, strerror(errno), path);
 	/* One short line. A nexit that refuses this peer (SO_PEERCRED) may
 	 * close before it arrives (EPIPE): nx_ctl_answer then finds no answer
 	 * and says why, so a failed send is not reported on its own. */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include "cli/cli.h"
 #include "core/control.h"
 
@@ -35,16 +34,11 @@ int nx_cli_stop(int argc, char **argv)
 		return 1;
 	/* Gone once nobody accepts on the socket any more. */
 	for (int i = 0; i < wait_s * 10; i++) {
-		struct sockaddr_un a;
-		int p = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool alive;
+		int p = nx_unix_connect(argv[1], SOCK_STREAM, 0);
 
-		nx_unix_addr(argv[1], &a);
-		alive = p >= 0 && connect(p, (struct sockaddr *)&a, sizeof(a)) == 0;
-		if (p >= 0)
-			close(p);
-		if (!alive)
+		if (p < 0)
 			return 0;
+		close(p);
 		usleep(100 * 1000);
 	}
 	if (wait_s)

@@ -15,6 +15,9 @@
 struct sockaddr_un;
 int  nx_unix_addr(const char *path, struct sockaddr_un *a);
 int  nx_unix_listen(const char *path, int type, int backlog);
+/* A socket of type connected to path, retrying every 50 ms for up to wait_ms
+ * while the server may still be creating it; -1 with errno, nothing printed. */
+int  nx_unix_connect(const char *path, int type, int wait_ms);
 bool nx_unix_peer_ok(int fd, char *who, size_t n);
 struct nx_vm;
 /* Control socket (core/control.c): serves `nexit stat` and `nexit stop` (cli/)

@@ -26,6 +26,30 @@ int nx_unix_addr(const char *path, struct sockaddr_un *a)
 	return 0;
 }
 
+int nx_unix_connect(const char *path, int type, int wait_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s, e;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	for (int waited = 0; s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) < 0;
+	     waited += 50) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || waited >= wait_ms) {
+			e = errno;
+			close(s);
+			errno = e;
+			return -1;
+		}
+		usleep(50 * 1000);
+	}
+	return s;
+}
+
 int nx_unix_listen(const char *path, int type, int backlog)
 {
 	struct sockaddr_un a;

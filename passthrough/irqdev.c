@@ -52,9 +52,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include "passthrough/passthrough.h"
+#include "core/control.h"
 #include "core/sandbox.h"
 
 #define CMD_INTX_DIS	(1u << 10)
@@ -569,26 +569,13 @@ static void on_deadline(void *op, int fd, uint32_t events, unsigned tag)
 /* ---- backend connection --------------------------------------------------- */
 static int connect_backend(struct nx_irqdev *d, const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
-
-	if (strlen(path) >= sizeof(a.sun_path))
-		return nx_error("irqdev %s: backend socket path too long: %s", d->name, path);
-	strcpy(a.sun_path, path);
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return nx_error("socket: %s", strerror(errno));
 	/* The backend may still be starting: retry for up to 2 s. */
-	for (int i = 0; connect(s, (struct sockaddr *)&a, sizeof(a)) < 0; i++) {
-		if ((errno != ENOENT && errno != ECONNREFUSED) || i == 40) {
-			int e = errno;
-			close(s);
-			return nx_error("irqdev %s: cannot connect to backend %s: %s "
-					"(start it with: nexit-devd --socket %s)", d->name, path,
-					strerror(e), path);
-		}
-		usleep(50 * 1000);
-	}
+	int s = nx_unix_connect(path, SOCK_SEQPACKET, 2000);
+
+	if (s < 0)
+		return nx_error("irqdev %s: cannot connect to backend %s: %s "
+				"(start it with: nexit-devd --socket %s)", d->name, path,
+				strerror(errno), path);
 	return s;
 }
 

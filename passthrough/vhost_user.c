@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include "passthrough/passthrough.h"
+#include "core/control.h"
 
 #define VHU_VERSION		0x1u		/* flags bits 0-1 */
 #define VHU_FLAG_REPLY		(1u << 2)
@@ -70,29 +70,16 @@ static const char *req_name(uint32_t r)
 
 int nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
+	/* The backend (dpdk-testpmd) may still be creating its socket. */
+	int s = nx_unix_connect(path, SOCK_STREAM, wait_ms);
 
 	memset(u, 0, sizeof(*u));
 	u->sock = -1;
-	if (strlen(path) >= sizeof(a.sun_path))
-		return nx_error("vhost-user socket path too long: %s", path);
 	snprintf(u->path, sizeof(u->path), "%s", path);
-	strcpy(a.sun_path, path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return nx_error("socket: %s", strerror(errno));
-	/* The backend (dpdk-testpmd) may still be creating its socket. */
-	for (int waited = 0; connect(s, (struct sockaddr *)&a, sizeof(a)) < 0; waited += 50) {
-		if ((errno != ENOENT && errno != ECONNREFUSED) || waited >= wait_ms) {
-			int e = errno;
-			close(s);
-			return nx_error("cannot connect to vhost-user backend %s: %s (start the "
-					"backend first, e.g. dpdk-testpmd --vdev net_vhost0,iface=%s)",
-					path, strerror(e), path);
-		}
-		usleep(50 * 1000);
-	}
+		return nx_error("cannot connect to vhost-user backend %s: %s (start the "
+				"backend first, e.g. dpdk-testpmd --vdev net_vhost0,iface=%s)",
+				path, strerror(errno), path);
 	/* Sends are bounded too: a backend that stops reading cannot hold the
 	 * control thread longer than a reply could (SO_SNDTIMEO, socket(7)). */
 	{
