@@ -38,21 +38,36 @@ struct nx_msi_guard {
 	uint32_t window_relayed;
 	uint64_t storms, returns, extended, relayed, relay_failed, held_windows, signals;
 	uint64_t reports;
+	/* The last NX_GUARD_HIST windows' counts, 'g' where the vector was
+	 * gated at the window's end: the storm's course as the guard saw it. */
+	uint32_t hist[NX_GUARD_HIST];
+	char hist_gated[NX_GUARD_HIST];
+	uint64_t ticks, gated_windows;
 };
+
 
 /* ---- the decision -------------------------------------------------------- */
 enum nx_guard_action nx_guard_tick(struct nx_guard_state *s, const struct nx_guard_cfg *c,
 				   uint64_t count, uint64_t now_ms)
 {
-	uint64_t n;
+	uint64_t n, windows;
 
 	if (!s->primed || count < s->last) {	/* first look, or the source restarted */
 		s->primed = true;
 		s->last = count;
+		s->last_ms = now_ms;
 		return NX_GUARD_NONE;
 	}
-	n = count - s->last;
+	/* The timer shares the VM's event loop with everything else: a tick
+	 * handled late covers more than one window. The budget is a rate, so
+	 * the count is taken per window of the time it covers (rounded up),
+	 * else one late look at a calm source reads as a storm. */
+	windows = c->window_ms ? (now_ms - s->last_ms + c->window_ms / 2) / c->window_ms : 1;
+	if (!windows)
+		windows = 1;
+	n = (count - s->last + windows - 1) / windows;
 	s->last = count;
+	s->last_ms = now_ms;
 	s->last_window = n;
 	if (n > s->peak_window)
 		s->peak_window = n;
@@ -206,13 +221,14 @@ static void on_tick(void *op, int fd, uint32_t events, unsigned tag)
 {
 	struct nx_msi_guard *g = op;
 	struct nx_msi_vec *v = g->v;
-	uint64_t ticks, count = g->count(g->opaque);
+	/* The count and its time together: the lock may make us wait. */
+	uint64_t ticks, count = g->count(g->opaque), now_ms = nx_now_ns() / 1000000;
 	enum nx_guard_action a;
 
 	if (read(fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	nx_pci_lock(v->vm);
-	a = nx_guard_tick(&g->st, &g->cfg, count, nx_now_ns() / 1000000);
+	a = nx_guard_tick(&g->st, &g->cfg, count, now_ms);
 	g->window_relayed = 0;
 	g->held = false;
 	if (v->state == NX_MSI_VEC_GONE) {
@@ -237,6 +253,10 @@ static void on_tick(void *op, int fd, uint32_t events, unsigned tag)
 			g->extended++;
 		nx_guard_sync(g);	/* a held relay resumes: the pending count fires */
 	}
+	g->hist[g->ticks % NX_GUARD_HIST] = (uint32_t)g->st.last_window;
+	g->hist_gated[g->ticks % NX_GUARD_HIST] = v->gated ? 'g' : '-';
+	g->ticks++;
+	g->gated_windows += v->gated;	/* a relay window starts */
 	nx_pci_unlock(v->vm);
 }
 
@@ -296,6 +316,19 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line)
 	json_object_object_add(o, "relay_failed", json_object_new_int64((int64_t)g->relay_failed));
 	json_object_object_add(o, "relayed_signals", json_object_new_int64((int64_t)g->signals));
 	json_object_object_add(o, "held_windows", json_object_new_int64((int64_t)g->held_windows));
+	struct json_object *h = json_object_new_array();
+	char gated[NX_GUARD_HIST + 1];
+	unsigned n = g->ticks < NX_GUARD_HIST ? (unsigned)g->ticks : NX_GUARD_HIST, k = 0;
+
+	for (uint64_t t = g->ticks - n; t < g->ticks; t++, k++) {
+		json_object_array_add(h, json_object_new_int64(g->hist[t % NX_GUARD_HIST]));
+		gated[k] = g->hist_gated[t % NX_GUARD_HIST];
+	}
+	gated[k] = 0;
+	json_object_object_add(o, "windows", json_object_new_int64((int64_t)g->ticks));
+	json_object_object_add(o, "gated_windows", json_object_new_int64((int64_t)g->gated_windows));
+	json_object_object_add(o, "recent_windows", h);
+	json_object_object_add(o, "recent_gated", json_object_new_string(gated));
 	json_object_object_add(line, "guard", o);
 }
 

@@ -79,6 +79,7 @@ uint64_t nx_eventfd_count(int fd);	/* /proc/self/fdinfo "eventfd-count" */
 #define NX_GUARD_BUDGET		5000	/* interrupts per window: 50 000/s */
 #define NX_GUARD_WINDOW_MS	100
 #define NX_GUARD_BACKOFF_MS	500
+#define NX_GUARD_HIST		128	/* windows kept for the stats */
 #define NX_GUARD_RELAY(b)	((b) / 10 ? (b) / 10 : 1)
 struct nx_guard_cfg {
 	uint32_t budget;		/* per window; 0 = no guard */
@@ -89,9 +90,10 @@ enum nx_guard_action { NX_GUARD_NONE, NX_GUARD_GATE, NX_GUARD_UNGATE, NX_GUARD_E
 struct nx_guard_state {
 	bool primed, gated;
 	uint64_t last;			/* source count at the last tick */
+	uint64_t last_ms;		/* and its time */
 	uint64_t gated_at_ms;		/* start of the current back-off */
 	uint64_t backoff_peak;		/* largest window count in it */
-	uint64_t last_window, peak_window;
+	uint64_t last_window, peak_window;	/* per window */
 };
 enum nx_guard_action nx_guard_tick(struct nx_guard_state *s, const struct nx_guard_cfg *c,
 				   uint64_t count, uint64_t now_ms);

@@ -34,6 +34,11 @@ bind() {
 }
 bdf=$(bind 1); bdf2=$(bind 2)
 [ -n "$bdf" ] && [ -n "$bdf2" ] || fail "no edu BDFs"
+# NEXIT_TEST_VFIO_ONLY=msi-storm runs only the storm containment of a VFIO
+# MSI vector, NEXIT_TEST_VFIO_ROUNDS times (default 1) - an intermittent
+# failure there is looked at without the other cases' time.
+rounds=${NEXIT_TEST_VFIO_ROUNDS:-1}
+if [ "${NEXIT_TEST_VFIO_ONLY:-}" != msi-storm ]; then
 
 for chip in split kernel; do
 	for scn in "msi-latency n=1000" "intx-latency n=200" "eoi-gating"; do
@@ -126,6 +131,7 @@ print("line:", {k: fb[0][k] for k in ("delivered", "delivered_by_kvm", "eois", "
 assert fb[0]["delivered_by_kvm"] >= 1, fb[0]
 assert fb[0]["storms"] >= 1, "no storm counted"
 PY
+fi
 # storm RUN_OPTS CHIP: msi-storm storm=raise with A's guard options.
 storm() {
 	timeout -k 10 150 "$NEXIT" run --irqchip "$2" --cpus 2 --device "vfio,assign=$bdf,$1" \
@@ -133,46 +139,48 @@ storm() {
 		--cmdline "scenario=msi-storm storm=raise storm_ms=1500 n=$sn quiet_ms=400 settle_ms=1500" \
 		>"$T/out" 2>"$T/err"
 }
-# The host IRQ rate a guest-driven edu reaches here depends on L1's TCG
-# pacing (measured: 116 to over 600 per 100 ms window, lower while other
-# work loads the machine): first the guard only watches (a budget it cannot
-# reach) and gives the storm's peak per 100 ms window; the budget is then
-# half of that, which must stay above twice the sn MSIs of a measured phase
-# (before, B's during the storm, after), so a phase never looks like a storm.
+# How many of the guest's edu MSIs L1 takes per 100 ms window is TCG's
+# business: measured from under 10 to over 1000, in one run and between runs
+# (the guard's recent_windows show each run's course). So the budget is not
+# taken from an earlier run's peak (that made the kernel case fail whenever
+# its storm stayed under the split run's half peak): it sits just above what
+# a measured phase can bring (before, after: sn MSIs of A, all in one window
+# at most), and the scenario counts relays up to the hammer's end
+# (relayed_storm), not only in its first half second.
 sn=20
-storm "msi_budget=10000000,msi_window_ms=100" split
-peak=$(python3 -c 'import json,sys
-s = json.load(open(sys.argv[1]))
-print([l for l in s["irq"]["lines"] if l["id"] == "cli0.msi0"][0]["guard"]["peak_window"])' "$T/s.json") ||
-	fail "msi-storm: no guard figures: $(tail -n3 "$T/err")"
-budget=$((peak / 2))
-echo "VFIO storm: host IRQs of A peak at $peak per 100 ms; budget $budget"
-[ "$budget" -gt $((2 * sn)) ] || fail "the guest's edu storm reaches only $peak host IRQs per 100 ms here: too close to a measured phase's $sn MSIs to set a budget between them"
+budget=$((3 * sn))
+bad=0
 # Both irqchips: the VFIO MSI path is the same irqfd either way, the guard
 # and the relay (KVM_SIGNAL_MSI) do not depend on who holds the IOAPIC.
-for chip in split kernel; do
+for round in $(seq "$rounds"); do for chip in split kernel; do
 	storm "msi_budget=$budget,msi_window_ms=100,msi_backoff_ms=300" $chip
 	rc=$?
 	j=$(probe_json "$T/out")
-	echo "[$chip] msi-storm storm=raise -> rc=$rc $(grep -a 'storm' "$T/err" | head -n2 | tr '\n' ' ')"
-	echo "    $j" | cut -c1-600
-	[ $rc = 0 ] || fail "[$chip] msi-storm: nexit exited $rc: $(tail -n3 "$T/err")"
-	python3 - "$j" "$T/s.json" "$sn" <<'PY' || fail "[$chip] msi-storm: $j"
+	echo "[$chip] msi-storm storm=raise (round $round) -> rc=$rc $(grep -a 'storm' "$T/err" | head -n2 | tr '\n' ' ')"
+	echo "    $j"
+	[ $rc = 0 ] || { echo "FAIL: [$chip] msi-storm: nexit exited $rc: $(tail -n3 "$T/err")"; bad=$((bad + 1)); }
+	python3 - "$j" "$T/s.json" "$sn" <<'PY' || { echo "FAIL: [$chip] msi-storm (round $round)"; bad=$((bad + 1)); }
 import json, sys
 j, s, sn = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3])
 lines = {l["id"]: l for l in s["irq"]["lines"] if l.get("path") == "exitless"}
 a, b = lines["cli0.msi0"]["guard"], lines["assign1.msi0"]["guard"]
-print("    A: host IRQs %d, relayed %d, held %d windows, storms %d, returns %d; B storms %d"
-      % (a["source_count"], a["relayed"], a["held_windows"], a["storms"], a["returns"], b["storms"]))
+print("    A: peak %d per window, relayed %d in %d gated windows (at most %d each), held %d, storms %d, returns %d; B storms %d"
+      % (a["peak_window"], a["relayed"], a["gated_windows"], a["relay_per_window"], a["held_windows"],
+         a["storms"], a["returns"], b["storms"]))
+print("    A's windows: " + " ".join("%d%s" % (n, "g" if g == "g" else "")
+                                   for n, g in zip(a["recent_windows"], a["recent_gated"])))
 assert a["source"] == "host-irq", a
 assert j["result"] == "pass", "scenario failed"
 assert j["before_vmm_exits"] == 0 and j["before_relayed"] == 0, "before"
-assert j["relayed_during"] > 0 and j["b_received"] == sn, "during"
+assert j["relayed_storm"] > 0 and j["b_received"] == sn, "during"
 assert j["after_vmm_exits"] == 0 and j["after_relayed"] == 0, "after"
 assert a["storms"] >= 1 and a["returns"] >= 1 and a["state"] == "exitless", a
-assert a["relayed_signals"] > a["relayed"], a	# coalesced while held
+# Contained: nexit relayed, and never more than its per-window bound.
+assert 0 < a["relayed"] <= a["relay_per_window"] * a["gated_windows"], a
 assert b["storms"] == 0 and b["relayed"] == 0, b
 assert s["msi_relayed"] == a["relayed"], s["msi_relayed"]
 PY
-done
+done; done
+[ $bad = 0 ] || fail "msi-storm: $bad of $((2 * rounds)) runs failed"
+[ "${NEXIT_TEST_VFIO_ONLY:-}" != msi-storm ] || { echo "pass: a storming VFIO MSI vector contained (split and kernel, $rounds rounds)"; exit 0; }
 echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split and kernel; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split and kernel)"

@@ -73,6 +73,42 @@ static void test_storm_that_goes_on_extends(void **state)
 	assert_int_equal(s.peak_window, 1000);
 }
 
+/* The timer shares the event loop: a tick handled late covers two windows.
+ * The budget is a rate per window, not a count per look. */
+static void test_late_tick_counts_per_window(void **state)
+{
+	struct nx_guard_state s = { 0 };
+	uint64_t c = 0, t = 0;
+
+	nx_guard_tick(&s, &cfg, c, t);
+	c += 150;	/* 75 per window over two windows: within budget */
+	t += 20;
+	assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_NONE);
+	assert_int_equal(s.last_window, 75);
+	c += 250;	/* 125 per window: a storm, late tick or not */
+	t += 20;
+	assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_GATE);
+	assert_int_equal(s.peak_window, 125);
+	/* A calm back-off (50 per window, half the budget) with one late look
+	 * at two windows' 100 returns on time instead of extending. */
+	for (int i = 0; i < 3; i++) {
+		c += 50;
+		t += 10;
+		assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_NONE);
+	}
+	c += 100;
+	t += 20;
+	assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_UNGATE);
+	/* A tick a little early or late is still one window. */
+	c += 100;
+	t += 14;
+	assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_NONE);
+	assert_int_equal(s.last_window, 100);
+	c += 101;
+	t += 6;
+	assert_int_equal(nx_guard_tick(&s, &cfg, c, t), NX_GUARD_GATE);
+}
+
 static void test_budget_zero_never_gates(void **state)
 {
 	struct nx_guard_cfg off = cfg;
@@ -143,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_below_budget_stays_exitless),
 		cmocka_unit_test(test_storm_gates_then_returns_after_calm_backoff),
 		cmocka_unit_test(test_storm_that_goes_on_extends),
+		cmocka_unit_test(test_late_tick_counts_per_window),
 		cmocka_unit_test(test_budget_zero_never_gates),
 		cmocka_unit_test(test_source_restart_reprimes),
 		cmocka_unit_test(test_parse),

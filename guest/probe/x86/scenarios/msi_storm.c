@@ -8,15 +8,21 @@
  *   storm:  A's factorial starts the backend's storm; meanwhile B's MSI
  *           latency (n) must be served in full, then A is watched for
  *           observe_ms (300): its rate (a_rate_per_s) and how many of its
- *           interrupts nexit relayed (relayed_during: > 0 = A was taken off
- *           the exitless path);
+ *           interrupts nexit relayed (relayed_during); relayed_storm counts
+ *           them up to the storm's end (storm=raise: the hammer's end, else
+ *           the watch's): > 0 = A was taken off the exitless path while it
+ *           stormed (contained);
  *   after:  once the relay count has not moved for quiet_ms (100) and then
  *           settle_ms (1000) more, n doorbell MSIs on A again: all
  *           delivered with 0 VMM exits and 0 relayed (A is exitless again).
  * storm=raise: the storm is the guest's own instead: CPU 1 writes A's raise
  * register as fast as it can for storm_ms (1500) - on an assigned edu every
  * write is a real MSI of the device (the host's /proc/interrupts counts it,
- * which is what nexit's guard reads); needs 2 CPUs.
+ * which is what nexit's guard reads); needs 2 CPUs. How many of those MSIs
+ * the host takes per window is the host's business (in a nested TCG machine
+ * it swings from tens to over a thousand per 100 ms, in and between runs),
+ * so the guard may find the storm any time while the hammer runs: the
+ * verdict counts relays up to the hammer's end, not only in the watch.
  * a_max_per_s=R fails the run if A's rate while watched is above R.
  * Under another VMM (no counter page) the exit and relay checks are null.
  */
@@ -99,7 +105,7 @@ static bool msi_storm(struct platform *p)
 	bool raise = how && !strncmp(how, "raise", 5) && (how[5] == 0 || how[5] == ' ');
 	struct hammer h = { 0 };
 	struct json j;
-	u64 rel_before, rel_after, rel0, rel_during = 0, a0, a_storm, rate;
+	u64 rel_before, rel_after, rel0, rel_during = 0, rel_storm, a0, a_storm, rate;
 	bool nx = counters_present(), contained, pass;
 
 	edu_need(p, "msi-storm", d, 4, 2);
@@ -137,6 +143,7 @@ static bool msi_storm(struct platform *p)
 
 	if (raise)
 		smp_wait(1);
+	rel_storm = nx ? counters_relayed() - rel0 : 0;
 	/* The storm's end, then the guard's back-off. */
 	q = (struct quiet){ tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "quiet_ms", 100)),
 			    tsc_ms_cycles(&p->tsc, cmdline_u64(&p->cmd, "quiet_limit_ms", 20000)), 0 };
@@ -148,7 +155,7 @@ static bool msi_storm(struct platform *p)
 	pci_msi_disable(&d[0]);
 	pci_msi_disable(&d[1]);
 
-	contained = !nx || rel_during > 0;
+	contained = !nx || rel_storm > 0;
 	pass = clean(&before, rel_before, nx) && b.received == n && contained &&
 	       clean(&after, rel_after, nx) && (!a_max || rate <= a_max);
 
@@ -170,6 +177,10 @@ static bool msi_storm(struct platform *p)
 		json_u64(&j, "relayed_during", rel_during);
 	else
 		json_null(&j, "relayed_during");
+	if (nx)
+		json_u64(&j, "relayed_storm", rel_storm);
+	else
+		json_null(&j, "relayed_storm");
 	json_bool(&j, "contained", contained);
 	json_lat_run(&j, p, &b, "b_");
 	json_u64(&j, "quiet_wait_ms", tsc_ns(&p->tsc, q.waited) / 1000000);
