@@ -136,7 +136,7 @@ fi
 storm() {
 	timeout -k 10 150 "$NEXIT" run --irqchip "$2" --cpus 2 --device "vfio,assign=$bdf,$1" \
 		--assign "$bdf2" --kernel "$PROBE" --stats-json "$T/s.json" --timeout 120 \
-		--cmdline "scenario=msi-storm storm=raise storm_ms=1500 n=$sn quiet_ms=400 settle_ms=1500" \
+		--cmdline "scenario=msi-storm storm=raise storm_ms=1500 storm_gap_us=20 n=$sn quiet_ms=400 settle_ms=1500" \
 		>"$T/out" 2>"$T/err"
 }
 # How many of the guest's edu MSIs L1 takes per 100 ms window is TCG's
@@ -146,7 +146,11 @@ storm() {
 # its storm stayed under the split run's half peak): it sits just above what
 # a measured phase can bring (before, after: sn MSIs of A, all in one window
 # at most), and the scenario counts relays up to the hammer's end
-# (relayed_storm), not only in its first half second.
+# (relayed_storm), not only in its first half second. The guest writes the
+# raise register every 20 us, not back to back: L0's TCG takes its big lock
+# for every device write, and a CPU writing back to back starved the L1 CPU
+# that takes the edu's interrupts - the storm then reached L1 at ~12 host
+# IRQs per window for its whole 1.5 s (3 of 16 runs, no guard can see that).
 sn=20
 budget=$((3 * sn))
 bad=0
@@ -170,6 +174,7 @@ print("    A: peak %d per window, relayed %d in %d gated windows (at most %d eac
 print("    A's windows: " + " ".join("%d%s" % (n, "g" if g == "g" else "")
                                    for n, g in zip(a["recent_windows"], a["recent_gated"])))
 assert a["source"] == "host-irq", a
+assert a["peak_window"] > a["budget"], "no storm: L1 took at most %d of A's MSIs per window" % a["peak_window"]
 assert j["result"] == "pass", "scenario failed"
 assert j["before_vmm_exits"] == 0 and j["before_relayed"] == 0, "before"
 assert j["relayed_storm"] > 0 and j["b_received"] == sn, "during"
