@@ -59,10 +59,13 @@ static void hammer(void *a)		/* CPU 1, ring 0: A's raise register */
 {
 	struct hammer *h = a;
 
-	if (h->gap) {			/* one write per gap cycles */
-		for (u64 next = rdtsc(); next < h->end; next += h->gap, h->writes++) {
+	if (h->gap) {			/* a write, then gap cycles until the next */
+		for (u64 t = rdtsc(); t < h->end; h->writes++) {
+			u64 until;
+
 			mmio_write32(h->bar + NX_IRQDEV_REG_RAISE, 1);
-			while (rdtsc() < next + h->gap)
+			until = rdtsc() + h->gap;
+			while ((t = rdtsc()) < until)
 				;
 		}
 		return;
