@@ -153,19 +153,22 @@ storm() {
 # IRQs per window for its whole 1.5 s (3 of 16 runs, no guard can see that).
 sn=20
 budget=$((3 * sn))
-bad=0
-# Both irqchips: the VFIO MSI path is the same irqfd either way, the guard
-# and the relay (KVM_SIGNAL_MSI) do not depend on who holds the IOAPIC.
-for round in $(seq "$rounds"); do for chip in split kernel; do
-	storm "msi_budget=$budget,msi_window_ms=100,msi_backoff_ms=300" $chip
+# storm_case CHIP ROUND: one storm run and its checks; status 0 pass, 1 fail,
+# 2 no storm on the host: L1 took no more of A's MSIs per window than the
+# budget (seen 1 in 16 runs even with the paced writes: L1's CPU that takes
+# them was starved, the second edu's MSIs took 9 ms then too). Such a run
+# cannot show containment either way; everything else in it must hold.
+storm_case() {
+	local chip=$1 round=$2 rc j
+	storm "msi_budget=$budget,msi_window_ms=100,msi_backoff_ms=300" "$chip"
 	rc=$?
 	j=$(probe_json "$T/out")
 	echo "[$chip] msi-storm storm=raise (round $round) -> rc=$rc $(grep -a 'storm' "$T/err" | head -n2 | tr '\n' ' ')"
 	echo "    $j"
-	[ $rc = 0 ] || { echo "FAIL: [$chip] msi-storm: nexit exited $rc: $(tail -n3 "$T/err")"; bad=$((bad + 1)); }
-	python3 - "$j" "$T/s.json" "$sn" <<'PY' || { echo "FAIL: [$chip] msi-storm (round $round)"; bad=$((bad + 1)); }
+	[ -n "$j" ] && [ -s "$T/s.json" ] || { echo "    nexit exited $rc: $(tail -n3 "$T/err")"; return 1; }
+	python3 - "$j" "$T/s.json" "$sn" "$rc" <<'PY'
 import json, sys
-j, s, sn = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3])
+j, s, sn, rc = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3]), int(sys.argv[4])
 lines = {l["id"]: l for l in s["irq"]["lines"] if l.get("path") == "exitless"}
 a, b = lines["cli0.msi0"]["guard"], lines["assign1.msi0"]["guard"]
 print("    A: peak %d per window, relayed %d in %d gated windows (at most %d each), held %d, storms %d, returns %d; B storms %d"
@@ -174,18 +177,38 @@ print("    A: peak %d per window, relayed %d in %d gated windows (at most %d eac
 print("    A's windows: " + " ".join("%d%s" % (n, "g" if g == "g" else "")
                                    for n, g in zip(a["recent_windows"], a["recent_gated"])))
 assert a["source"] == "host-irq", a
-assert a["peak_window"] > a["budget"], "no storm: L1 took at most %d of A's MSIs per window" % a["peak_window"]
-assert j["result"] == "pass", "scenario failed"
 assert j["before_vmm_exits"] == 0 and j["before_relayed"] == 0, "before"
-assert j["relayed_storm"] > 0 and j["b_received"] == sn, "during"
+assert j["b_received"] == sn, "B during the storm"
 assert j["after_vmm_exits"] == 0 and j["after_relayed"] == 0, "after"
+assert b["storms"] == 0 and b["relayed"] == 0, b
+assert s["msi_relayed"] == a["relayed"], s["msi_relayed"]
+if a["peak_window"] <= a["budget"]:
+    assert a["storms"] == 0 and a["relayed"] == 0 and j["relayed_storm"] == 0, a
+    print("    no storm on the host: L1 took at most %d of A's MSIs per window (budget %d)"
+          % (a["peak_window"], a["budget"]))
+    sys.exit(2)
+assert rc == 0 and j["result"] == "pass", "nexit exited %d, scenario %s" % (rc, j["result"])
+assert j["relayed_storm"] > 0, "storm not contained"
 assert a["storms"] >= 1 and a["returns"] >= 1 and a["state"] == "exitless", a
 # Contained: nexit relayed, and never more than its per-window bound.
 assert 0 < a["relayed"] <= a["relay_per_window"] * a["gated_windows"], a
-assert b["storms"] == 0 and b["relayed"] == 0, b
-assert s["msi_relayed"] == a["relayed"], s["msi_relayed"]
 PY
+}
+bad=0 nostorm=0
+# Both irqchips: the VFIO MSI path is the same irqfd either way, the guard
+# and the relay (KVM_SIGNAL_MSI) do not depend on who holds the IOAPIC. A
+# run without a storm on the host is run once more; twice is a failure.
+for round in $(seq "$rounds"); do for chip in split kernel; do
+	storm_case $chip "$round"
+	r=$?
+	if [ $r = 2 ]; then
+		nostorm=$((nostorm + 1))
+		storm_case $chip "$round, again"
+		r=$?
+	fi
+	[ $r = 0 ] || { echo "FAIL: [$chip] msi-storm (round $round)"; bad=$((bad + 1)); }
 done; done
-[ $bad = 0 ] || fail "msi-storm: $bad of $((2 * rounds)) runs failed"
+echo "msi-storm: $((2 * rounds - bad)) of $((2 * rounds)) passed; $nostorm run(s) without a storm on the host were run again"
+[ $bad = 0 ] || fail "msi-storm: $bad of $((2 * rounds)) failed"
 [ "${NEXIT_TEST_VFIO_ONLY:-}" != msi-storm ] || { echo "pass: a storming VFIO MSI vector contained (split and kernel, $rounds rounds)"; exit 0; }
 echo "pass: msi-latency, intx-latency and eoi-gating on the VFIO-assigned edu under split and kernel; mask-until-ready and shutdown-mask under split and kernel; two edus at once; storm control on the in-kernel INTx path; a storming VFIO MSI vector contained (split and kernel)"
