@@ -5,10 +5,12 @@ as "L2| " lines, nexit's stats, L1's new dmesg lines): for each irqchip,
 the cases vfio-msix, vfio-intx and own (see that script). Prints one line
 per fact checked; exits 1 if any failed."""
 import json
+import os
 import re
 import sys
 
 log_path, chips = sys.argv[1], sys.argv[2:]
+cases = os.environ.get("NESTED_DEVICES_CASES", "vfio-msix vfio-intx own").split()
 lines = [l.rstrip("\r") for l in
          open(log_path, encoding="utf-8", errors="replace", newline="").read().split("\n")]
 failed = 0
@@ -130,7 +132,7 @@ def rose(tag, before, after, name, least):
 for chip in chips:
     # ---- the assigned virtio-net with MSI-X -------------------------------
     tag, c = "vfio-msix/" + chip, case_lines("vfio-msix", chip)
-    if check(c != [], tag + ": case ran"):
+    if "vfio-msix" in cases and check(c != [], tag + ": case ran"):
         common(c, tag, "vfio-msix")
         before, after, link = irqs(c, "before"), irqs(c, "after"), irqs(c, "link")
         check(all("PCI-MSI" in before.get("virtio0-" + v, (0, ""))[1]
@@ -147,7 +149,7 @@ for chip in chips:
 
     # ---- the same function with pci=nomsi: INTx through the fallback -------
     tag, c = "vfio-intx/" + chip, case_lines("vfio-intx", chip)
-    if check(c != [], tag + ": case ran"):
+    if "vfio-intx" in cases and check(c != [], tag + ": case ran"):
         common(c, tag, "vfio-intx")
         before, after, final = irqs(c, "before"), irqs(c, "after"), irqs(c, "final")
         t = before.get("virtio0", (0, ""))[1]
@@ -171,7 +173,7 @@ for chip in chips:
 
     # ---- nexit's own virtio-net (vhost-user) and irqdev --------------------
     tag, c = "own/" + chip, case_lines("own", chip)
-    if check(c != [], tag + ": case ran"):
+    if "own" in cases and check(c != [], tag + ": case ran"):
         common(c, tag, "own")
         check(any(re.match(r"L2\| L2-PCI \S+ 1234:11e8 ", l) for l in c),
               "%s: Linux lists irqdev (1234:11e8)" % tag)
