@@ -96,6 +96,7 @@ struct nx_gate_line {
 	uint64_t eois;
 	uint64_t vmm_exits;		/* VMM exits on the line's delivery path (EOI) */
 	uint64_t dropped;		/* pending assertions dropped at reset */
+	uint64_t withdrawn;		/* deliveries taken back before the guest got them */
 	uint64_t eoi_hist[NX_EOI_HIST_BUCKETS];
 };
 
@@ -143,6 +144,9 @@ bool nx_gate_eoi_matches(const struct nx_gate_line *l, unsigned vector);
 void nx_gate_set_kfire(struct nx_gate *g, unsigned gsi, bool on, uint64_t now_ns);
 /* The guest EOIed this line's interrupt (irqchip=kernel resamplefd). */
 bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
+/* The controller took back the line's delivery before the guest got it (the
+ * guest masked its RTE first): not delivered, no EOI to wait for. */
+bool nx_gate_withdraw(struct nx_gate *g, unsigned gsi);
 void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now_ns);
 /* Re-evaluates an idle line (not in service, guest unmasked, no back-off):
  * deliver once if it is asserted, else open the source. Idempotent; the
@@ -170,7 +174,7 @@ struct nx_fallback {
 	struct nx_gate gate;
 	struct nx_fallback_x86 *x86;		/* x86: the guest's IOAPIC and 8259 (x86/x86_fb.h) */
 	/* Before a resample's line EOI (x86 kernel: read KVM's RTEs), lock held. */
-	void (*before_line_eoi)(struct nx_fallback *fb);
+	void (*before_line_eoi)(struct nx_fallback *fb, unsigned gsi);
 	struct nx_fallback_pin {
 		int timerfd;		/* storm back-off, -1 until the first storm */
 		int trigger_fd;		/* watched source eventfd, -1 if none */
@@ -185,6 +189,9 @@ struct nx_fallback {
 		/* split: the automasking source's trigger_fd is an irqfd on
 		 * GSI = pin (KVM delivers it), not watched by the event loop */
 		bool kfire;
+		/* kernel: a level delivery asserted through irqfd, which KVM
+		 * holds until the guest's EOI (or nexit withdraws it) */
+		bool held;
 		uint8_t idle_polls;	/* kernel: polls seeing in service without Remote IRR */
 		uint64_t setup_exits;	/* guest IOAPIC accesses to this pin's RTE */
 	} pins[NX_IOAPIC_PINS];
@@ -199,6 +206,7 @@ struct nx_fallback {
 	uint64_t line_sets;		/* kernel: KVM_IRQ_LINE for plain lines */
 	uint64_t refused_masked;	/* kernel: delivery found the RTE masked in KVM */
 	uint64_t lost_eois;		/* kernel: in service, Remote IRR gone, no resample */
+	uint64_t withdrawn;		/* kernel: held deliveries the guest's masked RTE kept */
 };
 
 /* lines.c: what every controller shares. A new controller (lock, every

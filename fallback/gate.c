@@ -314,6 +314,21 @@ bool nx_gate_line_eoi(struct nx_gate *g, unsigned gsi, uint64_t now)
 	return true;
 }
 
+bool nx_gate_withdraw(struct nx_gate *g, unsigned gsi)
+{
+	struct nx_gate_line *l = line(g, gsi);
+
+	if (!l || !l->in_service)
+		return false;
+	/* As before the delivery: the source stays masked at the host and
+	 * resume() reads its level again when the line may run (rule 3). */
+	l->in_service = false;
+	l->delivered--;
+	g->delivered_total--;
+	l->withdrawn++;
+	return true;
+}
+
 void nx_gate_backoff_expired(struct nx_gate *g, unsigned gsi, uint64_t now)
 {
 	struct nx_gate_line *l = line(g, gsi);

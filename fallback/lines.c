@@ -117,7 +117,7 @@ void nx_fallback_on_resample(void *opaque, int fd, uint32_t events, unsigned gsi
 		return;
 	pthread_mutex_lock(&fb->lock);
 	if (fb->before_line_eoi)
-		fb->before_line_eoi(fb);
+		fb->before_line_eoi(fb, gsi);
 	nx_gate_line_eoi(&fb->gate, gsi, nx_now_ns());
 	pthread_mutex_unlock(&fb->lock);
 }

@@ -65,6 +65,7 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	json_object_object_add(o, "storm_window_ms", u64(l->storm.cfg.window_ms));
 	json_object_object_add(o, "storm_backoff_ms", u64(l->storm.cfg.backoff_ms));
 	json_object_object_add(o, "dropped_at_reset", u64(l->dropped));
+	json_object_object_add(o, "withdrawn", u64(l->withdrawn));
 	json_object_object_add(o, "vmm_exits", u64(l->vmm_exits));
 	json_object_object_add(o, "vmm_exits_per_irq", json_object_new_double(
 		l->delivered ? (double)l->vmm_exits / (double)l->delivered : 0.0));
@@ -94,6 +95,7 @@ void nx_fallback_stats_hook(void *opaque, void *json_root)
 	json_object_object_add(s, "kvm_irq_line_calls", u64(fb->line_sets));
 	json_object_object_add(s, "refused_rte_masked", u64(fb->refused_masked));
 	json_object_object_add(s, "lost_eois", u64(fb->lost_eois));
+	json_object_object_add(s, "withdrawn", u64(fb->withdrawn));
 	pthread_mutex_unlock(&fb->lock);
 	json_object_object_add(irq, "fallback", s);
 }

@@ -8,12 +8,17 @@
  * that into the gate's EOI: unmask the source, or deliver once more if it
  * is still asserted. The same rules as split.c, zero VMM exits.
  *
- * Delivery is a level pulse on the pin (KVM_IRQ_LINE 1 then 0), not an
- * irqfd write: an unmasked level RTE sends its message and holds Remote IRR
- * until the EOI, while nothing stays latched in KVM's IOAPIC afterwards.
- * An irqfd assertion stays latched until the next EOI, and a guest that
- * masks the RTE and quiesces the device (shutdown) would get it replayed
- * when it unmasks again (seen in the nested KVM-SVM machine).
+ * A level delivery is a write to the pin's irqfd: KVM asserts the pin (its
+ * resample source) and holds it until the guest's EOI, where it lowers it
+ * inside the EOI, before its IOAPIC samples the pin again; an assertion
+ * that races the EOI of the previous one is sent right after it. A
+ * KVM_IRQ_LINE 1/0 pulse is asserted between its two calls: an EOI there
+ * made KVM's IOAPIC send the interrupt once more (the guest counted more
+ * interrupts than nexit delivered, in the nested KVM-SVM machine). A held
+ * assertion the guest's masked RTE kept back is withdrawn at the next RTE
+ * refresh (the irqfd is bound again, which drops it): else KVM would send
+ * it stale at the unmask, e.g. after a shutdown that quiesced the device.
+ * An edge RTE has no EOI to wait for: it gets a pulse.
  *
  * A source with its own resample_fd (e.g. an unmask eventfd) gets KVM's
  * resample wired straight to it and nexit stays off the path, without the
@@ -46,6 +51,41 @@ static bool read_rtes(struct nx_fallback *fb)
 	return true;
 }
 
+/* KVM drops a held assertion when the pin's last resample irqfd goes
+ * (the deassign runs a queued injection first); bound again at once for
+ * the next delivery (fb->lock held). */
+static void release_held(struct nx_fallback *fb, unsigned pin)
+{
+	struct nx_fallback_pin *p = &fb->pins[pin];
+
+	if (!p->held)
+		return;
+	p->held = false;
+	if (nx_irqfd_deassign(fb->vm, p->irqfd, pin) < 0 ||
+	    nx_irqfd_assign(fb->vm, p->irqfd, pin, p->resamplefd) < 0)
+		fb->deliver_errors++;
+}
+
+/* A held delivery behind an RTE the guest masked, Remote IRR clear: if its
+ * EOI came (KVM signals the resamplefd before it clears Remote IRR), that
+ * is the EOI; else KVM never sent it, and it is withdrawn (fb->lock held). */
+static void settle_masked(struct nx_fallback *fb, unsigned pin)
+{
+	struct nx_fallback_pin *p = &fb->pins[pin];
+	uint64_t n;
+
+	if (read(p->resamplefd, &n, sizeof(n)) == sizeof(n)) {
+		p->held = false;
+		nx_gate_line_eoi(&fb->gate, pin, nx_now_ns());
+		return;
+	}
+	release_held(fb, pin);
+	if (nx_gate_withdraw(&fb->gate, pin)) {
+		atomic_fetch_sub(&fb->delivered, 1);
+		fb->withdrawn++;
+	}
+}
+
 /* Mirror + the gate's view of every gated pin's RTE (fb->lock held). */
 static void refresh_rtes(struct nx_fallback *fb)
 {
@@ -71,7 +111,18 @@ static void refresh_rtes(struct nx_fallback *fb)
 		if (unmasked && !l->level && l->src->is_asserted &&
 		    l->src->is_asserted(l->src->opaque))
 			nx_gate_set_line(&fb->gate, pin, true, nx_now_ns());
+		if (fb->pins[pin].held && !l->in_service)
+			release_held(fb, pin);		/* the gate dropped it (edge RTE) */
+		else if (fb->pins[pin].held && nx_rte_masked(e) && !(e & NX_RTE_REMOTE_IRR))
+			settle_masked(fb, pin);
 	}
+}
+
+/* before_line_eoi: KVM lowered the pin it held (the resample). */
+static void before_eoi(struct nx_fallback *fb, unsigned gsi)
+{
+	fb->pins[gsi].held = false;
+	refresh_rtes(fb);
 }
 
 static void on_poll(void *opaque, int fd, uint32_t events, unsigned tag)
@@ -93,7 +144,9 @@ static void on_poll(void *opaque, int fd, uint32_t events, unsigned tag)
 			/* A delivery refused by an RTE the guest masked and
 			 * unmasked between two polls is retried here. */
 			nx_gate_resume(&fb->gate, pin, nx_now_ns());
-		} else if (fb->x86->ioapic.rte[pin] & NX_RTE_REMOTE_IRR) {
+		} else if (p->held || (fb->x86->ioapic.rte[pin] & NX_RTE_REMOTE_IRR)) {
+			/* KVM holds the pin until the EOI (or sends it once
+			 * its queued injection runs). */
 			p->idle_polls = 0;
 		} else if (++p->idle_polls >= 2) {
 			/* In service for two polls with KVM's Remote IRR clear:
@@ -121,24 +174,33 @@ static int start_poll(struct nx_fallback *fb)
 	return nx_loop_add(&fb->vm->loop, fb->poll_timerfd, EPOLLIN, on_poll, fb, 0);
 }
 
-/* gate op: a level pulse on the pin; KVM's IOAPIC delivers per the RTE. */
+/* gate op: level, held through the pin's irqfd; edge, a pulse on the pin.
+ * KVM's IOAPIC delivers per the RTE. */
 static bool deliver(void *opaque, struct nx_gate_line *l)
 {
 	struct nx_fallback *fb = opaque;
+	struct nx_fallback_pin *p = &fb->pins[l->gsi];
 	struct kvm_irq_level up = { .irq = l->gsi, .level = 1 }, down = { .irq = l->gsi, .level = 0 };
+	uint64_t one = 1;
 
-	/* The guest may have masked the RTE since the last poll: a pulse on a
-	 * masked pin is dropped by KVM, so do not wait for its EOI. */
+	/* The guest may have masked the RTE since the last poll: KVM would
+	 * drop the pulse or hold the assertion, so do not wait for its EOI. */
 	if (read_rtes(fb) && nx_rte_masked(fb->x86->ioapic.rte[l->gsi])) {
 		fb->refused_masked++;
 		return false;
 	}
-	if (ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &up) < 0 ||
-	    ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &down) < 0) {
+	if (l->level) {
+		if (write(p->irqfd, &one, sizeof(one)) != sizeof(one)) {
+			fb->deliver_errors++;
+			return false;
+		}
+		p->held = true;
+	} else if (ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &up) < 0 ||
+		   ioctl(fb->vm->vm_fd, KVM_IRQ_LINE, &down) < 0) {
 		fb->deliver_errors++;
 		return false;
 	}
-	fb->pins[l->gsi].idle_polls = 0;
+	p->idle_polls = 0;
 	atomic_fetch_add(&fb->delivered, 1);
 	return true;
 }
@@ -178,7 +240,8 @@ static int attach_gated(struct nx_fallback *fb, unsigned gsi, struct nx_irq_sour
 	struct nx_fallback_pin *p = &fb->pins[gsi];
 
 	if (p->irqfd < 0) {
-		/* The irqfd is never written: it exists for its resamplefd. */
+		/* A level delivery writes the irqfd (deliver); KVM signals the
+		 * resamplefd at the guest's EOI. */
 		p->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		p->resamplefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (p->irqfd < 0 || p->resamplefd < 0)
@@ -234,7 +297,20 @@ static void detach_source(void *opaque, unsigned gsi)
 	} else {
 		nx_fallback_unwatch_trigger(fb, gsi);
 		nx_gate_detach(&fb->gate, gsi);
+		release_held(fb, gsi);
 	}
+	pthread_mutex_unlock(&fb->lock);
+}
+
+/* vm->irq.shutdown: the shared reset, and no assertion left held in KVM. */
+static void shutdown(void *opaque)
+{
+	struct nx_fallback *fb = opaque;
+
+	nx_fallback_shutdown(fb);
+	pthread_mutex_lock(&fb->lock);
+	for (unsigned pin = 0; pin < NX_IOAPIC_PINS; pin++)
+		release_held(fb, pin);
 	pthread_mutex_unlock(&fb->lock);
 }
 
@@ -245,7 +321,7 @@ int nx_fallback_kernel_init(struct nx_fallback *fb)
 	 * gate must see that at the resample, not at the next poll, or it
 	 * re-asserts a pin that KVM then holds pending and replays on the next
 	 * unmask. */
-	fb->before_line_eoi = refresh_rtes;
+	fb->before_line_eoi = before_eoi;
 	nx_ioapic_init(&fb->x86->ioapic, fb, NULL);		/* a read-only mirror here */
 	/* KVM_SET_GSI_ROUTING replaces KVM's default table, so the pins'
 	 * IOAPIC routes (and the ISA IRQs' 8259 inputs) must be in ours before
@@ -264,6 +340,6 @@ int nx_fallback_kernel_init(struct nx_fallback *fb)
 		return -1;
 	fb->vm->irq = (struct nx_irq_ops){ .opaque = fb, .set_line = set_line,
 		.attach_source = attach_source, .detach_source = detach_source,
-		.delivered = nx_fallback_delivered, .shutdown = nx_fallback_shutdown };
+		.delivered = nx_fallback_delivered, .shutdown = shutdown };
 	return 0;
 }

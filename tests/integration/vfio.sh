@@ -71,7 +71,7 @@ PY
 done
 # The remaining QNX rule scenarios on both irqchips' VFIO INTx paths (split:
 # KVM delivers the automasked VFIO fire through the pin's irqfd, the gate
-# opens it on the EOI exit; kernel: a level pulse per delivery, the gate
+# opens it on the EOI exit; kernel: a level held in KVM until the EOI, the gate
 # opens it on the resample): masked until the guest unmasks its RTE, and
 # masked at shutdown with the pending interrupt not replayed. On a LAPIC that
 # holds interrupts in service (L1), nothing excused. (The direct-resample

@@ -389,6 +389,34 @@ static void test_refused_delivery(void **state)
 	assert_false(e->a.masked);
 }
 
+/* irqchip=kernel holds a level delivery in KVM until the EOI; one the guest's
+ * masked RTE kept back is withdrawn: not delivered, no EOI awaited, the
+ * source held masked (rule 3) and delivered again on the unmask only if it
+ * still asserts. */
+static void test_withdraw(void **state)
+{
+	struct env *e = *state;
+
+	ready(e);
+	fire(e, &e->a, 5, 0);
+	assert_true(e->g.lines[5].in_service);
+	nx_gate_rte(&e->g, 5, true, true, 0x30, 10);	/* guest masks: shutdown */
+	assert_true(nx_gate_withdraw(&e->g, 5));
+	assert_false(nx_gate_withdraw(&e->g, 5));	/* only what is in service */
+	assert_false(e->g.lines[5].in_service);
+	assert_int_equal(e->g.lines[5].delivered, 0);
+	assert_int_equal(e->g.lines[5].withdrawn, 1);
+	assert_int_equal(e->g.delivered_total, 0);
+	assert_true(e->a.masked);
+	e->a.asserted = false;				/* the device quiesced */
+	nx_gate_rte(&e->g, 5, false, true, 0x30, 20);
+	assert_int_equal(e->delivered[5], 1);		/* not replayed */
+	assert_false(e->a.masked);
+	fire(e, &e->a, 5, 30);				/* a fresh one is delivered */
+	assert_int_equal(e->delivered[5], 2);
+	assert_int_equal(e->g.lines[5].delivered, 1);
+}
+
 /* A kfire line (KVM delivers the automasking source's fire through an irqfd
  * on the pin's route): the source masks itself on fire; the gate accounts
  * the delivery at the EOI and opens the source again only then (rule 1),
@@ -516,6 +544,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eoi_histogram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kfire_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kfire_off, setup, teardown),
 		cmocka_unit_test(test_storm_parse),
