@@ -156,7 +156,7 @@ budget=$((3 * sn))
 # storm_case CHIP ROUND: one storm run and its checks; status 0 pass, 1 fail,
 # 2 no storm on the host: L1 took no more of A's MSIs per window than the
 # budget (seen 1 in 16 runs even with the paced writes: L1's CPU that takes
-# them was starved, the second edu's MSIs took 9 ms then too). Such a run
+# them was starved, the second edu's MSIs took 9 ms then once). Such a run
 # cannot show containment either way; everything else in it must hold.
 storm_case() {
 	local chip=$1 round=$2 rc j
@@ -197,15 +197,17 @@ PY
 bad=0 nostorm=0
 # Both irqchips: the VFIO MSI path is the same irqfd either way, the guard
 # and the relay (KVM_SIGNAL_MSI) do not depend on who holds the IOAPIC. A
-# run without a storm on the host is run once more; twice is a failure.
+# run without a storm on the host is run again, at most twice (measured: 4
+# of 35 runs had none, two in a row never); three in a row is a failure.
 for round in $(seq "$rounds"); do for chip in split kernel; do
 	storm_case $chip "$round"
 	r=$?
-	if [ $r = 2 ]; then
+	for again in 1 2; do
+		[ $r = 2 ] || break
 		nostorm=$((nostorm + 1))
-		storm_case $chip "$round, again"
+		storm_case $chip "$round, again $again"
 		r=$?
-	fi
+	done
 	[ $r = 0 ] || { echo "FAIL: [$chip] msi-storm (round $round)"; bad=$((bad + 1)); }
 done; done
 echo "msi-storm: $((2 * rounds - bad)) of $((2 * rounds)) passed; $nostorm run(s) without a storm on the host were run again"
