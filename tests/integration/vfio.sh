@@ -165,7 +165,12 @@ storm_case() {
 	j=$(probe_json "$T/out")
 	echo "[$chip] msi-storm storm=raise (round $round) -> rc=$rc $(grep -a 'storm' "$T/err" | head -n2 | tr '\n' ' ')"
 	echo "    $j"
-	[ -n "$j" ] && [ -s "$T/s.json" ] || { echo "    nexit exited $rc: $(tail -n3 "$T/err")"; return 1; }
+	if [ -z "$j" ] || [ ! -s "$T/s.json" ]; then	# the guest's last lines and nexit's
+		echo "    nexit exited $rc; the probe's last serial lines:"
+		tail -n 5 "$T/out" | cut -c1-300 | sed 's/^/      /'
+		sed 's/^/      /' "$T/err" | tail -n 12
+		return 1
+	fi
 	python3 - "$j" "$T/s.json" "$sn" "$rc" <<'PY'
 import json, sys
 j, s, sn, rc = json.loads(sys.argv[1]), json.load(open(sys.argv[2])), int(sys.argv[3]), int(sys.argv[4])
