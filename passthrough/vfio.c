@@ -322,8 +322,10 @@ static void op_bar_map(struct nx_pci_dev *d, int i, uint64_t gpa, bool on)
 }
 
 /* ---- MSI ---------------------------------------------------------------- */
-static int set_irqs(struct nx_vfio *v, unsigned index, uint32_t flags, unsigned start,
-		    unsigned count, const int *fds)
+/* VFIO_DEVICE_SET_IRQS on vectors 0..count-1 of index: with fds, their
+ * eventfds; without, DATA_NONE (count 0 with ACTION_TRIGGER: all off). */
+static int set_irqs(struct nx_vfio *v, unsigned index, uint32_t action, unsigned count,
+		    const int *fds)
 {
 	size_t sz = sizeof(struct vfio_irq_set) + sizeof(int) * (fds ? count : 0);
 	struct vfio_irq_set *s = calloc(1, sz);
@@ -332,9 +334,8 @@ static int set_irqs(struct nx_vfio *v, unsigned index, uint32_t flags, unsigned 
 	if (!s)
 		return -1;
 	s->argsz = (uint32_t)sz;
-	s->flags = flags;
+	s->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
 	s->index = index;
-	s->start = start;
 	s->count = count;
 	if (fds)
 		memcpy(s->data, fds, sizeof(int) * count);
@@ -348,27 +349,45 @@ static void intx_enable(struct nx_vfio *v, bool on)
 	if (!v->has_intx || v->intx_on == on)
 		return;
 	if (on) {
-		if (set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &v->intx_trigger) < 0) {
+		if (set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1,
+			     &v->intx_trigger) < 0) {
 			nx_warn("vfio %s: INTx trigger: %s", v->name, strerror(errno));
 			return;
 		}
 		/* intx=kernel: VFIO unmasks when KVM signals the EOI (the
 		 * trigger's resamplefd); VFIO drops it with the trigger. */
-		if (v->intx_unmask >= 0 &&
-		    set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &v->intx_unmask) < 0)
+		if (v->intx_unmask >= 0 && set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX,
+						    VFIO_IRQ_SET_ACTION_UNMASK, 1, &v->intx_unmask) < 0)
 			nx_warn("vfio %s: INTx unmask eventfd: %s", v->name, strerror(errno));
 		/* VFIO enables INTx unmasked; the controller may hold it masked
 		 * (a guest-masked RTE), and a fire could reach KVM's irqfd. */
 		if (v->intx_mask_want)
-			set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
-				 VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL);
+			set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 1, NULL);
 	} else {
-		set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
-			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
 	}
 	v->intx_on = on;
+}
+
+/* MSI or MSI-X on with n vectors. VFIO allows one interrupt type at a time;
+ * the pairing: VFIO's trigger eventfd == the KVM irqfd. */
+static bool vectors_on(struct nx_vfio *v, unsigned index, unsigned n, const int *fds)
+{
+	intx_enable(v, false);
+	if (set_irqs(v, index, VFIO_IRQ_SET_ACTION_TRIGGER, n, fds) == 0)
+		return true;
+	nx_warn("vfio %s: VFIO_DEVICE_SET_IRQS (%s, %u vectors): %s", v->name,
+		index == VFIO_PCI_MSI_IRQ_INDEX ? "MSI" : "MSI-X", n, strerror(errno));
+	return false;
+}
+
+/* MSI or MSI-X off; INTx again unless the other type is on. */
+static void vectors_off(struct nx_vfio *v, unsigned index, bool *on, bool other_on)
+{
+	set_irqs(v, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+	*on = false;
+	if (!other_on)
+		intx_enable(v, true);
 }
 
 static void op_msi(struct nx_pci_dev *d)
@@ -389,26 +408,14 @@ static void op_msi(struct nx_pci_dev *d)
 		fds[i] = v->msi[i].efd;
 	}
 	if (en && (!v->msi_on || v->msi_nvec != n)) {
-		/* VFIO allows one interrupt type at a time. */
-		intx_enable(v, false);
 		if (v->msi_on)
-			set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
-				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-		/* The pairing: VFIO's trigger eventfd == the KVM irqfd. */
-		if (set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, fds) < 0) {
-			nx_warn("vfio %s: VFIO_DEVICE_SET_IRQS (MSI, %u vectors): %s", v->name, n,
-				strerror(errno));
+			set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+		if (!vectors_on(v, VFIO_PCI_MSI_IRQ_INDEX, n, fds))
 			return;
-		}
 		v->msi_on = true;
 		v->msi_nvec = n;
 	} else if (!en && v->msi_on) {
-		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
-			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-		v->msi_on = false;
-		if (!v->msix_on)
-			intx_enable(v, true);
+		vectors_off(v, VFIO_PCI_MSI_IRQ_INDEX, &v->msi_on, v->msix_on);
 	}
 }
 
@@ -423,29 +430,16 @@ static void op_msix(struct nx_pci_dev *d, int vec)
 	for (unsigned i = 0; i < v->msix_count; i++) {
 		struct nx_msi_msg m;
 
+		fds[i] = v->msix[i].efd;
 		if (vec >= 0 && (unsigned)vec != i)
 			continue;
 		nx_pci_msix_msg(d, i, &m);
 		nx_msi_vec_update(&v->msix[i], en, &m);
 	}
-	if (en && !v->msix_on) {
-		for (unsigned i = 0; i < v->msix_count; i++)
-			fds[i] = v->msix[i].efd;
-		intx_enable(v, false);
-		if (set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, v->msix_count, fds) < 0) {
-			nx_warn("vfio %s: VFIO_DEVICE_SET_IRQS (MSI-X, %u vectors): %s", v->name,
-				v->msix_count, strerror(errno));
-			return;
-		}
-		v->msix_on = true;
-	} else if (!en && v->msix_on) {
-		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
-			 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-		v->msix_on = false;
-		if (!v->msi_on)
-			intx_enable(v, true);
-	}
+	if (en && !v->msix_on)
+		v->msix_on = vectors_on(v, VFIO_PCI_MSIX_IRQ_INDEX, v->msix_count, fds);
+	else if (!en && v->msix_on)
+		vectors_off(v, VFIO_PCI_MSIX_IRQ_INDEX, &v->msix_on, v->msi_on);
 }
 
 static const struct nx_pci_ops vfio_ops = {
@@ -459,8 +453,7 @@ static void src_mask(void *op)
 	struct nx_vfio *v = op;
 
 	v->intx_mask_want = true;
-	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
-		 0, 1, NULL);
+	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 1, NULL);
 }
 
 static void src_unmask(void *op)
@@ -468,8 +461,7 @@ static void src_unmask(void *op)
 	struct nx_vfio *v = op;
 
 	v->intx_mask_want = false;
-	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
-		 0, 1, NULL);
+	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
 }
 
 /* PCI 2.3 Interrupt Status (status bit 3) is the device's INTx level. */
@@ -735,34 +727,30 @@ static void *vfio_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	return v;
 }
 
+/* live is one counter for every MSI vector, one per vector for MSI-X. */
+static void vectors_json(struct nx_vfio *v, struct json_object *arr, struct nx_msi_vec *vec,
+			 unsigned count, const char *kind, const uint64_t *live, unsigned live_step)
+{
+	for (unsigned i = 0; i < count; i++) {
+		struct json_object *o;
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s.%s%u", v->name, kind, i);
+		o = nx_pt_line_json(id, &vec[i], -1, -1);
+		json_object_object_add(o, "live_exits", json_object_new_int64((int64_t)live[i * live_step]));
+		json_object_object_add(o, "device", json_object_new_string(v->name));
+		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
+		json_object_array_add(arr, o);
+	}
+}
+
 static void vfio_lines_json(void *dev, struct json_object *arr)
 {
 	struct nx_vfio *v = dev;
-	char id[64];
 
 	nx_pci_lock(v->vm);
-	for (unsigned i = 0; i < v->msi_count; i++) {
-		struct json_object *o;
-
-		snprintf(id, sizeof(id), "%s.msi%u", v->name, i);
-		o = nx_pt_line_json(id, &v->msi[i], -1, -1);
-		json_object_object_add(o, "live_exits",
-				       json_object_new_int64((int64_t)v->pci->msi_live_exits));
-		json_object_object_add(o, "device", json_object_new_string(v->name));
-		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
-		json_object_array_add(arr, o);
-	}
-	for (unsigned i = 0; i < v->msix_count; i++) {
-		struct json_object *o;
-
-		snprintf(id, sizeof(id), "%s.msix%u", v->name, i);
-		o = nx_pt_line_json(id, &v->msix[i], -1, -1);
-		json_object_object_add(o, "live_exits",
-				       json_object_new_int64((int64_t)v->pci->msix_live_exits[i]));
-		json_object_object_add(o, "device", json_object_new_string(v->name));
-		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
-		json_object_array_add(arr, o);
-	}
+	vectors_json(v, arr, v->msi, v->msi_count, "msi", &v->pci->msi_live_exits, 0);
+	vectors_json(v, arr, v->msix, v->msix_count, "msix", v->pci->msix_live_exits, 1);
 	nx_pci_unlock(v->vm);
 }
 
