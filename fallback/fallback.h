@@ -20,7 +20,7 @@
  * The rules live in one arch-neutral state machine (gate.c) that the unit
  * tests drive with fake sources, and one controller core (lines.c) both
  * arches share; the arch's part is behind fb->x86 (x86/x86_fb.h: IOAPIC and
- * 8259 register models, split/kernel glue) or arm64/arm64_fb.h (vGIC SPIs).
+ * 8259 register models, split/kernel glue) or arm64/spi_gate.c (vGIC SPIs).
  */
 #ifndef NEXIT_FALLBACK_H
 #define NEXIT_FALLBACK_H
@@ -228,7 +228,7 @@ int  nx_fallback_storm_from_config(struct nx_fallback *fb, unsigned gsi, const s
 void nx_fallback_stats_hook(void *opaque, void *json_root);
 
 /* ---- the controller: nx_fallback_init and friends ---------------------- */
-/* Arch hook (fallback/x86/init.c, fallback/arm64/init.c): installs the
+/* Arch hook (fallback/x86/init.c, fallback/arm64/spi_gate.c): installs the
  * arch's controller (x86: the one vm->cfg->irqchip chooses) into vm->irq,
  * registers its MMIO/PIO ranges and its stats hook; its fds are handlers on vm->loop. */
 int  nx_fallback_init(struct nx_vm *vm);

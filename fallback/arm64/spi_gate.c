@@ -26,7 +26,8 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include "fallback/arm64/arm64_fb.h"
+#include "fallback/fallback.h"
+#include "core/arm64/arm64.h"
 
 /* gate op: assert the SPI through its irqfd; KVM holds it until the EOI. */
 static bool deliver(void *opaque, struct nx_gate_line *l)
@@ -115,7 +116,9 @@ static void set_line(void *opaque, unsigned spi, bool level)
 	nx_a64_set_spi(fb->vm, spi, level);	/* in-process devices: not gated */
 }
 
-int nx_a64_fb_init(struct nx_vm *vm)
+/* The arch hook nx_fallback_init: the controller as vm->irq, after
+ * nx_arch_irqchip_init made the vGIC and its routes. */
+int nx_fallback_init(struct nx_vm *vm)
 {
 	/* GSI n routes to SPI n below NX_IOAPIC_PINS (nx_a64_routes_init). */
 	struct nx_fallback *fb = nx_fallback_new(vm, "vgic", "spi", deliver);
