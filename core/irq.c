@@ -2,7 +2,7 @@
 /*
  * irq.c - KVM interrupt plumbing shared by both paths: the GSI routing
  * table (KVM_SET_GSI_ROUTING replaces the whole table, so one owner keeps
- * it), irqfd, ioeventfd and KVM_SIGNAL_MSI.
+ * it), irqfd and KVM_SIGNAL_MSI (ioeventfds: passthrough/ioev.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -159,36 +159,7 @@ int nx_irqfd_deassign(struct nx_vm *vm, int fd, unsigned gsi)
 	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
 }
 
-static int ioeventfd(struct nx_vm *vm, int fd, uint64_t addr, unsigned len, bool pio,
-		     bool datamatch, uint64_t data, bool deassign)
-{
-	struct kvm_ioeventfd io = { .datamatch = data, .addr = addr, .len = len, .fd = fd };
-
-	if (pio)
-		io.flags |= KVM_IOEVENTFD_FLAG_PIO;
-	if (datamatch)
-		io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
-	if (deassign)
-		io.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
-	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io);
-}
-
-int nx_ioeventfd_assign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
-			bool pio, bool datamatch, uint64_t data)
-{
-	if (ioeventfd(vm, fd, addr, len, pio, datamatch, data, false) < 0)
-		return nx_error("KVM_IOEVENTFD at %s 0x%llx len %u: %s", pio ? "port" : "gpa",
-				(unsigned long long)addr, len, strerror(errno));
-	return 0;
-}
-
-int nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
-			  bool pio, bool datamatch, uint64_t data)
-{
-	return ioeventfd(vm, fd, addr, len, pio, datamatch, data, true) < 0 ? -1 : 0;
-}
-
-int nx_signal_msi_devid(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
+int nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr,
 			       .address_hi = (uint32_t)(addr >> 32), .data = data };
@@ -202,11 +173,6 @@ int nx_signal_msi_devid(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t
 
 	/* 0 = the interrupt was blocked (e.g. no such destination); >0 delivered. */
 	return r < 0 ? -1 : r;
-}
-
-int nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data)
-{
-	return nx_signal_msi_devid(vm, addr, data, 0);
 }
 
 void nx_irq_set_line(struct nx_vm *vm, unsigned gsi, bool level)

@@ -51,14 +51,9 @@ int  nx_route_clear(struct nx_vm *vm, unsigned gsi);
 int  nx_routes_commit(struct nx_vm *vm);		/* KVM_SET_GSI_ROUTING */
 int  nx_irqfd_assign(struct nx_vm *vm, int fd, unsigned gsi, int resamplefd);	/* resamplefd -1 = none */
 int  nx_irqfd_deassign(struct nx_vm *vm, int fd, unsigned gsi);
-int  nx_ioeventfd_assign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
-			 bool pio, bool datamatch, uint64_t data);
-int  nx_ioeventfd_deassign(struct nx_vm *vm, int fd, uint64_t addr, unsigned len,
-			   bool pio, bool datamatch, uint64_t data);
-int  nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data);	/* KVM_SIGNAL_MSI */
-/* The same for a PCI function's MSI: devid = its requester ID, which a GIC
- * ITS translates by (used when routes.msi_devid). */
-int  nx_signal_msi_devid(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
+/* KVM_SIGNAL_MSI; devid: a PCI function's requester ID, which a GIC ITS
+ * translates by (used when routes.msi_devid). */
+int  nx_signal_msi(struct nx_vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 
 /*
  * A host-side interrupt source behind a level line (irqdev INTx, VFIO

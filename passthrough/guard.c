@@ -165,7 +165,7 @@ static void on_relay(void *op, int fd, uint32_t events, unsigned tag)
 		g->signals += n;
 		/* The route's own message: the guest's destination and vector.
 		 * KVM_SIGNAL_MSI: > 0 delivered, 0 blocked by the guest's LAPIC. */
-		int r = nx_signal_msi_devid(v->vm, v->msg.addr, v->msg.data, v->devid);
+		int r = nx_signal_msi(v->vm, v->msg.addr, v->msg.data, v->devid);
 
 		g->window_relayed++;
 		if (r > 0) {

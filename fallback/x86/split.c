@@ -118,7 +118,7 @@ static bool deliver(void *opaque, struct nx_gate_line *l)
 	nx_ioapic_msi(&fb->x86->ioapic, l->gsi, &addr, &data);
 	/* KVM_SIGNAL_MSI returns 0 when the interrupt was coalesced or found no
 	 * destination: still sent; the guest's EOI (if any) ends it. */
-	if (nx_signal_msi(fb->vm, addr, data) < 0) {
+	if (nx_signal_msi(fb->vm, addr, data, 0) < 0) {
 		nx_ioapic_clear_remote_irr(&fb->x86->ioapic, l->gsi);
 		fb->deliver_errors++;
 		return false;
