@@ -9,7 +9,6 @@
 #define BYTE_PREFIX		0x0a
 #define WORD_PREFIX		0x0b
 #define DWORD_PREFIX		0x0c
-#define STRING_PREFIX		0x0d
 #define QWORD_PREFIX		0x0e
 #define SCOPE_OP		0x10
 #define BUFFER_OP		0x11
@@ -81,12 +80,6 @@ void nx_aml_int(struct nx_aml *a, uint64_t v)
 		nx_aml_byte(a, QWORD_PREFIX);
 		le(a, v, 8);
 	}
-}
-
-void nx_aml_string(struct nx_aml *a, const char *s)
-{
-	nx_aml_byte(a, STRING_PREFIX);
-	nx_aml_bytes(a, s, strlen(s) + 1);
 }
 
 /*

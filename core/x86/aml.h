@@ -42,10 +42,9 @@ int  nx_aml_finish(const struct nx_aml *a);
 void nx_aml_byte(struct nx_aml *a, uint8_t b);
 void nx_aml_bytes(struct nx_aml *a, const void *p, size_t n);
 
-/* Data objects (20.2.3): the shortest integer encoding, a String, an EISA
+/* Data objects (20.2.3): the shortest integer encoding, an EISA
  * id ("PNP0A08" as a compressed DWordConst) and ToUUID's 16-byte Buffer. */
 void nx_aml_int(struct nx_aml *a, uint64_t v);
-void nx_aml_string(struct nx_aml *a, const char *s);
 void nx_aml_eisaid(struct nx_aml *a, const char *id);
 void nx_aml_uuid(struct nx_aml *a, const char *uuid);
 /* Buffer (n) { bytes } */

@@ -147,7 +147,7 @@ static void test_unbalanced_and_overflow(void **st)
 	assert_int_equal(nx_aml_finish(&a), -1);	/* closed what was never opened */
 
 	nx_aml_init(&a, buf, 4);
-	nx_aml_string(&a, "abcd");			/* 6 bytes into 4 */
+	nx_aml_bytes(&a, "abcdef", 6);			/* 6 bytes into 4 */
 	assert_int_equal(nx_aml_finish(&a), -1);
 	assert_true(a.len <= 4);
 	nx_aml_init(&a, buf, 3);
