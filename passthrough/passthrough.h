@@ -261,10 +261,10 @@ struct nx_vhost_user {
 	char path[108];
 	uint64_t sent;			/* messages sent */
 };
-/* Connects to a backend's socket, retrying for up to wait_ms. */
+/* Connects to a backend's socket, retrying for up to wait_ms, and takes
+ * ownership of it (SET_OWNER). */
 int  nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms);
 void nx_vhost_user_close(struct nx_vhost_user *u);
-int  nx_vhost_user_set_owner(struct nx_vhost_user *u);
 int  nx_vhost_user_get_features(struct nx_vhost_user *u, uint64_t *f);
 /* The rings are handed over through nx_vhost_user_ops (below). */
 
@@ -298,9 +298,10 @@ struct nx_vhost_net {
 	bool created;			/* nexit created the tap (gone at exit) */
 	uint64_t ioctls;
 };
-/* Opens (creating if absent) tap NAME and /dev/vhost-net, SET_OWNER. */
-int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev);
-int nx_vhost_net_get_features(struct nx_vhost_net *v, uint64_t *f);
+/* Opens (creating if absent) tap NAME and /dev/vhost-net, SET_OWNER, and
+ * reads what the kernel's vhost-net offers (GET_FEATURES). */
+int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev,
+		      uint64_t *features);
 /* A tap with a 12-byte virtio_net_hdr (virtio 1.1 5.1.6), no offloads;
  * created (and brought up) if absent. Returns the fd, -1 on error. */
 int nx_tap_open(const char *name, char *ifname, bool *created);

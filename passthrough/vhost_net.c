@@ -25,7 +25,7 @@ static int vk_ioctl(struct nx_vhost_net *v, unsigned long req, void *arg, const 
 	return 0;
 }
 
-int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev)
+int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev, uint64_t *features)
 {
 	v->fd = v->tap_fd = -1;
 	v->tap_fd = nx_tap_open(tap, v->ifname, &v->created);
@@ -36,12 +36,9 @@ int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev)
 		return nx_error("device %s: cannot open /dev/vhost-net: %s%s", dev, strerror(errno),
 				errno == ENOENT ? " (modprobe vhost_net)" : "");
 	/* The vhost worker belongs to this process (its mm, its memory table). */
-	return vk_ioctl(v, VHOST_SET_OWNER, NULL, "VHOST_SET_OWNER");
-}
-
-int nx_vhost_net_get_features(struct nx_vhost_net *v, uint64_t *f)
-{
-	return vk_ioctl(v, VHOST_GET_FEATURES, f, "VHOST_GET_FEATURES");
+	if (vk_ioctl(v, VHOST_SET_OWNER, NULL, "VHOST_SET_OWNER") < 0)
+		return -1;
+	return vk_ioctl(v, VHOST_GET_FEATURES, features, "VHOST_GET_FEATURES");
 }
 
 static int vk_features(void *b, uint64_t f)

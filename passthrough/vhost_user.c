@@ -68,28 +68,6 @@ static const char *req_name(uint32_t r)
 	return r < sizeof(n) / sizeof(n[0]) && n[r] ? n[r] : "?";
 }
 
-int nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
-{
-	/* The backend (dpdk-testpmd) may still be creating its socket. */
-	int s = nx_unix_connect(path, SOCK_STREAM, wait_ms);
-
-	memset(u, 0, sizeof(*u));
-	u->sock = -1;
-	snprintf(u->path, sizeof(u->path), "%s", path);
-	if (s < 0)
-		return nx_error("cannot connect to vhost-user backend %s: %s (start the "
-				"backend first, e.g. dpdk-testpmd --vdev net_vhost0,iface=%s)",
-				path, strerror(errno), path);
-	/* Sends are bounded too: a backend that stops reading cannot hold the
-	 * control thread longer than a reply could (SO_SNDTIMEO, socket(7)). */
-	{
-		struct timeval tv = { NX_VHU_TIMEOUT_MS / 1000, (NX_VHU_TIMEOUT_MS % 1000) * 1000 };
-		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-	u->sock = s;
-	return 0;
-}
-
 void nx_vhost_user_close(struct nx_vhost_user *u)
 {
 	if (u->sock >= 0)
@@ -172,10 +150,24 @@ static int call(struct nx_vhost_user *u, struct vhu_msg *m, uint32_t reply_size)
 	return 0;
 }
 
-int nx_vhost_user_set_owner(struct nx_vhost_user *u)
+int nx_vhost_user_connect(struct nx_vhost_user *u, const char *path, int wait_ms)
 {
+	/* The backend (dpdk-testpmd) may still be creating its socket. */
+	int s = nx_unix_connect(path, SOCK_STREAM, wait_ms);
 	struct vhu_msg m = { .request = VHU_SET_OWNER };
+	struct timeval tv = { NX_VHU_TIMEOUT_MS / 1000, (NX_VHU_TIMEOUT_MS % 1000) * 1000 };
 
+	memset(u, 0, sizeof(*u));
+	u->sock = -1;
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	if (s < 0)
+		return nx_error("cannot connect to vhost-user backend %s: %s (start the "
+				"backend first, e.g. dpdk-testpmd --vdev net_vhost0,iface=%s)",
+				path, strerror(errno), path);
+	/* Sends are bounded too: a backend that stops reading cannot hold the
+	 * control thread longer than a reply could (SO_SNDTIMEO, socket(7)). */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	u->sock = s;
 	return send_msg(u, &m, NULL, 0);
 }
 

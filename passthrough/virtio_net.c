@@ -316,8 +316,7 @@ static int open_backend(struct nx_virtio_net *n, const struct nx_device_cfg *c)
 					c->name);
 		n->be = &nx_vhost_net_ops;
 		n->be_priv = &n->vk;
-		if (nx_vhost_net_open(&n->vk, tap, c->name) < 0 ||
-		    nx_vhost_net_get_features(&n->vk, &n->backend_features) < 0)
+		if (nx_vhost_net_open(&n->vk, tap, c->name, &n->backend_features) < 0)
 			return -1;
 		snprintf(n->be_name, sizeof(n->be_name), "%s", n->vk.ifname);
 		return 0;
@@ -331,7 +330,7 @@ static int open_backend(struct nx_virtio_net *n, const struct nx_device_cfg *c)
 	n->be = &nx_vhost_user_ops;
 	n->be_priv = &n->vu;
 	/* The backend: owner, then what it can do. */
-	if (nx_vhost_user_connect(&n->vu, c->backend, 5000) < 0 || nx_vhost_user_set_owner(&n->vu) < 0 ||
+	if (nx_vhost_user_connect(&n->vu, c->backend, 5000) < 0 ||
 	    nx_vhost_user_get_features(&n->vu, &n->backend_features) < 0)
 		return -1;
 	snprintf(n->be_name, sizeof(n->be_name), "%s", c->backend);
