@@ -430,16 +430,11 @@ int nx_sandbox_drop(void)
 	return 0;
 }
 
-bool nx_sandbox_active(void)
+bool nx_sandbox_user(uid_t *uid, gid_t *gid)
 {
+	if (sb_active && sb_active->uid) {
+		*uid = sb_active->uid;
+		*gid = sb_active->gid;
+	}
 	return sb_active != NULL;
-}
-
-int nx_sandbox_user(uid_t *uid, gid_t *gid)
-{
-	if (!sb_active || !sb_active->uid)
-		return -1;
-	*uid = sb_active->uid;
-	*gid = sb_active->gid;
-	return 0;
 }

@@ -20,8 +20,8 @@ int  nx_sandbox_init(enum nx_sandbox_mode mode, const char *user, bool with_urin
 int  nx_sandbox_thread(enum nx_sandbox_kind kind, const char *name);
 /* Drops to the configured user (end of set-up); 0 if none configured. */
 int  nx_sandbox_drop(void);
-bool nx_sandbox_active(void);
-int  nx_sandbox_user(uid_t *uid, gid_t *gid);	/* <0: no user configured */
+/* Is the sandbox on? If so, the configured user (if any) into *uid, *gid. */
+bool nx_sandbox_user(uid_t *uid, gid_t *gid);
 const char *nx_sandbox_mode_name(enum nx_sandbox_mode m);
 
 #endif

@@ -50,7 +50,6 @@ struct nx_storm {
 	uint64_t until_ns;	/* end of the current back-off, 0 if none */
 };
 
-void nx_storm_init(struct nx_storm *s, const struct nx_storm_cfg *cfg);
 void nx_storm_defaults(struct nx_storm_cfg *cfg);
 /* Counts one delivery at now; true if it exceeds the budget (the caller
  * then starts a back-off ending at s->until_ns instead of delivering). */

@@ -132,7 +132,7 @@ void nx_gate_init(struct nx_gate *g, unsigned nlines, const struct nx_gate_ops *
 
 		l->gsi = i;
 		l->guest_masked = true;		/* IOAPIC reset state: all masked */
-		nx_storm_init(&l->storm, NULL);
+		nx_storm_defaults(&l->storm.cfg);
 	}
 }
 

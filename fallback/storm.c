@@ -19,15 +19,6 @@ void nx_storm_defaults(struct nx_storm_cfg *cfg)
 	cfg->backoff_ms = NX_STORM_DEFAULT_BACKOFF_MS;
 }
 
-void nx_storm_init(struct nx_storm *s, const struct nx_storm_cfg *cfg)
-{
-	memset(s, 0, sizeof(*s));
-	if (cfg)
-		s->cfg = *cfg;
-	else
-		nx_storm_defaults(&s->cfg);
-}
-
 bool nx_storm_charge(struct nx_storm *s, uint64_t now_ns)
 {
 	if (!s->cfg.budget)

@@ -604,13 +604,10 @@ static int spawn_backend(struct nx_irqdev *d)
 		/* Started without privileges: it needs none (its socket and the
 		 * MSI eventfd are inherited). Raw calls: a child of a threaded
 		 * process. NO_NEW_PRIVS and the sandbox mode come along. */
-		if (nx_sandbox_active() && geteuid() == 0) {
-			nx_sandbox_user(&uid, &gid);
-			if (syscall(SYS_setgroups, 0, NULL) < 0 ||
-			    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
-			    syscall(SYS_setresuid, uid, uid, uid) < 0)
-				_exit(126);
-		}
+		if (nx_sandbox_user(&uid, &gid) && geteuid() == 0 &&
+		    (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+		     syscall(SYS_setresuid, uid, uid, uid) < 0))
+			_exit(126);
 		/* The backend goes with nexit (PR_SET_PDEATHSIG survives exec, not
 		 * a change of credentials: set after it). */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
