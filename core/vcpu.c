@@ -43,10 +43,12 @@ static int exit_mmio(struct nx_vcpu *vcpu)
 	return 0;
 }
 
-static int exit_hlt(struct nx_vcpu *vcpu)
+/* KVM_EXIT_HLT: with the LAPIC in KVM, HLT is handled in the kernel; a HLT
+ * exit means the guest halted with nothing that can wake it.
+ * KVM_EXIT_IRQ_WINDOW_OPEN: the vCPU can take the interrupt the controller
+ * asked a window for; its before_run hands it to KVM before the next KVM_RUN. */
+static int exit_nothing(struct nx_vcpu *vcpu)
 {
-	/* With the LAPIC in KVM, HLT is handled in the kernel; a HLT exit
-	 * means the guest halted with nothing that can wake it. */
 	return 0;
 }
 
@@ -104,14 +106,6 @@ static int exit_fatal(struct nx_vcpu *vcpu)
 	return -1;
 }
 
-/* KVM_EXIT_IRQ_WINDOW_OPEN: the vCPU can take the interrupt the controller
- * asked a window for; its before_run hands it to KVM before the next
- * KVM_RUN. */
-static int exit_irq_window(struct nx_vcpu *vcpu)
-{
-	return 0;
-}
-
 static void install_default_handlers(struct nx_vm *vm)
 {
 	for (int i = 0; i < NX_EXIT_REASONS; i++)
@@ -119,16 +113,17 @@ static void install_default_handlers(struct nx_vm *vm)
 			vm->exit_handlers[i] = exit_fatal;
 	vm->exit_handlers[KVM_EXIT_IO] = exit_io;
 	vm->exit_handlers[KVM_EXIT_MMIO] = exit_mmio;
-	vm->exit_handlers[KVM_EXIT_HLT] = exit_hlt;
+	vm->exit_handlers[KVM_EXIT_HLT] = exit_nothing;
 	vm->exit_handlers[KVM_EXIT_IOAPIC_EOI] = exit_eoi;
 	vm->exit_handlers[KVM_EXIT_SYSTEM_EVENT] = exit_system_event;
-	vm->exit_handlers[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_irq_window;
+	vm->exit_handlers[KVM_EXIT_IRQ_WINDOW_OPEN] = exit_nothing;
 }
 
 void nx_vcpu_kick(struct nx_vcpu *vcpu)
 {
 	if (!vcpu->thread || pthread_equal(vcpu->thread, pthread_self()))
 		return;		/* not running yet, or it checks before its next KVM_RUN */
+	/* immediate_exit closes the race with a vCPU about to enter KVM_RUN. */
 	vcpu->run->immediate_exit = 1;
 	pthread_kill(vcpu->thread, NX_KICK_SIGNAL);
 }
@@ -212,19 +207,6 @@ int nx_vcpus_create(struct nx_vm *vm)
 #endif
 	}
 	return 0;
-}
-
-static void kick_all(struct nx_vm *vm)
-{
-	for (int i = 0; i < vm->ncpus; i++) {
-		struct nx_vcpu *v = &vm->vcpus[i];
-
-		/* immediate_exit closes the race with a vCPU about to enter KVM_RUN. */
-		if (v->run)
-			v->run->immediate_exit = 1;
-		if (v->thread)
-			pthread_kill(v->thread, NX_KICK_SIGNAL);
-	}
 }
 
 void nx_vm_stop_hooks(struct nx_vm *vm)
@@ -339,7 +321,8 @@ int nx_vm_run(struct nx_vm *vm)
 		}
 	}
 	nx_sd_notify("STOPPING=1");
-	kick_all(vm);
+	for (int i = 0; i < vm->ncpus; i++)
+		nx_vcpu_kick(&vm->vcpus[i]);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread)
 			pthread_join(vm->vcpus[i].thread, NULL);
