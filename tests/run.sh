@@ -20,7 +20,9 @@
 # = FAIL. A script that outlives its time limit is a FAIL: its task states
 # (tools/taskdump.sh) go to its log, then its process group is killed. An L1
 # machine that stops making progress (no heartbeat) is booted again for the
-# tests it had not finished; a test that then passes is reported FLAKY. With
+# tests it had not finished; a test that then passes is reported FLAKY, and
+# so is a test run once more in L1 because it failed after an L2 guest's
+# triple fault (the SHUTDOWN exits L1's KVM traced go to its log). With
 # CI=true a skip other than for missing posted-interrupt hardware is a FAIL.
 # Each result line says where the test ran; the summary counts excused
 # checks (EXCUSED-CHECKS lines of the scripts) and flaky tests; the last line
@@ -64,9 +66,11 @@ script_of() {
 	esac
 }
 
-# run_one NAME: runs the test here, prints its result line, counts it.
-run_one() {
-	local name=$1 file log limit t0 pid wd rc ms dt tag extra=""
+# exec_one NAME: runs the test here under its watchdog; sets file, log, rc,
+# dt and extra (why the watchdog killed it) for run_one.
+exec_one() {
+	local name=$1 limit t0 pid wd ms
+	extra=""
 	file=$(script_of "$name")
 	log=$LOG/$name.log
 	mkdir -p "$(dirname "$log")"
@@ -105,7 +109,6 @@ run_one() {
 	RUNNING=""; RUNNING_WD=""
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	dt=$((ms / 1000)).$((ms % 1000 / 100))
-	tag="[$HERE]"
 	if [ -s "$log.hung" ]; then
 		cat "$log.hung" >> "$log"
 		local nx
@@ -114,13 +117,32 @@ run_one() {
 		[ "$nx" -gt 0 ] && extra="$extra, nexit still running ($(grep -m1 'comm=nexit ' "$log.hung" | grep -o 'state="[^"]*"'))"
 		rc=124
 	fi
+	[ "$HERE" = L1 ] && l1_shutdown_exits >> "$log"
+}
+
+# run_one NAME: runs the test here, prints its result line, counts it.
+run_one() {
+	local name=$1 file log rc dt extra tag="[$HERE]" retry=""
+	exec_one "$name"
+	# In L1 only: a test that failed after one of its L2 guests triple-faulted
+	# runs once more, reported FLAKY. Intermittent L2 triple faults (probe and
+	# Linux, registers at reset) are seen only in the nested TCG machine, where
+	# L1 itself also dies without a panic (docs/nested.md); a failure that
+	# repeats still fails.
+	if [ "$HERE" = L1 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -z "$extra" ] &&
+	   grep -aq 'triple fault (KVM_EXIT_SHUTDOWN)' "$log"; then
+		mv "$log" "$log.try1"
+		echo "----  $name $tag failed after an L2 triple fault; running it once more (first log: $log.try1)"
+		grep -a '^L1 KVM: ' "$log.try1" | head -n 3 | sed 's/^/      /'
+		exec_one "$name"
+		retry="an L2 guest triple-faulted in L1 on the first run, its log $log.try1"
+	fi
 	local ex
 	ex=$(sed -n 's/^EXCUSED-CHECKS \([0-9]*\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 	[ "$ex" -gt 0 ] && excused=$((excused + ex))
 	# A retry inside the test (tools/l1.sh booting a stalled L1 again)
 	# makes a pass FLAKY: reported and counted, never silent.
-	local retry
-	retry=$(grep -a -m1 -o 'RETRIED: .*' "$log" | sed 's/^RETRIED: //')
+	[ -z "$retry" ] && retry=$(grep -a -m1 -o 'RETRIED: .*' "$log" | sed 's/^RETRIED: //')
 	case $rc in
 	0) pass=$((pass + 1))
 	   [ -n "$retry" ] && flaky+=("$name: $retry")
@@ -137,7 +159,7 @@ run_one() {
 		echo "SKIP  $name $tag: $why"
 	    fi;;
 	*) fail=$((fail + 1)); failed+=("$name")
-	   echo "FAIL  $name $tag (rc=$rc, ${dt}s${extra:+; $extra}) - log: $log"
+	   echo "FAIL  $name $tag (rc=$rc, ${dt}s${extra:+; $extra}${retry:+; run twice: $retry}) - log: $log"
 	   grep -av '^== watchdog\|^task \|^    ' "$log" | tail -n 15 | sed 's/^/      /'
 	   [ -n "$extra" ] && grep -a 'comm=nexit' "$log.hung" | head -n 4 | sed 's/^/      /';;
 	esac
@@ -166,6 +188,26 @@ place() {
 }
 
 # ---- L1: one boot for all its tests, booted again after a stall ------------
+
+# Inside L1, KVM's SHUTDOWN exits (an L2 guest's triple fault) are traced,
+# filtered in the kernel so nothing else is recorded: on SVM, KVM resets the
+# vCPU before nexit sees KVM_EXIT_SHUTDOWN, and only the tracepoint keeps the
+# guest's rip and the event it was delivering (intr_info = EXITINTINFO).
+l1_shutdown_trace_on() {
+	local ev=/sys/kernel/tracing/events/kvm/kvm_exit
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	[ -d $ev ] || return 0
+	# SVM_EXIT_SHUTDOWN 0x7f (isa 2), VMX EXIT_REASON_TRIPLE_FAULT 2 (isa 1)
+	echo '(isa == 2 && exit_reason == 127) || (isa == 1 && exit_reason == 2)' >$ev/filter &&
+		echo 1 >$ev/enable
+}
+# The SHUTDOWN exits traced since the last call, one "L1 KVM:" line each.
+l1_shutdown_exits() {
+	local tr=/sys/kernel/tracing/trace
+	[ -w $tr ] || return 0
+	grep -a 'kvm_exit:' $tr | sed 's/^ *//; s/^/L1 KVM: SHUTDOWN exit: /'
+	: >$tr
+}
 
 L1_BOOTS=0; L1_SECONDS=0
 run_in_l1() {	# NAME...
@@ -258,6 +300,7 @@ all_tests() {
 
 if [ -n "$IN_L1" ]; then
 	echo "----  in L1: $KIND_LINE"
+	l1_shutdown_trace_on
 	for t in "${ONLY[@]}"; do run_one "$t"; done
 	[ $fail -eq 0 ]
 	exit

@@ -23,6 +23,13 @@ void nx_vcpu_dump(struct nx_vcpu *vcpu, FILE *o)
 		fprintf(o, "  (vCPU %d registers unavailable)\n", vcpu->id);
 		return;
 	}
+	/* AMD SVM: KVM reinitialises the VMCB on a SHUTDOWN intercept, so after a
+	 * triple fault the vCPU is in its reset state (rip fff0, cs base ffff0000)
+	 * and the faulting state is lost; only KVM's kvm_exit tracepoint has it. */
+	if (r.rip == 0xfff0 && s.cs.base == 0xffff0000 && !(s.cr0 & 1)) {
+		fprintf(o, "  vCPU %d is at reset: this KVM discarded the faulting state\n", vcpu->id);
+		return;
+	}
 	fprintf(o, "  vCPU %d registers:\n", vcpu->id);
 	fprintf(o, "  rip=%016llx rsp=%016llx rflags=%016llx\n", r.rip, r.rsp, r.rflags);
 	fprintf(o, "  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", r.rax, r.rbx, r.rcx, r.rdx);

@@ -57,6 +57,11 @@ show() {
 	sed "s/^/L2-$1| /" "$T/out$1"
 	sed "s/^/nexit-$1| /" "$T/err$1"
 }
+# show_tail N: the last lines of the boot's console and of nexit's stderr.
+show_tail() {
+	tail -n 25 "$T/out$1" | sed "s/^/L2-$1| /"
+	tail -n 25 "$T/err$1" | sed "s/^/nexit-$1| /"
+}
 # wait_line FILE PATTERN SECONDS
 wait_line() {
 	for _ in $(seq $(($3 * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
@@ -86,7 +91,7 @@ timeout -k 5 200 "$NEXIT" run --config "$T/app.ini" --control "$T/ctl.sock" --ti
 	--stats-json "$T/stats2.json" >"$T/out2" 2>"$T/err2" &
 pid=$!
 tap_up
-wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 150 || { show 2 | tail -n 20; fail "boot 2: never served"; }
+wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 150 || { show_tail 2; fail "boot 2: never served"; }
 r2=$(grep -a '^NEXIT-APPLIANCE-READY' "$T/out2")
 echo "boot 2: $r2"
 grep -q ' boot=2 ' <<<"$r2" || fail "boot 2: the boot count did not survive: $r2"
@@ -97,7 +102,7 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 [ -n "$ok" ] || fail "boot 2: cannot connect to the guest's port 7000"
-wait_line "$T/out2" NEXIT-APPLIANCE-LOAD 120 || { show 2 | tail -n 20; fail "boot 2: the load never finished"; }
+wait_line "$T/out2" NEXIT-APPLIANCE-LOAD 120 || { show_tail 2; fail "boot 2: the load never finished"; }
 timeout -k 2 20 "$NEXIT" stat "$T/ctl.sock" > "$T/after.json" || fail "nexit stat failed"
 python3 - "$T/before.json" "$T/after.json" "$T/stats1.json" "$LOAD" <<'PY' || fail "VMM exits on the data path (above)"
 import json, sys

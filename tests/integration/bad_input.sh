@@ -71,17 +71,7 @@ done
 # never an odd status a guest could also have chosen through isa-debug-exit.
 # (kvm_pvm, which emulates guest ring 0, reports the same guest as an
 # emulation failure instead of KVM_EXIT_SHUTDOWN: also fatal, also 2.)
-python3 - $T/triple.elf <<'PY'
-import sys, struct
-code = bytes([0x0f, 0x01, 0x1d, 2, 0, 0, 0,     # lidt [rip+2]: the 10 zero bytes below
-              0xeb, 10]) + bytes(10) + bytes([  # jmp over them
-              0xcc,                             # int3 with no IDT
-              0xf4, 0xeb, 0xfd])                # hlt; jmp back (not reached)
-eh = struct.pack('<4sBBBBB7xHHIQQQIHHHHHH', b'\x7fELF', 2, 1, 1, 0, 0, 2, 62, 1,
-                 0x100000, 64, 0, 0, 64, 56, 1, 0, 0, 0)
-ph = struct.pack('<IIQQQQQQ', 1, 5, 0x1000, 0x100000, 0x100000, len(code), len(code), 0x1000)
-open(sys.argv[1], 'wb').write(eh + ph + bytes(0x1000 - len(eh) - len(ph)) + code)
-PY
+python3 tests/triple_fault_elf.py $T/triple.elf
 out=$(timeout -k 5 20 $NEXIT run --kernel $T/triple.elf --mem 64M --no-defaults --timeout 15 2>&1 </dev/null); rc=$?
 if [ $rc -ne 2 ] || ! grep -Eq '^nexit: error: vCPU 0: (triple fault|KVM internal error)' <<<"$out"; then
 	echo "FAIL [triple fault]: rc=$rc (expected 2 and the fault):"; echo "$out" | head -5 | sed 's/^/    /'

@@ -8,6 +8,9 @@
 #  - an L1 machine that stops making progress (no heartbeat) is booted again;
 #    a second stall of the same test FAILS (never a skip), and a test that
 #    passes on its retry is reported FLAKY;
+#  - in L1, a test that failed after an L2 guest triple-faulted runs once
+#    more: FLAKY if it then passes, FAIL if not, and its first log has the
+#    SHUTDOWN exit L1's KVM traced;
 #  - with CI=true a skip is a failure unless it is the posted-interrupt one;
 #  - without KVM on the host (NEXIT_KVM_DEVICE naming a missing device) every
 #    KVM test is placed in L1 and the fixture that needs KVM passes there;
@@ -78,22 +81,31 @@ grep -q 'comm=nexit state=' "$T/host/selftest/hang_nexit.log" && echo "ok   host
 
 # In L1, on a host without KVM: a passing KVM test, a hung nexit, a stalled L1.
 selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=30 L1_STALL=25 -- \
-	--only selftest/pass selftest/hang_nexit selftest/stall_l1
+	--only selftest/pass selftest/hang_nexit selftest/triple_l1 selftest/stall_l1
 expect "$T/l1.out" '^PASS  selftest/pass \[L1\]' "no KVM on the host: the KVM test passes in L1"
 expect "$T/l1.out" '^FAIL  selftest/hang_nexit \[L1\] .*hung: killed by the watchdog after 30 s, nexit still running' \
 	"L1: a hung nexit fails the suite"
 expect "$T/l1.out" 'L1 machine failed \(stall\) during selftest/stall_l1' "L1: a stall is seen and L1 booted again"
 expect "$T/l1.out" '^FAIL  selftest/stall_l1 \[L1\] \(the L1 machine failed twice while it ran: stall' \
 	"L1: a second stall fails (no skip)"
-expect "$T/l1.out" '^1 passed, 2 failed, 0 skipped$' "L1: summary 1 passed, 2 failed"
+expect "$T/l1.out" '^FAIL  selftest/triple_l1 \[L1\] \(rc=1' "L1: a test that fails again after an L2 triple fault fails"
+expect "$T/l1/L1/selftest/triple_l1.log.try1" '^L1 KVM: SHUTDOWN exit: .*rip 0x10001' \
+	"L1: the first run's log has L1 KVM's SHUTDOWN exit (the guest's int3 rip)"
+expect "$T/l1.out" '^1 passed, 3 failed, 0 skipped$' "L1: summary 1 passed, 3 failed"
 [ "$(cat "$T/l1.rc")" != 0 ] || { echo "BAD  L1: exit status 0"; bad=1; }
 
 # A stall on the first try only: FLAKY, and the suite passes.
 mkdir -p "$T/flaky/L1"
-selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" L1_STALL=25 -- --only selftest/stall_l1
+# A test that failed after an L2 triple fault in L1 and passes when run once
+# more: FLAKY too.
+selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" NEXIT_SELFTEST_TF_MARK="$T/flaky/L1/tf-once" \
+	L1_STALL=25 -- --only selftest/triple_l1 selftest/stall_l1
 expect "$T/flaky.out" '^PASS  selftest/stall_l1 \[L1\] .* FLAKY \(passed after an L1 stall\)' "flaky: retried and reported"
+expect "$T/flaky.out" '^PASS  selftest/triple_l1 \[L1\] .* FLAKY \(retried: an L2 guest triple-faulted' \
+	"flaky: a triple-fault retry reported"
 expect "$T/flaky.out" '^flaky: selftest/stall_l1' "flaky: in the summary"
-expect "$T/flaky.out" '^summary: .* 1 flaky' "flaky: counted"
+expect "$T/flaky.out" '^flaky: selftest/triple_l1' "flaky: the triple-fault retry in the summary"
+expect "$T/flaky.out" '^summary: .* 2 flaky' "flaky: counted"
 [ "$(cat "$T/flaky.rc")" = 0 ] || { echo "BAD  flaky: exit status $(cat "$T/flaky.rc")"; bad=1; }
 
 # An L1 that stalls while booting, before the command started, is booted
