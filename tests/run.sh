@@ -99,6 +99,10 @@ exec_one() {
 		  sh tools/taskdump.sh $pid; } > "$log.hung"
 		local tree
 		tree=$(sed -n 's/^task pid=\([0-9]*\) .*/\1/p' "$log.hung" | sort -u)
+		# Finish the stop: the test's shell dies at the TERM and run_one
+		# then signals this watchdog, but what ignored the TERM (a hung
+		# nexit) must still get the KILL.
+		trap '' TERM
 		kill -TERM -- -$pid $tree 2>/dev/null; sleep 5; kill -KILL -- -$pid $tree 2>/dev/null
 	) &
 	wd=$!

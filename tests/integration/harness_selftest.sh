@@ -71,13 +71,18 @@ elif [ $arc = 0 ]; then echo "BAD  abort: a stopped harness exited 0"; bad=1
 else echo "ok   abort: a stopped harness (exit $arc) leaves nothing of its test running"; fi
 
 # A hung nexit on this host.
-selftest host NEXIT_TEST_LIMIT=8 -- --only selftest/hang_nexit --where host
+selftest host NEXIT_TEST_LIMIT=8 NEXIT_SELFTEST_PIDFILE="$T/hang.pid" -- --only selftest/hang_nexit --where host
 expect "$T/host.out" '^FAIL  selftest/hang_nexit \[host\] .*hung: killed by the watchdog after 8 s, nexit still running' \
 	"host: a hung nexit fails the suite"
 expect "$T/host.out" '^0 passed, 1 failed, 0 skipped$' "host: summary 0 passed, 1 failed"
 grep -q 'comm=nexit state=' "$T/host/selftest/hang_nexit.log" && echo "ok   host: nexit's task state in the log" ||
 	{ echo "BAD  host: no task state of nexit in the log"; bad=1; }
 [ "$(cat "$T/host.rc")" != 0 ] || { echo "BAD  host: exit status 0"; bad=1; }
+hung=$(cat "$T/hang.pid" 2>/dev/null)
+if [ -z "$hung" ]; then echo "BAD  host: the fixture never started nexit"; bad=1
+elif [ -d "/proc/$hung" ] && ! grep -q '^State:.Z' "/proc/$hung/status" 2>/dev/null; then	# a zombie is dead
+	echo "BAD  host: the hung nexit (pid $hung) outlived the watchdog"; bad=1; kill -KILL "$hung"
+else echo "ok   host: the watchdog killed the hung nexit"; fi
 
 # In L1, on a host without KVM: a passing KVM test, a hung nexit, a stalled L1.
 selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=30 L1_STALL=25 -- \
