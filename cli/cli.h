@@ -35,8 +35,8 @@ int nx_cli_run(int argc, char **argv);		/* cli/run.c: boot a guest */
 int nx_cli_stat(int argc, char **argv);		/* cli/stat.c: a running VM's counters */
 int nx_cli_stop(int argc, char **argv);		/* cli/stop.c: stop a running VM */
 
-/* cli/control_client.c: one request on a --control socket. */
-int nx_ctl_request(const char *path, const char *req);	/* connected fd or -1 */
-int nx_ctl_answer(int s, const char *path, char *last, size_t lsz);
+/* cli/control_client.c: one request line on a --control socket, its answer
+ * copied to stdout (its last read into last, if not NULL); 0 if one came. */
+int nx_ctl_call(const char *path, const char *req, char *last, size_t lsz);
 
 #endif

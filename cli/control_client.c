@@ -10,28 +10,20 @@
 #include "cli/cli.h"
 #include "core/control.h"
 
-/* Connects to the control socket and sends one request line; -1 on error. */
-int nx_ctl_request(const char *path, const char *req)
+int nx_ctl_call(const char *path, const char *req, char *last, size_t lsz)
 {
 	int s = nx_unix_connect(path, SOCK_STREAM, 0);
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
 
 	if (s < 0)
 		return nx_error("cannot connect to control socket %s: %s (is nexit running with "
 				"--control %s?)", path, strerror(errno), path);
 	/* One short line. A nexit that refuses this peer (SO_PEERCRED) may
-	 * close before it arrives (EPIPE): nx_ctl_answer then finds no answer
+	 * close before it arrives (EPIPE): the read below then finds no answer
 	 * and says why, so a failed send is not reported on its own. */
 	(void)!send(s, req, strlen(req), MSG_NOSIGNAL);
-	return s;
-}
-
-/* Copies the answer to stdout; 0 if it arrived, non-empty. */
-int nx_ctl_answer(int s, const char *path, char *last, size_t lsz)
-{
-	char buf[4096];
-	size_t got = 0;
-	ssize_t n;
-
 	while ((n = read(s, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
 		if (n > 0 && fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
 			return -1;

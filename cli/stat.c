@@ -7,8 +7,6 @@
 
 int nx_cli_stat(int argc, char **argv)
 {
-	int s;
-
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: nexit stat SOCKET\n\nPrints the live counters (exits, interrupt lines) "
 		       "of the nexit started with --control SOCKET, as JSON.\n");
@@ -18,6 +16,5 @@ int nx_cli_stat(int argc, char **argv)
 		nx_error("usage: nexit stat SOCKET (the path given to nexit run --control)");
 		return NX_EXIT_ERROR;
 	}
-	s = nx_ctl_request(argv[1], "stat\n");
-	return s < 0 || nx_ctl_answer(s, argv[1], NULL, 0) < 0 ? NX_EXIT_ERROR : 0;
+	return nx_ctl_call(argv[1], "stat\n", NULL, 0) < 0 ? NX_EXIT_ERROR : 0;
 }

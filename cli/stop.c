@@ -12,7 +12,7 @@
 int nx_cli_stop(int argc, char **argv)
 {
 	char last[128] = "";
-	int s, wait_s = 0;
+	int wait_s = 0;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: nexit stop SOCKET [--wait SECONDS]\n\n"
@@ -27,10 +27,7 @@ int nx_cli_stop(int argc, char **argv)
 		nx_error("usage: nexit stop SOCKET [--wait SECONDS]");
 		return 2;
 	}
-	s = nx_ctl_request(argv[1], "stop\n");
-	if (s < 0 || nx_ctl_answer(s, argv[1], last, sizeof(last)) < 0)
-		return 1;
-	if (strncmp(last, "ok", 2))
+	if (nx_ctl_call(argv[1], "stop\n", last, sizeof(last)) < 0 || strncmp(last, "ok", 2))
 		return 1;
 	/* Gone once nobody accepts on the socket any more. */
 	for (int i = 0; i < wait_s * 10; i++) {
