@@ -250,7 +250,7 @@ int nx_pci_add_bar(struct nx_pci_dev *d, int i, uint64_t size, uint32_t flags,
 }
 
 /* ---- capabilities ------------------------------------------------------ */
-static int cap_add(struct nx_pci_dev *d, uint8_t id, unsigned size)
+int nx_pci_add_cap(struct nx_pci_dev *d, uint8_t id, unsigned size)
 {
 	unsigned off = d->cap_end ? d->cap_end : CFG_CAPS_START;
 
@@ -274,7 +274,7 @@ static unsigned msi_len(uint16_t ctl)
 	return ctl & MSI_CTL_PVM ? n + 10 : n;
 }
 
-/* Emulates an MSI capability at off (made by cap_add or found in a real
+/* Emulates an MSI capability at off (made by nx_pci_add_cap or found in a real
  * device's config space, then id/next/MMC/64-bit are already there). A
  * capability must lie wholly inside the 256-byte space nexit emulates:
  * a real device's that runs past it is refused (its registers would be
@@ -350,7 +350,7 @@ int nx_pci_add_msi(struct nx_pci_dev *d, unsigned nvec, bool pvm)
 				d->name, nvec);
 	while ((1u << mmc) < nvec)
 		mmc++;
-	off = cap_add(d, CAP_ID_MSI, pvm ? 24 : 16);
+	off = nx_pci_add_cap(d, CAP_ID_MSI, pvm ? 24 : 16);
 	if (off < 0)
 		return -1;
 	put(d->cfg, off + 2, 2, MSI_CTL_64 | (pvm ? MSI_CTL_PVM : 0) | (mmc << 1));
@@ -367,7 +367,7 @@ int nx_pci_add_msix(struct nx_pci_dev *d, unsigned n, int bar, uint32_t table_of
 				NX_PCI_MAX_MSIX);
 	if (bar < 0 || bar > 5 || (table_off & 7) || (pba_off & 7))
 		return nx_error("PCI %s: bad MSI-X table/PBA placement", d->name);
-	off = cap_add(d, CAP_ID_MSIX, 12);
+	off = nx_pci_add_cap(d, CAP_ID_MSIX, 12);
 	if (off < 0)
 		return -1;
 	d->msix_cap = (uint8_t)off;

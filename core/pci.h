@@ -119,6 +119,9 @@ struct nx_pci_dev *nx_pci_dev_new(struct nx_vm *vm, const char *name, uint16_t v
 				  uint16_t device, uint32_t class_code, int slot);
 int  nx_pci_add_bar(struct nx_pci_dev *d, int bar, uint64_t size, uint32_t flags,
 		    nx_io_fn fn, void *opaque);
+/* A capability of size bytes with this id, first on the list: its offset,
+ * <0 when the config space is full. */
+int  nx_pci_add_cap(struct nx_pci_dev *d, uint8_t id, unsigned size);
 /* MSI capability: nvec (1..32, power of two), 64-bit, per-vector masking. */
 int  nx_pci_add_msi(struct nx_pci_dev *d, unsigned nvec, bool per_vector_mask);
 /* Emulates the MSI / MSI-X capability already at off (a real device's,

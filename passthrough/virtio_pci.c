@@ -55,27 +55,21 @@ struct common {
 static int vendor_cap(struct nx_pci_dev *d, uint8_t type, uint32_t off, uint32_t len,
 		      unsigned size)
 {
-	unsigned at = d->cap_end ? d->cap_end : 0x40;
-	uint8_t *c = d->cfg + at;
+	int at = nx_pci_add_cap(d, CAP_VENDOR, size);
+	uint32_t mult = NOTIFY_MULT;
+	uint8_t *c;
 
-	if (at + size > NX_PCI_CFG_SIZE)
-		return nx_error("PCI %s: config space full", d->name);
+	if (at < 0)
+		return -1;
+	c = d->cfg + at;
 	/* struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, pad, offset, length. */
-	c[0] = CAP_VENDOR;
-	c[1] = d->cfg[0x34];
 	c[2] = (uint8_t)size;
 	c[3] = type;
 	c[4] = 0;			/* BAR0 */
 	memcpy(c + 8, &off, 4);
 	memcpy(c + 12, &len, 4);
-	if (type == CFG_NOTIFY) {
-		uint32_t mult = NOTIFY_MULT;
+	if (type == CFG_NOTIFY)
 		memcpy(c + 16, &mult, 4);
-	}
-	/* Prepend to the capability list (PCI 3.0 6.7), status bit 4. */
-	d->cfg[0x34] = (uint8_t)at;
-	d->cfg[0x06] |= 1u << 4;
-	d->cap_end = (uint8_t)((at + size + 3) & ~3u);
 	return 0;
 }
 
@@ -327,6 +321,8 @@ static void bar_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w
 	uint8_t buf[64] = { 0 };
 
 	atomic_fetch_add(&v->mmio_exits, 1);
+	if (!w)
+		memset(data, 0, len);	/* and ISR status (4.1.4.5) stays 0: MSI-X only */
 	nx_pci_lock(v->vm);
 	if (off + len <= OFF_COMMON + sizeof(struct common)) {
 		if (w) {
@@ -336,8 +332,6 @@ static void bar_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w
 			memcpy(data, buf + off, len);
 		}
 	} else if (off >= OFF_DEVICE && off + len <= OFF_DEVICE + v->info.config_len) {
-		if (!w)
-			memset(data, 0, len);
 		v->info.ops->config(v, (uint32_t)(off - OFF_DEVICE), data, len, w);
 	} else if (off >= OFF_NOTIFY && off < OFF_NOTIFY + NOTIFY_MULT * v->info.nqueues) {
 		/* A notify that is not a 16-bit write (or came before the
@@ -348,11 +342,6 @@ static void bar_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, bool w
 		atomic_fetch_add(&v->notify_exits, 1);
 		if (w && write(v->q[q].kick_fd, &one, sizeof(one)) != sizeof(one))
 			nx_warn("%s %s: cannot kick queue %u", v->info.kind, v->name, q);
-		if (!w)
-			memset(data, 0, len);
-	} else if (!w) {
-		/* ISR status (4.1.4.5) reads 0: interrupts are MSI-X only. */
-		memset(data, 0, len);
 	}
 	nx_pci_unlock(v->vm);
 }
