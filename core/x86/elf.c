@@ -22,42 +22,31 @@ static int read_phdrs(const struct nx_kimage *k, struct seg **out, unsigned *n,
 		      uint64_t *entry, bool *is64)
 {
 	const uint8_t *d = k->data;
+	const Elf64_Ehdr *e64 = (const void *)d;
+	const Elf32_Ehdr *e32 = (const void *)d;
 	uint64_t phoff, phentsize, phnum;
+	unsigned machine;
 	uint8_t *ph;
 
 	if (d[EI_DATA] != ELFDATA2LSB)
 		return nx_error("kernel '%s': ELF file is not little-endian", k->path);
-	if (d[EI_CLASS] == ELFCLASS64) {
-		const Elf64_Ehdr *e = (const void *)d;
-
-		if (k->head < sizeof(*e))
-			return nx_error("kernel '%s': truncated ELF header", k->path);
-		if (e->e_machine != EM_X86_64)
-			return nx_error("kernel '%s': ELF64 for machine %u, not x86_64", k->path,
-					e->e_machine);
-		phoff = e->e_phoff; phentsize = e->e_phentsize; phnum = e->e_phnum;
-		*entry = e->e_entry;
-		*is64 = true;
-		if (phentsize != sizeof(Elf64_Phdr))
-			return nx_error("kernel '%s': odd ELF program header size %llu", k->path,
-					(unsigned long long)phentsize);
-	} else if (d[EI_CLASS] == ELFCLASS32) {
-		const Elf32_Ehdr *e = (const void *)d;
-
-		if (k->head < sizeof(*e))
-			return nx_error("kernel '%s': truncated ELF header", k->path);
-		if (e->e_machine != EM_386)
-			return nx_error("kernel '%s': ELF32 for machine %u, not i386", k->path,
-					e->e_machine);
-		phoff = e->e_phoff; phentsize = e->e_phentsize; phnum = e->e_phnum;
-		*entry = e->e_entry;
-		*is64 = false;
-		if (phentsize != sizeof(Elf32_Phdr))
-			return nx_error("kernel '%s': odd ELF program header size %llu", k->path,
-					(unsigned long long)phentsize);
-	} else {
+	if (d[EI_CLASS] != ELFCLASS64 && d[EI_CLASS] != ELFCLASS32)
 		return nx_error("kernel '%s': unknown ELF class %u", k->path, d[EI_CLASS]);
-	}
+	*is64 = d[EI_CLASS] == ELFCLASS64;
+	if (k->head < (*is64 ? sizeof(*e64) : sizeof(*e32)))
+		return nx_error("kernel '%s': truncated ELF header", k->path);
+	/* The two classes' headers: the same fields, of the class's widths. */
+	machine = *is64 ? e64->e_machine : e32->e_machine;
+	phoff = *is64 ? e64->e_phoff : e32->e_phoff;
+	phentsize = *is64 ? e64->e_phentsize : e32->e_phentsize;
+	phnum = *is64 ? e64->e_phnum : e32->e_phnum;
+	*entry = *is64 ? e64->e_entry : e32->e_entry;
+	if (machine != (*is64 ? EM_X86_64 : EM_386))
+		return nx_error("kernel '%s': ELF%s for machine %u, not %s", k->path,
+				*is64 ? "64" : "32", machine, *is64 ? "x86_64" : "i386");
+	if (phentsize != (*is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return nx_error("kernel '%s': odd ELF program header size %llu", k->path,
+				(unsigned long long)phentsize);
 	if (phnum == 0)
 		return nx_error("kernel '%s': ELF file has no program headers", k->path);
 	if (phoff > k->size || phnum * phentsize > k->size - phoff)
