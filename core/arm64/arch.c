@@ -121,7 +121,6 @@ int nx_arch_irqchip_init(struct nx_vm *vm)
 {
 	if (nx_a64_gic_create(vm, vm->arch) < 0)
 		return -1;
-	nx_a64_irq_ops(vm, vm->arch);
 	return nx_a64_routes_init(vm);
 }
 

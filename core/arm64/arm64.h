@@ -53,7 +53,6 @@ struct nx_a64 {
 	uint64_t fdt_gpa;	/* x0 at entry (arm64 booting.rst) */
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t kernel_end;	/* first free RAM byte after the kernel */
-	_Atomic uint64_t fallback_delivered;
 };
 
 /* vgic.c: vGICv3 + ITS, after every vCPU exists (KVM: CTRL_INIT needs them). */
@@ -61,8 +60,6 @@ int  nx_a64_gic_create(struct nx_vm *vm, struct nx_a64 *a);
 /* Routes GSI n -> SPI n for the legacy lines, then commits (after CTRL_INIT,
  * which installs KVM's default routing table). */
 int  nx_a64_routes_init(struct nx_vm *vm);
-/* Default vm->irq (no fallback controller): SPIs straight to KVM_IRQ_LINE. */
-void nx_a64_irq_ops(struct nx_vm *vm, struct nx_a64 *a);
 void nx_a64_set_spi(struct nx_vm *vm, unsigned spi, bool level);
 
 /* fdt.c: the device tree at the top of the first 512 MiB of RAM. */

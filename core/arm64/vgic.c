@@ -94,25 +94,3 @@ void nx_a64_set_spi(struct nx_vm *vm, unsigned spi, bool level)
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		nx_warn("KVM_IRQ_LINE SPI %u: %s", spi, strerror(errno));
 }
-
-static void set_line(void *opaque, unsigned spi, bool level)
-{
-	struct nx_a64 *a = opaque;
-
-	nx_a64_set_spi(a->vm, spi, level);
-}
-
-static uint64_t delivered(void *opaque)
-{
-	struct nx_a64 *a = opaque;
-
-	return atomic_load(&a->fallback_delivered);
-}
-
-void nx_a64_irq_ops(struct nx_vm *vm, struct nx_a64 *a)
-{
-	a->vm = vm;
-	vm->irq.opaque = a;
-	vm->irq.set_line = set_line;
-	vm->irq.delivered = delivered;
-}
