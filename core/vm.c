@@ -75,7 +75,6 @@ static int check_cpus(struct nx_vm *vm)
 		max = 4;	/* KVM API: assume 4 when neither cap is reported */
 	if (max > NX_MAX_CPUS)
 		max = NX_MAX_CPUS;
-	vm->max_vcpus = max;
 	if (vm->cfg->cpus < 1 || vm->cfg->cpus > max)
 		return nx_error("cpus = %d is out of range: KVM on this host allows 1..%d",
 				vm->cfg->cpus, max);

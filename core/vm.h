@@ -40,7 +40,6 @@ struct nx_vm {
 	int kvm_fd;
 	int vm_fd;
 	int vcpu_mmap_size;
-	int max_vcpus;
 	struct nx_mem mem;
 	struct nx_bus pio;
 	struct nx_bus mmio;

@@ -33,7 +33,6 @@ int nx_reg_ioeventfd(struct nx_ioev_set *r, int fd, uint64_t addr, unsigned len,
 		return nx_error("KVM_IOEVENTFD at gpa 0x%llx len %u: %s", (unsigned long long)addr,
 				len, strerror(errno));
 	r->ioev[r->n++] = e;
-	r->assigned_total++;
 	return 0;
 }
 

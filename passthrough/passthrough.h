@@ -127,7 +127,6 @@ struct nx_ioev_set {
 	struct nx_vm *vm;
 	struct nx_ioev ioev[NX_REG_MAX_IOEV];
 	int n;
-	uint64_t assigned_total;
 };
 int  nx_reg_ioeventfd(struct nx_ioev_set *r, int fd, uint64_t addr, unsigned len,
 		      bool datamatch, uint64_t data);
