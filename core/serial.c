@@ -224,9 +224,3 @@ void nx_serial_destroy(struct nx_serial *s)
 	}
 	free(s);
 }
-
-/* For unit tests: register access without a VM bus. */
-void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr)
-{
-	nx_serial_bus_io(s, off, data, 1, wr, NULL);
-}

@@ -23,6 +23,5 @@ void nx_serial_destroy(struct nx_serial *s);
  * accesses wider than a byte read all-ones and write nothing. */
 void nx_serial_bus_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool wr,
 		      struct nx_vcpu *vcpu);
-void nx_serial_io(struct nx_serial *s, unsigned off, uint8_t *data, bool wr);	/* one byte */
 
 #endif

@@ -14,15 +14,12 @@ static void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
 {
 	struct nx_vm *vm = opaque;
 
-	if (addr >= 8) {	/* beyond the 8 registers: reads as zero */
-		if (!is_write)
-			memset(data, 0, len);
-		return;
-	}
-	/* Byte registers; a wider access only touches its first byte. */
+	/* Byte registers: a wider access only touches its first byte; beyond
+	 * the 8 registers everything reads as zero. */
 	if (!is_write)
 		memset(data, 0, len);
-	nx_serial_io(vm->serial, (unsigned)addr, data, is_write);
+	if (addr < 8)
+		nx_serial_bus_io(vm->serial, addr, data, 1, is_write, vcpu);
 }
 
 static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,

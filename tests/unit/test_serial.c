@@ -45,13 +45,13 @@ static uint8_t rd(struct nx_serial *s, unsigned off)
 {
 	uint8_t v = 0;
 
-	nx_serial_io(s, off, &v, false);
+	nx_serial_bus_io(s, off, &v, 1, false, NULL);
 	return v;
 }
 
 static void wr(struct nx_serial *s, unsigned off, uint8_t v)
 {
-	nx_serial_io(s, off, &v, true);
+	nx_serial_bus_io(s, off, &v, 1, true, NULL);
 }
 
 static void test_output_and_lsr(void **st)
