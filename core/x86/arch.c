@@ -120,11 +120,6 @@ int nx_arch_platform_init(struct nx_vm *vm)
 	return nx_bus_register(&vm->pio, NX_COM1_PORT, 8, nx_serial_bus_io, vm->serial, "serial");
 }
 
-int nx_arch_vcpu_init(struct nx_vcpu *vcpu)
-{
-	return nx_cpuid_setup(vcpu);
-}
-
 /* Both irqchip modes exist before the vCPUs (KVM requires it): nothing left. */
 int nx_arch_irqchip_init(struct nx_vm *vm)
 {

@@ -158,7 +158,8 @@ static int set_xcr0(struct nx_vcpu *vcpu, uint64_t xcr0)
 	return 0;
 }
 
-int nx_cpuid_setup(struct nx_vcpu *vcpu)
+/* The arch's vCPU hook (core/arch.h): the vCPU's CPUID and XCR0. */
+int nx_arch_vcpu_init(struct nx_vcpu *vcpu)
 {
 	struct nx_vm *vm = vcpu->vm;
 	struct kvm_cpuid2 *c;

@@ -23,10 +23,9 @@ struct nx_e820_entry { uint64_t addr, size; uint32_t type; };
 
 int   nx_mem_e820(const struct nx_mem *m, struct nx_e820_entry *e, int max);
 
-/* CPUID: KVM_GET_SUPPORTED_CPUID minus hidden features, per vCPU APIC id. */
-int nx_cpuid_setup(struct nx_vcpu *vcpu);
-/* Leaf 0xD made consistent with the features offered; returns the XCR0 bits
- * offered (0 = no XSAVE). */
+/* cpuid.c (nx_arch_vcpu_init: KVM_GET_SUPPORTED_CPUID minus hidden features,
+ * per vCPU APIC id): leaf 0xD made consistent with the features offered;
+ * returns the XCR0 bits offered (0 = no XSAVE). */
 struct kvm_cpuid_entry2;
 uint64_t nx_cpuid_xsave_fixup(struct kvm_cpuid_entry2 *e, unsigned n);
 /* ACPI (RSDP/XSDT/MADT/FADT/DSDT/MCFG) and MP table into guest memory. */
