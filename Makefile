@@ -34,7 +34,7 @@ ARM64_DIRS  := core/arm64 fallback/arm64
 # <asm/kvm.h>. The rest of arm64 is plain C a host build links too (the unit
 # tests, tests/tests.mk).
 ARM64_HOOKS := core/arm64/arch.c core/arm64/memmap.c core/arm64/msi.c core/arm64/vcpu_init.c \
-               core/arm64/vgic.c fallback/arm64/spi_gate.c
+               core/arm64/vgic.c core/arm64/platform.c fallback/arm64/spi_gate.c
 
 .PHONY: all deps run test unit integration nested install clean asan bench soak
 all:

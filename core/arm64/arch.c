@@ -110,11 +110,6 @@ int nx_arch_irqchip_create(struct nx_vm *vm)
 	return 0;
 }
 
-int nx_arch_platform_init(struct nx_vm *vm)
-{
-	return nx_a64_platform_init(vm, vm->arch);
-}
-
 /* vCPUs before the vGIC's CTRL_INIT; routes after it (CTRL_INIT installs
  * KVM's default table); fallback/ and the devices after the routes. */
 int nx_arch_irqchip_init(struct nx_vm *vm)

@@ -70,8 +70,6 @@ int  nx_a64_vcpu_boot(struct nx_vcpu *vcpu, const struct nx_a64 *a);
 /* pci.c: the host bridge core/pci.c runs (nx_arch_pci returns it). */
 extern const struct nx_pci_arch nx_a64_pci_arch;
 unsigned nx_a64_pci_intx_spi(unsigned slot, unsigned pin);
-/* platform.c: the UART on MMIO and the counter page. */
-int  nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a);
 
 /* one_reg helpers (KVM_{GET,SET}_ONE_REG on core registers). */
 int  nx_a64_set_core_reg(struct nx_vcpu *vcpu, size_t off, uint64_t val);

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include "core/arm64/arm64.h"
+#include "core/arch.h"
 #include "core/serial.h"
 
 static void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
@@ -60,9 +61,11 @@ static void counters_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 	memcpy(data, &v, len < 8 ? len : 8);
 }
 
-int nx_a64_platform_init(struct nx_vm *vm, struct nx_a64 *a)
+/* The arch hook (core/arch.h): the platform devices, before the vCPUs. */
+int nx_arch_platform_init(struct nx_vm *vm)
 {
-	a->vm = vm;
+	struct nx_a64 *a = vm->arch;
+
 	vm->serial = nx_serial_create(vm, NX_A64_UART_SPI, vm->cfg->serial_out);
 	if (!vm->serial)
 		return -1;
