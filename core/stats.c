@@ -113,6 +113,11 @@ uint64_t nx_counter_page_reg(struct nx_vm *vm, uint64_t reg)
 	return 0;
 }
 
+void nx_json_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
 static json_object *kernel_stats(struct nx_vm *vm)
 {
 	static const char *const names[] = { "exits", "io_exits", "mmio_exits", "irq_exits",
@@ -124,7 +129,7 @@ static json_object *kernel_stats(struct nx_vm *vm)
 		uint64_t v;
 
 		if (nx_kvm_vcpu_stat_sum(vm, names[i], &v) == 0)
-			json_object_object_add(o, names[i], json_object_new_int64((int64_t)v));
+			nx_json_u64(o, names[i], v);
 	}
 	return o;
 }
@@ -165,22 +170,19 @@ json_object *nx_stats_json(struct nx_vm *vm)
 		uint64_t n = atomic_load(&vm->stats.exits_by_reason[r]);
 
 		if (n)
-			json_object_object_add(by, nx_exit_reason_name(r),
-					       json_object_new_int64((int64_t)n));
+			nx_json_u64(by, nx_exit_reason_name(r), n);
 	}
 	/* The keys everybody reads are present even when zero. */
 	for (unsigned r = 0; r < NX_EXIT_REASONS; r++) {
 		if ((r == KVM_EXIT_IO || r == KVM_EXIT_MMIO || r == KVM_EXIT_HLT ||
 		     r == KVM_EXIT_IOAPIC_EOI) && !json_object_object_get_ex(by, reason_names[r], NULL))
-			json_object_object_add(by, reason_names[r], json_object_new_int64(0));
+			nx_json_u64(by, reason_names[r], 0);
 	}
-	json_object_object_add(exits, "total",
-			       json_object_new_int64((int64_t)atomic_load(&vm->stats.exits_total)));
+	nx_json_u64(exits, "total", atomic_load(&vm->stats.exits_total));
 	json_object_object_add(exits, "by_reason", by);
 	json_object_object_add(root, "exits", exits);
 	/* Interrupts of exitless vectors nexit had to relay (storm guard). */
-	json_object_object_add(root, "msi_relayed",
-			       json_object_new_int64((int64_t)atomic_load(&vm->stats.msi_relayed)));
+	nx_json_u64(root, "msi_relayed", atomic_load(&vm->stats.msi_relayed));
 	json_object_object_add(root, "kvm", kernel_stats(vm));
 	json_object_object_add(root, "run_ms", json_object_new_double(ms_since(vm->stats.start_ns, end)));
 	/* VM creation to the vCPU threads' start: nexit's own set-up (RAM,

@@ -40,6 +40,8 @@ struct json_object *nx_stats_json(struct nx_vm *vm);	/* caller puts it */
 /* root."irq" and its "lines" array, made by whichever hook asks first: both
  * interrupt paths append their line objects there. */
 struct json_object *nx_stats_irq(struct json_object *root, struct json_object **lines);
+/* o.key = v, a counter (json-c's int64). */
+void nx_json_u64(struct json_object *o, const char *key, uint64_t v);
 /* KVM binary stats (KVM_GET_STATS_FD): a named counter summed over vCPUs. */
 int  nx_kvm_vcpu_stat_sum(struct nx_vm *vm, const char *name, uint64_t *sum);
 

@@ -8,11 +8,6 @@
 #include <json-c/json.h>
 #include "fallback/fallback.h"
 
-static json_object *u64(uint64_t v)
-{
-	return json_object_new_int64((int64_t)v);
-}
-
 /* Log2 histogram of EOI waits: only the buckets that have counts. */
 static json_object *hist_json(const struct nx_gate_line *l)
 {
@@ -24,9 +19,9 @@ static json_object *hist_json(const struct nx_gate_line *l)
 		if (!l->eoi_hist[b])
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "ge_ns", u64(b ? 1ULL << b : 0));
-		json_object_object_add(o, "lt_ns", u64(1ULL << (b + 1)));
-		json_object_object_add(o, "count", u64(l->eoi_hist[b]));
+		nx_json_u64(o, "ge_ns", b ? 1ULL << b : 0);
+		nx_json_u64(o, "lt_ns", 1ULL << (b + 1));
+		nx_json_u64(o, "count", l->eoi_hist[b]);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -56,20 +51,20 @@ static json_object *line_json(struct nx_fallback *fb, unsigned gsi)
 	json_object_object_add(o, "host_masked", json_object_new_boolean(l->host_masked));
 	json_object_object_add(o, "in_service", json_object_new_boolean(l->in_service));
 	json_object_object_add(o, "in_backoff", json_object_new_boolean(l->backoff));
-	json_object_object_add(o, "delivered", u64(l->delivered));
-	json_object_object_add(o, "delivered_by_kvm", u64(l->delivered_by_kvm));
-	json_object_object_add(o, "eois", u64(l->eois));
-	json_object_object_add(o, "masked_at_host", u64(l->masked_at_host));
-	json_object_object_add(o, "storms", u64(l->storms));
-	json_object_object_add(o, "storm_budget", u64(l->storm.cfg.budget));
-	json_object_object_add(o, "storm_window_ms", u64(l->storm.cfg.window_ms));
-	json_object_object_add(o, "storm_backoff_ms", u64(l->storm.cfg.backoff_ms));
-	json_object_object_add(o, "dropped_at_reset", u64(l->dropped));
-	json_object_object_add(o, "withdrawn", u64(l->withdrawn));
-	json_object_object_add(o, "vmm_exits", u64(l->vmm_exits));
+	nx_json_u64(o, "delivered", l->delivered);
+	nx_json_u64(o, "delivered_by_kvm", l->delivered_by_kvm);
+	nx_json_u64(o, "eois", l->eois);
+	nx_json_u64(o, "masked_at_host", l->masked_at_host);
+	nx_json_u64(o, "storms", l->storms);
+	nx_json_u64(o, "storm_budget", l->storm.cfg.budget);
+	nx_json_u64(o, "storm_window_ms", l->storm.cfg.window_ms);
+	nx_json_u64(o, "storm_backoff_ms", l->storm.cfg.backoff_ms);
+	nx_json_u64(o, "dropped_at_reset", l->dropped);
+	nx_json_u64(o, "withdrawn", l->withdrawn);
+	nx_json_u64(o, "vmm_exits", l->vmm_exits);
 	json_object_object_add(o, "vmm_exits_per_irq", json_object_new_double(
 		l->delivered ? (double)l->vmm_exits / (double)l->delivered : 0.0));
-	json_object_object_add(o, "setup_exits", u64(p->setup_exits));
+	nx_json_u64(o, "setup_exits", p->setup_exits);
 	json_object_object_add(o, "eoi_wait", hist_json(l));
 	return o;
 }
@@ -85,17 +80,17 @@ void nx_fallback_stats_hook(void *opaque, void *json_root)
 		if (nx_gate_line_used(&fb->gate.lines[i]) || fb->pins[i].direct)
 			json_object_array_add(lines, line_json(fb, i));
 	json_object_object_add(s, "irqchip", json_object_new_string(fb->irqchip));
-	json_object_object_add(s, "delivered", u64(atomic_load(&fb->delivered)));
-	json_object_object_add(s, "eoi_exits", u64(fb->eoi_exits));
-	json_object_object_add(s, "eoi_unmatched", u64(fb->eoi_unmatched));
-	json_object_object_add(s, "ioapic_mmio_exits", u64(fb->mmio_exits));
-	json_object_object_add(s, "pic_io_exits", u64(fb->pic_exits));
-	json_object_object_add(s, "pic_injected", u64(fb->pic_injected));
-	json_object_object_add(s, "deliver_errors", u64(fb->deliver_errors));
-	json_object_object_add(s, "kvm_irq_line_calls", u64(fb->line_sets));
-	json_object_object_add(s, "refused_rte_masked", u64(fb->refused_masked));
-	json_object_object_add(s, "lost_eois", u64(fb->lost_eois));
-	json_object_object_add(s, "withdrawn", u64(fb->withdrawn));
+	nx_json_u64(s, "delivered", atomic_load(&fb->delivered));
+	nx_json_u64(s, "eoi_exits", fb->eoi_exits);
+	nx_json_u64(s, "eoi_unmatched", fb->eoi_unmatched);
+	nx_json_u64(s, "ioapic_mmio_exits", fb->mmio_exits);
+	nx_json_u64(s, "pic_io_exits", fb->pic_exits);
+	nx_json_u64(s, "pic_injected", fb->pic_injected);
+	nx_json_u64(s, "deliver_errors", fb->deliver_errors);
+	nx_json_u64(s, "kvm_irq_line_calls", fb->line_sets);
+	nx_json_u64(s, "refused_rte_masked", fb->refused_masked);
+	nx_json_u64(s, "lost_eois", fb->lost_eois);
+	nx_json_u64(s, "withdrawn", fb->withdrawn);
 	pthread_mutex_unlock(&fb->lock);
 	json_object_object_add(irq, "fallback", s);
 }

@@ -301,21 +301,20 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line)
 
 	json_object_object_add(o, "source", json_object_new_string(g->source));
 	json_object_object_add(o, "state", json_object_new_string(g->v->gated ? "gated" : "exitless"));
-	json_object_object_add(o, "budget", json_object_new_int64(g->cfg.budget));
-	json_object_object_add(o, "window_ms", json_object_new_int64(g->cfg.window_ms));
-	json_object_object_add(o, "backoff_ms", json_object_new_int64(g->cfg.backoff_ms));
-	json_object_object_add(o, "relay_per_window",
-			       json_object_new_int64(NX_GUARD_RELAY(g->cfg.budget)));
-	json_object_object_add(o, "source_count", json_object_new_int64((int64_t)g->st.last));
-	json_object_object_add(o, "last_window", json_object_new_int64((int64_t)g->st.last_window));
-	json_object_object_add(o, "peak_window", json_object_new_int64((int64_t)g->st.peak_window));
-	json_object_object_add(o, "storms", json_object_new_int64((int64_t)g->storms));
-	json_object_object_add(o, "returns", json_object_new_int64((int64_t)g->returns));
-	json_object_object_add(o, "backoffs_extended", json_object_new_int64((int64_t)g->extended));
-	json_object_object_add(o, "relayed", json_object_new_int64((int64_t)g->relayed));
-	json_object_object_add(o, "relay_failed", json_object_new_int64((int64_t)g->relay_failed));
-	json_object_object_add(o, "relayed_signals", json_object_new_int64((int64_t)g->signals));
-	json_object_object_add(o, "held_windows", json_object_new_int64((int64_t)g->held_windows));
+	nx_json_u64(o, "budget", g->cfg.budget);
+	nx_json_u64(o, "window_ms", g->cfg.window_ms);
+	nx_json_u64(o, "backoff_ms", g->cfg.backoff_ms);
+	nx_json_u64(o, "relay_per_window", NX_GUARD_RELAY(g->cfg.budget));
+	nx_json_u64(o, "source_count", g->st.last);
+	nx_json_u64(o, "last_window", g->st.last_window);
+	nx_json_u64(o, "peak_window", g->st.peak_window);
+	nx_json_u64(o, "storms", g->storms);
+	nx_json_u64(o, "returns", g->returns);
+	nx_json_u64(o, "backoffs_extended", g->extended);
+	nx_json_u64(o, "relayed", g->relayed);
+	nx_json_u64(o, "relay_failed", g->relay_failed);
+	nx_json_u64(o, "relayed_signals", g->signals);
+	nx_json_u64(o, "held_windows", g->held_windows);
 	struct json_object *h = json_object_new_array();
 	char gated[NX_GUARD_HIST + 1];
 	unsigned n = g->ticks < NX_GUARD_HIST ? (unsigned)g->ticks : NX_GUARD_HIST, k = 0;
@@ -325,8 +324,8 @@ void nx_guard_json(struct nx_msi_guard *g, struct json_object *line)
 		gated[k] = g->hist_gated[t % NX_GUARD_HIST];
 	}
 	gated[k] = 0;
-	json_object_object_add(o, "windows", json_object_new_int64((int64_t)g->ticks));
-	json_object_object_add(o, "gated_windows", json_object_new_int64((int64_t)g->gated_windows));
+	nx_json_u64(o, "windows", g->ticks);
+	nx_json_u64(o, "gated_windows", g->gated_windows);
 	json_object_object_add(o, "recent_windows", h);
 	json_object_object_add(o, "recent_gated", json_object_new_string(gated));
 	json_object_object_add(line, "guard", o);

@@ -845,16 +845,15 @@ static void irqdev_device_json(void *dev, struct json_object *arr)
 	json_object_object_add(o, "backend", json_object_new_string(d->backend));
 	json_object_object_add(o, "state", json_object_new_string(gone ? "source-gone" : "running"));
 	json_object_object_add(o, "mode", json_object_new_string(modes[r.mode % 3]));
-	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&d->mmio_exits)));
+	nx_json_u64(o, "mmio_exits", atomic_load(&d->mmio_exits));
 	json_object_object_add(o, "ioeventfds", json_object_new_int(d->reg.n));
 	json_object_object_add(o, "intx_gsi", d->has_intx ? json_object_new_int((int)d->intx_gsi) : NULL);
 	json_object_object_add(o, "intx_state", json_object_new_string(
 		!d->has_intx ? "none" : gone ? "source-gone" : d->intx_attached ? "attached" : "no-controller"));
-	json_object_object_add(o, "intx_raised", json_object_new_int64((int64_t)r.intx_raised));
-	json_object_object_add(o, "intx_doorbell_exits",
-			       json_object_new_int64((int64_t)atomic_load(&d->intx_doorbell_exits)));
-	json_object_object_add(o, "factorials", json_object_new_int64((int64_t)r.facts));
-	json_object_object_add(o, "work_sent", json_object_new_int64((int64_t)atomic_load(&d->work_sent)));
+	nx_json_u64(o, "intx_raised", r.intx_raised);
+	nx_json_u64(o, "intx_doorbell_exits", atomic_load(&d->intx_doorbell_exits));
+	nx_json_u64(o, "factorials", r.facts);
+	nx_json_u64(o, "work_sent", atomic_load(&d->work_sent));
 	json_object_array_add(arr, o);
 }
 

@@ -25,8 +25,8 @@ struct json_object *nx_pt_line_json(const char *id, struct nx_msi_vec *v, int64_
 	/* Interrupts on this path never reach nexit: delivered is what the
 	 * backend reports raising (guest doorbells are counted by the guest). */
 	json_object_object_add(o, "delivered", delivered >= 0 ? json_object_new_int64(delivered) : NULL);
-	json_object_object_add(o, "masked_at_host", json_object_new_int64((int64_t)v->masks));
-	json_object_object_add(o, "route_updates", json_object_new_int64((int64_t)v->route_updates));
+	nx_json_u64(o, "masked_at_host", v->masks);
+	nx_json_u64(o, "route_updates", v->route_updates);
 	/* -1: nexit does not see this line's interrupts (VFIO, vhost-user), so
 	 * it has no exit count to give: null, not a claimed 0. */
 	json_object_object_add(o, "vmm_exits", vmm_exits >= 0 ? json_object_new_int64(vmm_exits) : NULL);

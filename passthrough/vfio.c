@@ -737,7 +737,7 @@ static void vectors_json(struct nx_vfio *v, struct json_object *arr, struct nx_m
 
 		snprintf(id, sizeof(id), "%s.%s%u", v->name, kind, i);
 		o = nx_pt_line_json(id, &vec[i], -1, -1);
-		json_object_object_add(o, "live_exits", json_object_new_int64((int64_t)live[i * live_step]));
+		nx_json_u64(o, "live_exits", live[i * live_step]);
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "vfio", json_object_new_string(v->bdf));
 		json_object_array_add(arr, o);
@@ -764,7 +764,7 @@ static void vfio_device_json(void *dev, struct json_object *arr)
 	json_object_object_add(o, "bdf", json_object_new_string(v->bdf));
 	json_object_object_add(o, "slot", json_object_new_int(v->pci->slot));
 	json_object_object_add(o, "iommu_group", json_object_new_string(v->group));
-	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&v->mmio_exits)));
+	nx_json_u64(o, "mmio_exits", atomic_load(&v->mmio_exits));
 	json_object_object_add(o, "intx_gsi", v->has_intx ? json_object_new_int((int)v->intx_gsi) : NULL);
 	json_object_object_add(o, "intx_state", json_object_new_string(
 		!v->has_intx ? "none" : v->intx_unmask >= 0 ? "kernel" :

@@ -208,8 +208,6 @@ static void blk_lines_json(void *dev, struct json_object *arr)
 	nx_pci_unlock(b->v.vm);
 }
 
-#define ADD_U64(o, k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
-
 static void blk_device_json(void *dev, struct json_object *arr)
 {
 	struct nx_virtio_blk *b = dev;
@@ -221,24 +219,24 @@ static void blk_device_json(void *dev, struct json_object *arr)
 	o = nx_virtio_device_json(&b->v);
 	json_object_object_add(o, "path", json_object_new_string(b->path));
 	json_object_object_add(o, "readonly", json_object_new_boolean(b->disk.readonly));
-	ADD_U64(o, "sectors", b->disk.sectors);
+	nx_json_u64(o, "sectors", b->disk.sectors);
 	req = atomic_load(&s->requests);
-	ADD_U64(o, "requests", req);
-	ADD_U64(o, "reads", atomic_load(&s->reads));
-	ADD_U64(o, "writes", atomic_load(&s->writes));
-	ADD_U64(o, "flushes", atomic_load(&s->flushes));
-	ADD_U64(o, "get_id", atomic_load(&s->ids));
-	ADD_U64(o, "bytes_read", atomic_load(&s->bytes_read));
-	ADD_U64(o, "bytes_written", atomic_load(&s->bytes_written));
-	ADD_U64(o, "ioerr", atomic_load(&s->ioerr));
-	ADD_U64(o, "unsupported", atomic_load(&s->unsupp));
-	ADD_U64(o, "bad_chains", atomic_load(&s->bad_chains));
-	ADD_U64(o, "kicks", atomic_load(&s->kicks));
-	ADD_U64(o, "interrupts", atomic_load(&s->interrupts));
+	nx_json_u64(o, "requests", req);
+	nx_json_u64(o, "reads", atomic_load(&s->reads));
+	nx_json_u64(o, "writes", atomic_load(&s->writes));
+	nx_json_u64(o, "flushes", atomic_load(&s->flushes));
+	nx_json_u64(o, "get_id", atomic_load(&s->ids));
+	nx_json_u64(o, "bytes_read", atomic_load(&s->bytes_read));
+	nx_json_u64(o, "bytes_written", atomic_load(&s->bytes_written));
+	nx_json_u64(o, "ioerr", atomic_load(&s->ioerr));
+	nx_json_u64(o, "unsupported", atomic_load(&s->unsupp));
+	nx_json_u64(o, "bad_chains", atomic_load(&s->bad_chains));
+	nx_json_u64(o, "kicks", atomic_load(&s->kicks));
+	nx_json_u64(o, "interrupts", atomic_load(&s->interrupts));
 	/* The data path's only possible exit is a notify that missed the
 	 * ioeventfd; completions are irqfd writes and cannot exit. */
 	exits = atomic_load(&b->v.notify_exits);
-	ADD_U64(o, "data_path_exits", exits);
+	nx_json_u64(o, "data_path_exits", exits);
 	json_object_object_add(o, "vmm_exits_per_request",
 			       req ? json_object_new_double((double)exits / (double)req) : NULL);
 	json_object_array_add(arr, o);

@@ -417,8 +417,7 @@ static void net_device_json(void *dev, struct json_object *arr)
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)n->backend_features);
 	json_object_object_add(o, "backend_features", json_object_new_string(f));
 	if (n->be == &nx_vhost_user_ops)
-		json_object_object_add(o, "vhost_user_messages",
-				       json_object_new_int64((int64_t)n->vu.sent));
+		nx_json_u64(o, "vhost_user_messages", n->vu.sent);
 	else {
 		/* The packets vhost-net moved, as the tap counts them: the guest's
 		 * tx is the tap's rx. The data path's only possible exit is a
@@ -427,9 +426,9 @@ static void net_device_json(void *dev, struct json_object *arr)
 		uint64_t tx = tap_stat(n->vk.ifname, "tx_packets");
 		uint64_t exits = atomic_load(&n->v.notify_exits);
 
-		json_object_object_add(o, "vhost_ioctls", json_object_new_int64((int64_t)n->vk.ioctls));
-		json_object_object_add(o, "tap_rx_packets", json_object_new_int64((int64_t)rx));
-		json_object_object_add(o, "tap_tx_packets", json_object_new_int64((int64_t)tx));
+		nx_json_u64(o, "vhost_ioctls", n->vk.ioctls);
+		nx_json_u64(o, "tap_rx_packets", rx);
+		nx_json_u64(o, "tap_tx_packets", tx);
 		json_object_object_add(o, "vmm_exits_per_packet", rx + tx ?
 				       json_object_new_double((double)exits / (double)(rx + tx)) : NULL);
 	}

@@ -413,8 +413,7 @@ void nx_virtio_lines_json(struct nx_virtio_dev *v, struct json_object *arr,
 		 * does take on the vector's path (MSI-X table accesses while the
 		 * vector is live). */
 		o = nx_pt_line_json(id, &v->vec[i], -1, -1);
-		json_object_object_add(o, "live_exits",
-				       json_object_new_int64((int64_t)v->pci->msix_live_exits[i]));
+		nx_json_u64(o, "live_exits", v->pci->msix_live_exits[i]);
 		json_object_object_add(o, "delivered_by", json_object_new_string(delivered_by));
 		json_object_object_add(o, "device", json_object_new_string(v->name));
 		json_object_object_add(o, "use", json_object_new_string(vec_names[i]));
@@ -437,11 +436,10 @@ struct json_object *nx_virtio_device_json(struct nx_virtio_dev *v)
 	json_object_object_add(o, "status", json_object_new_int(v->status));
 	snprintf(f, sizeof(f), "0x%llx", (unsigned long long)v->drv_features);
 	json_object_object_add(o, "features", json_object_new_string(f));
-	json_object_object_add(o, "starts", json_object_new_int64((int64_t)v->starts));
-	json_object_object_add(o, "resets", json_object_new_int64((int64_t)v->resets));
-	json_object_object_add(o, "mmio_exits", json_object_new_int64((int64_t)atomic_load(&v->mmio_exits)));
-	json_object_object_add(o, "notify_exits",
-			       json_object_new_int64((int64_t)atomic_load(&v->notify_exits)));
+	nx_json_u64(o, "starts", v->starts);
+	nx_json_u64(o, "resets", v->resets);
+	nx_json_u64(o, "mmio_exits", atomic_load(&v->mmio_exits));
+	nx_json_u64(o, "notify_exits", atomic_load(&v->notify_exits));
 	json_object_object_add(o, "ioeventfds", json_object_new_int(v->reg.n));
 	return o;
 }
