@@ -47,7 +47,7 @@ enum { OPT = 256, OPT_CONFIG = OPT, OPT_HELP, OPT_DEVICE, OPT_ASSIGN };
 /* --device irqdev,backend=/run/x.sock,wait=poll -> [device "irqdevN"] keys. */
 static int cli_device(struct nx_config *c, const char *arg, int *ndev)
 {
-	char buf[512], name[32], *save = NULL, *tok;
+	char buf[512], section[64], *save = NULL, *tok;
 
 	if (strlen(arg) >= sizeof(buf))
 		return nx_error("--device: argument too long");
@@ -55,20 +55,17 @@ static int cli_device(struct nx_config *c, const char *arg, int *ndev)
 	tok = strtok_r(buf, ",", &save);
 	if (!tok)
 		return nx_error("--device: expected TYPE[,key=value...]");
-	snprintf(name, sizeof(name), "cli%d", (*ndev)++);
-	{
-		char section[64];
-		snprintf(section, sizeof(section), "device \"%s\"", name);
-		if (nx_config_set(c, section, "type", tok, "--device") < 0)
+	snprintf(section, sizeof(section), "device \"cli%d\"", (*ndev)++);
+	if (nx_config_set(c, section, "type", tok, "--device") < 0)
+		return -1;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			return nx_error("--device: '%s' is not key=value", tok);
+		*eq = 0;
+		if (nx_config_set(c, section, tok, eq + 1, "--device") < 0)
 			return -1;
-		while ((tok = strtok_r(NULL, ",", &save))) {
-			char *eq = strchr(tok, '=');
-			if (!eq)
-				return nx_error("--device: '%s' is not key=value", tok);
-			*eq = 0;
-			if (nx_config_set(c, section, tok, eq + 1, "--device") < 0)
-				return -1;
-		}
 	}
 	return 0;
 }

@@ -17,7 +17,7 @@
 
 uint64_t nx_eventfd_count(int fd)
 {
-	char path[64], buf[512];
+	char path[64], buf[512], *p;
 	unsigned long long v = 0;
 	ssize_t n;
 	int f;
@@ -34,11 +34,9 @@ uint64_t nx_eventfd_count(int fd)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	{
-		char *p = strstr(buf, "eventfd-count:");
-		if (p && sscanf(p + 14, "%llx", &v) != 1)
-			v = 0;
-	}
+	p = strstr(buf, "eventfd-count:");
+	if (p && sscanf(p + 14, "%llx", &v) != 1)
+		v = 0;
 	return v;
 }
 
