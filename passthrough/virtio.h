@@ -127,7 +127,6 @@ struct nx_virtio_info {
 	uint32_t config_len;		/* bytes of device configuration */
 	uint64_t features;		/* what the device offers (VERSION_1 included) */
 	const struct nx_virtio_ops *ops;
-	void *priv;
 };
 
 struct nx_virtio_dev {
@@ -150,6 +149,8 @@ struct nx_virtio_dev {
 	uint64_t starts, resets;
 	_Atomic uint64_t mmio_exits, notify_exits;
 };
+/* The device struct that embeds dev as its member v. */
+#define nx_virtio_of(dev, type)	((type *)((char *)(dev) - offsetof(type, v)))
 
 /* Fills the PCI function (slot -1: first free) and registers it. */
 int  nx_virtio_init(struct nx_virtio_dev *v, struct nx_vm *vm, const char *name,

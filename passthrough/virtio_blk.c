@@ -50,16 +50,11 @@ struct nx_virtio_blk {
 	struct nx_blk_stats st;
 };
 
-static struct nx_virtio_blk *blk_of(struct nx_virtio_dev *v)
-{
-	return (struct nx_virtio_blk *)((char *)v - offsetof(struct nx_virtio_blk, v));
-}
-
 /* struct virtio_blk_config (5.2.4): capacity, size_max, seg_max, geometry,
  * blk_size, topology, writeback, num_queues. Read-only for the driver. */
 static void op_config(struct nx_virtio_dev *v, uint32_t off, uint8_t *data, uint32_t len, bool w)
 {
-	struct nx_virtio_blk *b = blk_of(v);
+	struct nx_virtio_blk *b = nx_virtio_of(v, struct nx_virtio_blk);
 	uint8_t buf[CONFIG_LEN] = { 0 };
 	uint32_t seg_max = NX_BLK_SEG_MAX, blk_size = NX_BLK_SECTOR;
 	uint16_t nq = 1;
@@ -81,7 +76,7 @@ static void on_broken(void *opaque, const char *why)
 
 static int op_start(struct nx_virtio_dev *v)
 {
-	struct nx_virtio_blk *b = blk_of(v);
+	struct nx_virtio_blk *b = nx_virtio_of(v, struct nx_virtio_blk);
 	struct nx_virtio_queue *q = &v->q[0];
 	struct nx_blk_io_cfg c = { .mem = &v->vm->mem, .img_fd = b->fd, .disk = &b->disk,
 				   .qsize = q->size, .desc = q->desc, .avail = q->driver,
@@ -100,7 +95,7 @@ static int op_start(struct nx_virtio_dev *v)
 
 static bool op_stop(struct nx_virtio_dev *v)
 {
-	struct nx_virtio_blk *b = blk_of(v);
+	struct nx_virtio_blk *b = nx_virtio_of(v, struct nx_virtio_blk);
 
 	nx_blk_io_stop(b->io);
 	b->io = NULL;

@@ -80,15 +80,10 @@ struct nx_virtio_net {
 	uint64_t backend_features;
 };
 
-static struct nx_virtio_net *net_of(struct nx_virtio_dev *v)
-{
-	return (struct nx_virtio_net *)((char *)v - offsetof(struct nx_virtio_net, v));
-}
-
 /* struct virtio_net_config (5.1.4): mac, status (LINK_UP), 1 pair. */
 static void op_config(struct nx_virtio_dev *v, uint32_t off, uint8_t *data, uint32_t len, bool w)
 {
-	struct nx_virtio_net *n = net_of(v);
+	struct nx_virtio_net *n = nx_virtio_of(v, struct nx_virtio_net);
 	uint8_t buf[CONFIG_LEN] = { 0 };
 
 	memcpy(buf, n->mac, 6);
@@ -213,7 +208,7 @@ static bool queue_job(struct nx_virtio_net *n, const struct job *j)
 /* ---- DRIVER_OK and reset (vCPU, bus lock held) ------------------------------- */
 static int op_start(struct nx_virtio_dev *v)
 {
-	struct nx_virtio_net *n = net_of(v);
+	struct nx_virtio_net *n = nx_virtio_of(v, struct nx_virtio_net);
 	struct job j = { .kind = JOB_START, .features = v->drv_features & n->backend_features };
 
 	for (unsigned q = 0; q < NQUEUES; q++) {
@@ -250,7 +245,7 @@ static bool op_stop(struct nx_virtio_dev *v)
 	struct job j = { .kind = JOB_STOP };
 
 	/* Done now if it cannot be queued (never: see queue_job). */
-	return !queue_job(net_of(v), &j);
+	return !queue_job(nx_virtio_of(v, struct nx_virtio_net), &j);
 }
 
 static const struct nx_virtio_ops net_ops = { .config = op_config, .start = op_start,
