@@ -40,19 +40,21 @@ static int open_regular(const char *what, const char *path, uint64_t *size)
 	return fd;
 }
 
-static int read_all(int fd, uint8_t *dst, uint64_t len, const char *what, const char *path)
+/* [off, off + len) of the file, in reads of at most 1 GiB (read(2)'s limit). */
+static int read_all(int fd, uint8_t *dst, uint64_t len, uint64_t off, const char *what,
+		    const char *path)
 {
-	uint64_t done = 0;
-
-	while (done < len) {
-		ssize_t r = read(fd, dst + done, len - done > (1u << 30) ? (1u << 30) : len - done);
+	while (len) {
+		ssize_t r = pread(fd, dst, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return nx_error("%s '%s': read failed: %s", what, path,
 					r < 0 ? strerror(errno) : "file shrank while reading");
-		done += r;
+		dst += r;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
 	}
 	return 0;
 }
@@ -69,29 +71,15 @@ int nx_file_size(const char *what, const char *path, uint64_t *size)
 
 int nx_kimage_copy(const struct nx_kimage *k, uint64_t off, void *dst, uint64_t len)
 {
-	uint8_t *d = dst;
-
 	if (off > k->size || len > k->size - off)
 		return nx_error("kernel '%s': [0x%llx, +0x%llx) is past the end of the file "
 				"(%zu bytes)", k->path, (unsigned long long)off,
 				(unsigned long long)len, k->size);
 	if (off + len <= k->head) {
-		memcpy(d, k->data + off, len);
+		memcpy(dst, k->data + off, len);
 		return 0;
 	}
-	while (len) {
-		ssize_t r = pread(k->fd, d, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return nx_error("kernel '%s': read failed: %s", k->path,
-					r < 0 ? strerror(errno) : "file shrank while loading");
-		d += r;
-		off += (uint64_t)r;
-		len -= (uint64_t)r;
-	}
-	return 0;
+	return read_all(k->fd, dst, len, off, "kernel", k->path);
 }
 
 int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
@@ -110,7 +98,7 @@ int nx_file_to_guest(struct nx_vm *vm, const char *what, const char *path,
 		close(fd);
 		return nx_error("%s '%s': file changed size while loading", what, path);
 	}
-	r = read_all(fd, dst, size, what, path);
+	r = read_all(fd, dst, size, 0, what, path);
 	close(fd);
 	return r;
 }
@@ -258,7 +246,7 @@ int nx_boot_load(struct nx_vm *vm, struct nx_boot *b)
 		close(k.fd);
 		return nx_error("out of memory");
 	}
-	r = read_all(k.fd, k.data, k.head, "kernel", k.path);
+	r = read_all(k.fd, k.data, k.head, 0, "kernel", k.path);
 	if (r < 0) {
 		free(k.data);
 		close(k.fd);
