@@ -168,13 +168,11 @@ int nx_control_start(struct nx_vm *vm, const char *path)
 		if (!S_ISSOCK(st.st_mode))
 			return nx_error("control socket %s exists and is not a socket", path);
 		/* A live VM answers: refuse to steal its socket; a stale one goes. */
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		probe = nx_unix_connect(path, SOCK_STREAM, 0);
+		if (probe >= 0) {
 			close(probe);
 			return nx_error("control socket %s is in use by a running nexit", path);
 		}
-		if (probe >= 0)
-			close(probe);
 		unlink(path);
 	}
 	c = calloc(1, sizeof(*c));
