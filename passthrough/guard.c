@@ -232,8 +232,7 @@ static void on_tick(void *op, int fd, uint32_t events, unsigned tag)
 	g->window_relayed = 0;
 	g->held = false;
 	if (v->state == NX_MSI_VEC_GONE) {
-		if (v->gated)
-			v->gated = false;
+		v->gated = false;
 		nx_guard_sync(g);
 		nx_pci_unlock(v->vm);
 		return;

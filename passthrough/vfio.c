@@ -45,7 +45,6 @@
 
 struct vfio_bar {
 	struct nx_vfio *v;
-	int idx;
 	uint64_t size, offset;	/* region size and offset in the device fd */
 	void *map;		/* mmap of the region, NULL if it must trap */
 	int slot;		/* KVM memslot while mapped, else -1 */
@@ -564,8 +563,7 @@ static int setup_bars(struct nx_vfio *v, const uint8_t *cfg)
 				"not offered", v->name, i);
 			continue;
 		}
-		*b = (struct vfio_bar){ .v = v, .idx = i, .size = ri.size, .offset = ri.offset,
-					.slot = -1 };
+		*b = (struct vfio_bar){ .v = v, .size = ri.size, .offset = ri.offset, .slot = -1 };
 		/* mmap unless the MSI-X table lives here (it must trap). */
 		if ((ri.flags & VFIO_REGION_INFO_FLAG_MMAP) && !(flags & NX_PCI_BAR_IO) &&
 		    !(v->pci->msix_cap && v->pci->msix_bar == i) && ri.size >= 4096) {
