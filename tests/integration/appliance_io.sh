@@ -62,9 +62,14 @@ show_tail() {
 	tail -n 25 "$T/out$1" | sed "s/^/L2-$1| /"
 	tail -n 25 "$T/err$1" | sed "s/^/nexit-$1| /"
 }
-# wait_line FILE PATTERN SECONDS
+# wait_line FILE PATTERN SECONDS: the line, or no more waiting once nexit
+# ($pid) has exited without printing it.
 wait_line() {
-	for _ in $(seq $(($3 * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	for _ in $(seq $(($3 * 10))); do
+		grep -q "$2" "$1" && return 0
+		kill -0 "$pid" 2>/dev/null || { grep -q "$2" "$1"; return; }
+		sleep 0.1
+	done
 	return 1
 }
 
