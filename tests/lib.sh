@@ -20,6 +20,9 @@ PROBE=${PROBE:-build/guest/probe.elf}
 NEXIT_WHERE=${NEXIT_WHERE:-host}
 skip() { echo "skip: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
+# running PID: the process exists and has not exited (kill -0 also succeeds
+# on a zombie nobody has reaped yet).
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }
 # kvm_kind: linux, probe or none, as `nexit check --kvm` finds it here.
 kvm_kind() {
 	[ -n "${KVM_KIND_LINE:-}" ] || KVM_KIND_LINE=$("$NEXIT" check --kvm 2>&1)

@@ -67,7 +67,7 @@ show_tail() {
 wait_line() {
 	for _ in $(seq $(($3 * 10))); do
 		grep -q "$2" "$1" && return 0
-		kill -0 "$pid" 2>/dev/null || { grep -q "$2" "$1"; return; }
+		running "$pid" || { grep -q "$2" "$1"; return; }
 		sleep 0.1
 	done
 	return 1

@@ -80,7 +80,7 @@ grep -q 'comm=nexit state=' "$T/host/selftest/hang_nexit.log" && echo "ok   host
 [ "$(cat "$T/host.rc")" != 0 ] || { echo "BAD  host: exit status 0"; bad=1; }
 hung=$(cat "$T/hang.pid" 2>/dev/null)
 if [ -z "$hung" ]; then echo "BAD  host: the fixture never started nexit"; bad=1
-elif [ -d "/proc/$hung" ] && ! grep -q '^State:.Z' "/proc/$hung/status" 2>/dev/null; then	# a zombie is dead
+elif running "$hung"; then
 	echo "BAD  host: the hung nexit (pid $hung) outlived the watchdog"; bad=1; kill -KILL "$hung"
 else echo "ok   host: the watchdog killed the hung nexit"; fi
 
