@@ -47,15 +47,12 @@ static int setup(struct devd *b, const struct nx_devd_opts *o, enum nx_devd_wait
 
 	if (n == -2)
 		return nx_error("nexit-devd: nexit hung up before SETUP");
-	if (n < 0 || h.type != NX_DEVD_MSG_SETUP || h.size != sizeof(s)) {
+	if (n != NX_DEVD_SETUP_FDS || h.type != NX_DEVD_MSG_SETUP || h.size != sizeof(s)) {
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
-		return refuse(b->sock, "malformed SETUP message (protocol version 3 expected)");
-	}
-	if (n != NX_DEVD_SETUP_FDS) {
-		for (int i = 0; i < n; i++)
-			close(fds[i]);
-		return refuse(b->sock, "SETUP carries the wrong number of fds");
+		return refuse(b->sock, n >= 0 && h.type == NX_DEVD_MSG_SETUP && h.size == sizeof(s) ?
+			      "SETUP carries the wrong number of fds" :
+			      "malformed SETUP message (protocol version 3 expected)");
 	}
 	b->msi = fds[NX_DEVD_FD_MSI];
 	b->counters = mmap(NULL, NX_DEVD_COUNTERS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
