@@ -77,31 +77,12 @@ int nx_error(const char *fmt, ...)
 	return -1;
 }
 
-void *nx_error_null(const char *fmt, ...)
+void nx_log(const char *tag, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("error: ", fmt, ap);
-	va_end(ap);
-	return NULL;
-}
-
-void nx_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void nx_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg(tag, fmt, ap);
 	va_end(ap);
 }
 

@@ -35,9 +35,11 @@ static inline void nx_lives_until_exit(const void *p)
  */
 #define NX_EXIT_ERROR	2
 int  nx_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* returns -1 */
-void *nx_error_null(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* NULL */
-void nx_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void nx_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define nx_error_null(...)	(nx_error(__VA_ARGS__), (void *)0)	/* NULL */
+/* "nexit: TAG..." on stderr: nx_warn's tag is "warning: ", nx_info's none. */
+void nx_log(const char *tag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define nx_warn(...)	nx_log("warning: ", __VA_ARGS__)
+#define nx_info(...)	nx_log("", __VA_ARGS__)
 uint64_t nx_now_ns(void);		/* CLOCK_MONOTONIC */
 
 #endif
