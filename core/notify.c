@@ -22,7 +22,6 @@ void nx_sd_notify(const char *msg)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	socklen_t alen;
 	size_t n;
-	int s;
 
 	if (!path || !path[0])
 		return;
@@ -39,9 +38,8 @@ void nx_sd_notify(const char *msg)
 	 * before the main thread's sandbox, which has no socket()). */
 	if (sock < 0)
 		sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	s = sock;
-	if (s < 0)
+	if (sock < 0)
 		return;
-	if (sendto(s, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a, alen) < 0)
+	if (sendto(sock, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&a, alen) < 0)
 		nx_warn("sd_notify to %s: %s", path, strerror(errno));
 }
