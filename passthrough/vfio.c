@@ -254,12 +254,8 @@ static bool op_cfg_access(struct nx_pci_dev *d, unsigned off, uint8_t *data, uns
 {
 	struct nx_vfio *v = d->priv;
 
-	if (off >= 0x1000) {
-		if (!w)
-			memset(data, 0xff, len);
-		return true;
-	}
-	if (cfg_rw(v, off, data, len, w) < 0 && !w)
+	/* Past the 4 KiB of PCIe config space, or an access VFIO refused: all ones. */
+	if ((off >= 0x1000 || cfg_rw(v, off, data, len, w) < 0) && !w)
 		memset(data, 0xff, len);
 	return true;
 }
