@@ -45,8 +45,7 @@ int nx_stats_add_hook(struct nx_vm *vm, nx_stats_hook fn, void *opaque)
 	if (vm->nstats_hooks == NX_MAX_STATS_HOOKS)
 		return nx_error("too many stats hooks");
 	vm->stats_hooks[vm->nstats_hooks].fn = fn;
-	vm->stats_hooks[vm->nstats_hooks].opaque = opaque;
-	vm->nstats_hooks++;
+	vm->stats_hooks[vm->nstats_hooks++].opaque = opaque;
 	return 0;
 }
 
