@@ -77,7 +77,7 @@ struct nx_pci_dev {
 	int msix_bar;
 	uint32_t msix_table, msix_pba;	/* offsets in msix_bar */
 	struct nx_msix_entry msix[NX_PCI_MAX_MSIX];
-	uint64_t msix_pending;		/* PBA bits (set by the device, see nx_pci_msix_pba) */
+	uint64_t msix_pending;		/* PBA bits as read (exitless vectors keep theirs in the eventfd) */
 	/* VMM exits on a live interrupt path: MSI-X table accesses to a vector
 	 * while it is enabled and unmasked, MSI capability accesses while MSI
 	 * is enabled. Set-up (programming a masked vector) does not count. */
