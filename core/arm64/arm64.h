@@ -38,9 +38,8 @@
 #define NX_A64_PPI_SPTIMER	29
 #define NX_A64_PPI_HTIMER	26
 
-/* Boot data placement inside RAM (offsets from NX_A64_RAM). */
+/* The device tree's room at the top of RAM (fdt.c). */
 #define NX_A64_FDT_MAX		0x10000
-#define NX_A64_IMAGE_OFF	0x200000	/* arm64 Image text_offset area */
 
 /* The counter page at NX_A64_COUNTERS: NX_CP_* in abi/guest_abi.h. */
 
