@@ -3,12 +3,8 @@
  * guard.c - storm containment for exitless MSI vectors (passthrough.h has
  * the rules, docs/passthrough.md the picture). Without posted interrupts
  * every MSI of an assigned device or a backend costs the host a wake-up and
- * a kick of the vCPU, and nexit is not on the path to throttle it. The
- * guard watches the rate from outside (a timer per window reads the
- * source's own count) and, over budget, takes the vector off the exitless
- * path for a back-off: KVM_IRQFD deassign, and the passthrough thread
- * relays the eventfd with KVM_SIGNAL_MSI at a bounded rate. An MSI is an
- * edge: signals that arrive while the relay is held coalesce in the
+ * a kick of the vCPU, and nexit is not on the path to throttle it. An MSI
+ * is an edge: signals that arrive while the relay is held coalesce in the
  * eventfd's counter and become one interrupt, as a masked vector's pending
  * bit does (PCI 6.8.1.7). Back on the exitless path the irqfd is assigned
  * again and KVM injects anything still pending at once.

@@ -11,14 +11,13 @@
  * A level delivery is a write to the pin's irqfd: KVM asserts the pin (its
  * resample source) and holds it until the guest's EOI, where it lowers it
  * inside the EOI, before its IOAPIC samples the pin again; an assertion
- * that races the EOI of the previous one is sent right after it. A
- * KVM_IRQ_LINE 1/0 pulse is asserted between its two calls: an EOI there
- * made KVM's IOAPIC send the interrupt once more (the guest counted more
- * interrupts than nexit delivered, in the nested KVM-SVM machine). A held
- * assertion the guest's masked RTE kept back is withdrawn at the next RTE
- * refresh (the irqfd is bound again, which drops it): else KVM would send
- * it stale at the unmask, e.g. after a shutdown that quiesced the device.
- * An edge RTE has no EOI to wait for: it gets a pulse.
+ * that races the EOI of the previous one is sent right after it. (Not a
+ * KVM_IRQ_LINE 1/0 pulse: an EOI between its two calls makes KVM's IOAPIC
+ * send the interrupt once more.) A held assertion the guest's masked RTE
+ * kept back is withdrawn at the next RTE refresh (the irqfd is bound again,
+ * which drops it): else KVM would send it stale at the unmask, e.g. after a
+ * shutdown that quiesced the device. An edge RTE has no EOI to wait for: it
+ * gets a pulse.
  *
  * A source with its own resample_fd (e.g. an unmask eventfd) gets KVM's
  * resample wired straight to it and nexit stays off the path, without the
