@@ -695,15 +695,6 @@ static uint64_t backend_msi_count(void *op)
 	return atomic_load_explicit(&d->counters->msi_raised, memory_order_relaxed);
 }
 
-static int new_efd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	if (fd < 0)
-		nx_error("eventfd: %s", strerror(errno));
-	return fd;
-}
-
 static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 {
 	struct nx_vm *vm = pt->vm;
@@ -735,8 +726,9 @@ static void *irqdev_create(struct nx_pt *pt, const struct nx_device_cfg *c)
 	if (d->timer_fd < 0)
 		return nx_error_null("irqdev %s: timerfd: %s", c->name, strerror(errno));
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		if ((d->raise_fd[i] = new_efd()) < 0 || (d->ack_fd[i] = new_efd()) < 0)
-			return NULL;
+		if ((d->raise_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+		    (d->ack_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return nx_error_null("irqdev %s: eventfd: %s", c->name, strerror(errno));
 	if (nx_msi_vec_init(vm, &d->msi, -1) < 0 || counters_page(d) < 0)
 		return NULL;
 
