@@ -294,7 +294,6 @@ struct nx_vhost_net {
 	int fd;				/* /dev/vhost-net */
 	int tap_fd;
 	char ifname[16];
-	bool created;			/* nexit created the tap (gone at exit) */
 	uint64_t ioctls;
 };
 /* Opens (creating if absent) tap NAME and /dev/vhost-net, SET_OWNER, and
@@ -303,7 +302,7 @@ int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev,
 		      uint64_t *features);
 /* A tap with a 12-byte virtio_net_hdr (virtio 1.1 5.1.6), no offloads;
  * created (and brought up) if absent. Returns the fd, -1 on error. */
-int nx_tap_open(const char *name, char *ifname, bool *created);
+int nx_tap_open(const char *name, char *ifname);
 
 /* ---- device types (registry.c) ------------------------------------------ */
 /*

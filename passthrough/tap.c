@@ -38,15 +38,16 @@ static int link_up(const char *ifname)
 	return rc;
 }
 
-int nx_tap_open(const char *name, char *ifname, bool *created)
+int nx_tap_open(const char *name, char *ifname)
 {
 	struct ifreq r = { 0 };
 	int fd, hdr = VNET_HDR_LEN;
+	bool created;
 
 	if (!name[0] || strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(name, ' '))
 		return nx_error("tap name '%s' is not an interface name (1 to %d characters)", name,
 				IFNAMSIZ - 1);
-	*created = if_nametoindex(name) == 0;
+	created = if_nametoindex(name) == 0;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return nx_error("cannot open /dev/net/tun for tap %s: %s%s", name, strerror(errno),
@@ -69,7 +70,7 @@ int nx_tap_open(const char *name, char *ifname, bool *created)
 		return nx_error("tap %s: cannot set the virtio-net header: %s", name, strerror(e));
 	}
 	snprintf(ifname, IFNAMSIZ, "%s", r.ifr_name);
-	if (*created && link_up(ifname) < 0)
+	if (created && link_up(ifname) < 0)
 		nx_warn("tap %s: created but cannot bring it up: %s", ifname, strerror(errno));
 	return fd;
 }

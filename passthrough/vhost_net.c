@@ -28,7 +28,7 @@ static int vk_ioctl(struct nx_vhost_net *v, unsigned long req, void *arg, const 
 int nx_vhost_net_open(struct nx_vhost_net *v, const char *tap, const char *dev, uint64_t *features)
 {
 	v->fd = v->tap_fd = -1;
-	v->tap_fd = nx_tap_open(tap, v->ifname, &v->created);
+	v->tap_fd = nx_tap_open(tap, v->ifname);
 	if (v->tap_fd < 0)
 		return -1;
 	v->fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
