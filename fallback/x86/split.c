@@ -140,20 +140,6 @@ static void pic_update(struct nx_fallback *fb)
 		nx_vcpu_kick(&fb->vm->vcpus[0]);
 }
 
-/* The INTA cycle: the 8259 moves the request to in-service and answers
- * its vector. */
-static int extint_ack(struct nx_fallback *fb)
-{
-	int vec;
-
-	pthread_mutex_lock(&fb->lock);
-	vec = nx_pic_ack(&fb->x86->pic);
-	fb->pic_injected++;
-	pic_update(fb);
-	pthread_mutex_unlock(&fb->lock);
-	return vec;
-}
-
 /*
  * vm->irq.before_run: the 8259's interrupt into vCPU 0 (the PIC is nexit's,
  * the LAPICs KVM's). KVM takes an external interrupt through KVM_INTERRUPT
@@ -181,7 +167,11 @@ static void before_run(void *opaque, struct nx_vcpu *vcpu)
 		run->request_interrupt_window = 1;
 		return;
 	}
-	v = extint_ack(fb);
+	pthread_mutex_lock(&fb->lock);
+	v = nx_pic_ack(&fb->x86->pic);		/* the INTA cycle */
+	fb->pic_injected++;
+	pic_update(fb);
+	pthread_mutex_unlock(&fb->lock);
 	irq.irq = (uint32_t)v;
 	if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0)
 		nx_warn("vCPU 0: KVM_INTERRUPT (8259 vector 0x%x): %s", v, strerror(errno));
