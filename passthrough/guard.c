@@ -119,20 +119,16 @@ int nx_guard_parse(const char *opts, struct nx_guard_cfg *c, const char *dev)
 }
 
 /* ---- the relay (bus lock held) ------------------------------------------ */
-static void relay_set(struct nx_msi_guard *g, bool on)
+void nx_guard_sync(struct nx_msi_guard *g)
 {
-	if (g->relaying == on)
+	bool on = g && g->v->gated && g->v->state == NX_MSI_VEC_ACTIVE && !g->held;
+
+	if (!g || g->relaying == on)
 		return;
 	if (nx_loop_pause(g->loop, g->v->efd, !on) < 0)
 		nx_warn("msi %s: cannot %s the storm relay: %s", g->id, on ? "start" : "stop",
 			strerror(errno));
 	g->relaying = on;
-}
-
-void nx_guard_sync(struct nx_msi_guard *g)
-{
-	if (g)
-		relay_set(g, g->v->gated && g->v->state == NX_MSI_VEC_ACTIVE && !g->held);
 }
 
 /* pt thread: the gated vector's eventfd counts. One interrupt for what came
