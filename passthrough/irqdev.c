@@ -420,17 +420,8 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 }
 
 /* ---- the backend goes (hang-up, or cut off) ------------------------------ */
-static void describe_exit(struct nx_irqdev *d, int st)
-{
-	if (WIFSIGNALED(st))
-		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d killed by signal %d", d->pid,
-			 WTERMSIG(st));
-	else
-		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d exited with %d", d->pid,
-			 WEXITSTATUS(st));
-}
-
-/* Reaps the backend we started if it has exited (device lock held). */
+/* Reaps the backend we started if it has exited, and says how it ended
+ * (device lock held). */
 static bool reap(struct nx_irqdev *d)
 {
 	int st;
@@ -440,7 +431,12 @@ static bool reap(struct nx_irqdev *d)
 	nx_loop_del(&d->vm->loop, d->pidfd);
 	close(d->pidfd);
 	d->pidfd = -1;
-	describe_exit(d, st);
+	if (WIFSIGNALED(st))
+		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d killed by signal %d", d->pid,
+			 WTERMSIG(st));
+	else
+		snprintf(d->exit_how, sizeof(d->exit_how), "pid %d exited with %d", d->pid,
+			 WEXITSTATUS(st));
 	return true;
 }
 
