@@ -29,7 +29,6 @@
 #define CFG_COMMAND	0x04
 #define CFG_STATUS	0x06
 #define CFG_REVISION	0x08
-#define CFG_HDR_TYPE	0x0e
 #define CFG_BAR0	0x10
 #define CFG_SUBSYS_VID	0x2c
 #define CFG_CAP_PTR	0x34
