@@ -28,9 +28,8 @@ int nx_vm_check_cap(struct nx_vm *vm, int cap, const char *name)
 
 static int open_kvm(struct nx_vm *vm)
 {
-	int v;
-
 	const char *dev = nx_kvm_device();
+	int v;
 
 	vm->kvm_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
