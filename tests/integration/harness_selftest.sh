@@ -66,7 +66,7 @@ kill -0 $runner 2>/dev/null && { echo "BAD  abort: tests/run.sh still runs 10 s 
 wait $runner; arc=$?
 child=$(cat "$T/linger.pid" 2>/dev/null)
 if [ -z "$child" ]; then echo "BAD  abort: the fixture never started"; bad=1
-elif kill -0 "$child" 2>/dev/null; then echo "BAD  abort: the test's child $child outlived the harness"; bad=1; kill "$child"
+elif running "$child"; then echo "BAD  abort: the test's child $child outlived the harness"; bad=1; kill "$child"
 elif [ $arc = 0 ]; then echo "BAD  abort: a stopped harness exited 0"; bad=1
 else echo "ok   abort: a stopped harness (exit $arc) leaves nothing of its test running"; fi
 
