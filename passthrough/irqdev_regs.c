@@ -25,36 +25,47 @@ static bool level(const struct nx_irqdev_regs *p)
 	return p->mode == NX_IRQDEV_MODE_INTX && p->irq_status;
 }
 
+/* The doorbells of fds[] that rang since the last look, one bit each. */
+static uint32_t rung(const int *fds)
+{
+	struct pollfd pf[NX_IRQDEV_DOORBELLS];
+	uint32_t bits = 0;
+
+	if (!fds)
+		return 0;
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		pf[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	if (poll(pf, NX_IRQDEV_DOORBELLS, 0) <= 0)
+		return 0;
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
+			bits |= 1u << i;
+	return bits;
+}
+
 /*
  * Doorbell writes the guest made through KVM ioeventfds (datamatch 1 << i)
- * reach us as eventfd counts. KVM signalled each during the guest's store,
- * in program order, so applying acks before raises keeps "ack, then raise
- * again" right; the device lock makes drain + apply one step.
+ * reach us as eventfd counts. KVM signals each during the guest's store, in
+ * program order, but poll() looks at its fds one after another, so one
+ * poll() is no snapshot: it can miss an ack and catch the raise the guest
+ * wrote after it. Taking the raises first and the acks after means every
+ * ack that came before a raise taken is taken too; acks are then applied
+ * before raises, which keeps "ack, then raise again" asserted. (A raise and
+ * an ack of one bit both pending cannot be ordered; the line stays up and
+ * the guest's handler sees a set bit it acks again.) The device lock makes
+ * drain + apply one step.
  */
 bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *acks)
 {
-	struct pollfd pf[2 * NX_IRQDEV_DOORBELLS];
 	bool was = level(p), between;
-	int n = 0;
+	uint32_t up = rung(raises), down = rung(acks);
 
-	/* One poll() finds the rung doorbells (usually none), then one read
-	 * each; acks (pf[0..7]) before raises (pf[8..15]). A line that the
-	 * acks lowered and the raises lifted again rose anew: that is an edge
-	 * (an edge-triggered RTE, e.g. NMI mode, must hear of it). */
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		pf[n++] = (struct pollfd){ .fd = acks ? acks[i] : -1, .events = POLLIN };
-	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
-		pf[n++] = (struct pollfd){ .fd = raises[i], .events = POLLIN };
-	if (poll(pf, (nfds_t)n, 0) <= 0)
-		return false;
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
-			p->irq_status &= ~(1u << i);
+	/* A line that the acks lowered and the raises lifted again rose
+	 * anew: that is an edge (an edge-triggered RTE, e.g. NMI mode, must
+	 * hear of it). */
+	p->irq_status &= ~down;
 	between = level(p);
-	for (int i = 0; raises && i < NX_IRQDEV_DOORBELLS; i++)
-		if ((pf[NX_IRQDEV_DOORBELLS + i].revents & POLLIN) &&
-		    take(pf[NX_IRQDEV_DOORBELLS + i].fd))
-			p->irq_status |= 1u << i;
+	p->irq_status |= up;
 	return (!was || !between) && level(p);
 }
 
