@@ -31,11 +31,9 @@ static uint32_t rung(const int *fds)
 	struct pollfd pf[NX_IRQDEV_DOORBELLS];
 	uint32_t bits = 0;
 
-	if (!fds)
-		return 0;
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
-		pf[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-	if (poll(pf, NX_IRQDEV_DOORBELLS, 0) <= 0)
+		pf[i] = (struct pollfd){ .fd = fds ? fds[i] : -1, .events = POLLIN };
+	if (!fds || poll(pf, NX_IRQDEV_DOORBELLS, 0) <= 0)
 		return 0;
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
 		if ((pf[i].revents & POLLIN) && take(pf[i].fd))
@@ -45,24 +43,18 @@ static uint32_t rung(const int *fds)
 
 /*
  * Doorbell writes the guest made through KVM ioeventfds (datamatch 1 << i)
- * reach us as eventfd counts. KVM signals each during the guest's store, in
- * program order, but poll() looks at its fds one after another, so one
- * poll() is no snapshot: it can miss an ack and catch the raise the guest
- * wrote after it. Taking the raises first and the acks after means every
- * ack that came before a raise taken is taken too; acks are then applied
- * before raises, which keeps "ack, then raise again" asserted. (A raise and
- * an ack of one bit both pending cannot be ordered; the line stays up and
- * the guest's handler sees a set bit it acks again.) The device lock makes
- * drain + apply one step.
+ * reach us as eventfd counts, signalled in program order; one poll() is no
+ * snapshot (it looks at the fds one by one). Raises are taken first, so
+ * every ack before a raise taken is taken too, and acks are applied first:
+ * "ack, then raise again" stays asserted. A line the acks lowered and the
+ * raises lifted again rose anew: an edge (an edge RTE must hear of it).
+ * The device lock makes drain + apply one step.
  */
 bool nx_irqdev_drain(struct nx_irqdev_regs *p, const int *raises, const int *acks)
 {
 	bool was = level(p), between;
 	uint32_t up = rung(raises), down = rung(acks);
 
-	/* A line that the acks lowered and the raises lifted again rose
-	 * anew: that is an edge (an edge-triggered RTE, e.g. NMI mode, must
-	 * hear of it). */
 	p->irq_status &= ~down;
 	between = level(p);
 	p->irq_status |= up;
