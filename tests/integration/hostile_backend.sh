@@ -69,6 +69,11 @@ timeout -k 5 60 "$NEXIT" run --kernel "$PROBE" --cmdline "scenario=fact-max time
 VMM=$!
 for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x nexit-devd) && break; sleep 0.05; done
 [ -n "$devd" ] || fail "stopped: nexit-devd did not start"
+# Stopped once it runs: the device line comes after the backend's SETUP
+# answer; a backend stopped before it is a start-up error ("did not answer
+# SETUP within 5 s"), not this case.
+for i in $(seq 200); do grep -q 'irqdev cli0: PCI' "$T/err" && break; sleep 0.05; done
+grep -q 'irqdev cli0: PCI' "$T/err" || fail "stopped: the device did not come up: $(tail -n3 "$T/err")"
 kill -STOP $devd
 for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
 timeout -k 5 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer: $(cat "$T/err")"
