@@ -115,6 +115,10 @@ static void probe_flavour(struct nx_host *h)
 	}
 	if (h->flavour == NX_KVM_NONE && h->arch == NX_ARCH_ARM64 && h->kvm.dev_present)
 		h->flavour = NX_KVM_ARM64;	/* arm64 KVM is built in: no vendor module */
+	/* What /dev/kvm answers decides: a module that is loaded but does not
+	 * bind (a kernel that is itself a kvm_pvm guest) is no KVM. */
+	if (h->kvm.kind.kind == NX_KVM_KIND_NONE)
+		h->flavour = NX_KVM_NONE;
 
 	if (h->flavour == NX_KVM_INTEL) {
 		h->apicv = nx_sysroot_bool(h->sysroot, KP_INTEL "enable_apicv");
