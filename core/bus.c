@@ -5,6 +5,8 @@
  * handful of devices and the hot interrupt paths never come here).
  */
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
 #include "core/bus.h"
 #include "core/log.h"
 
@@ -12,6 +14,7 @@ void nx_bus_init(struct nx_bus *b)
 {
 	memset(b, 0, sizeof(*b));
 	pthread_rwlock_init(&b->lock, NULL);
+	pthread_mutex_init(&b->ring_lock, NULL);
 }
 
 int nx_bus_register(struct nx_bus *b, uint64_t base, uint64_t len,
@@ -81,4 +84,30 @@ bool nx_bus_access(struct nx_bus *b, uint64_t addr, uint8_t *data, uint32_t len,
 	}
 	r.fn(r.opaque, addr - r.base, data, len, is_write, vcpu);
 	return true;
+}
+
+int nx_bus_coalesce(struct nx_bus *b, int vm_fd, uint64_t base, uint32_t len, bool on)
+{
+	struct kvm_coalesced_mmio_zone z = { .addr = base, .size = len };
+
+	return b->ring ? ioctl(vm_fd, on ? KVM_REGISTER_COALESCED_MMIO :
+				     KVM_UNREGISTER_COALESCED_MMIO, &z) : -1;
+}
+
+/* KVM writes an entry, then moves ring->last; we consume from first. */
+void nx_bus_flush(struct nx_bus *b)
+{
+	struct kvm_coalesced_mmio_ring *q = b->ring;
+
+	if (!q || q->first == __atomic_load_n(&q->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&b->ring_lock);
+	for (uint32_t i = q->first; i != __atomic_load_n(&q->last, __ATOMIC_ACQUIRE);
+	     i = (i + 1) % b->ring_max) {
+		struct kvm_coalesced_mmio e = q->coalesced_mmio[i % b->ring_max];
+
+		nx_bus_access(b, e.phys_addr, e.data, e.len > 8 ? 8 : e.len, true, NULL);
+		__atomic_store_n(&q->first, (i + 1) % b->ring_max, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&b->ring_lock);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/kvm.h>
@@ -171,6 +172,7 @@ static void *vcpu_thread(void *arg)
 		}
 		reason = vcpu->run->exit_reason;
 		nx_stats_count_exit(vm, reason);
+		nx_bus_flush(&vm->mmio);	/* writes queued before this exit come first */
 		if (reason >= NX_EXIT_REASONS) {
 			exit_fatal(vcpu);
 			break;
@@ -179,6 +181,19 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+/* KVM's coalesced MMIO ring is page r of every vCPU's mapping, r = what
+ * KVM_CHECK_EXTENSION(KVM_CAP_COALESCED_MMIO) answers (0: none). */
+static void map_ring(struct nx_vm *vm, struct nx_vcpu *v)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	if (r > 0 && (size_t)(r + 1) * page <= v->run_size) {
+		vm->mmio.ring = (void *)((char *)v->run + r * page);
+		vm->mmio.ring_max = (page - sizeof(*vm->mmio.ring)) / sizeof(struct kvm_coalesced_mmio);
+	}
 }
 
 int nx_vcpus_create(struct nx_vm *vm)
@@ -202,6 +217,8 @@ int nx_vcpus_create(struct nx_vm *vm)
 			return nx_error("mmap of vCPU %d kvm_run: %s", i, strerror(errno));
 		if (nx_arch_vcpu_init(v) < 0)
 			return -1;
+		if (i == 0)
+			map_ring(vm, v);
 #ifdef KVM_GET_STATS_FD
 		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 #endif

@@ -21,9 +21,10 @@
  *    there. A factorial's "raise when done" is asserted by the thread
  *    that takes the DONE. Whatever rose the level, nx_irq_set_line is the
  *    line's one way in (unlock_assert).
- *  - Acknowledge (0x64) is always ioeventfd doorbells (datamatch 1 << i);
- *    they are applied under the device lock before the line's level is
- *    read, so an EOI never sees a stale level.
+ *  - Acknowledge (0x64) is ioeventfd doorbells (datamatch 1 << i), applied
+ *    under the device lock before the line's level is read, so an EOI never
+ *    sees a stale level; for INTx under split KVM queues its writes instead
+ *    (queue_acks), so the raise exit needs no poll().
  *  - Raise/ack values without a doorbell, identity, liveness, factorial and
  *    status are MMIO exits served here from the registers, which live in
  *    nexit's private memory. Because an ioeventfd does not see the value, a
@@ -69,6 +70,7 @@ struct nx_irqdev {
 	struct nx_irqdev_regs r;
 	bool rise;			/* INTx level rose: assert once unlocked */
 	int raise_fd[NX_IRQDEV_DOORBELLS], ack_fd[NX_IRQDEV_DOORBELLS];
+	uint64_t ack_zone;		/* the ack register KVM queues (gpa), or 0 */
 	struct nx_msi_vec msi;
 	int counters_fd;		/* the backend's counter page (SETUP) */
 	struct nx_devd_counters *counters;
@@ -211,6 +213,10 @@ static const int *raise_fds(const struct nx_irqdev *d)
 {
 	return d->vm->cfg->irqchip == NX_IRQCHIP_KERNEL ? d->raise_fd : NULL;
 }
+static const int *ack_fds(const struct nx_irqdev *d)
+{
+	return d->ack_zone ? NULL : d->ack_fd;
+}
 
 /* ---- INTx: the level line as a host-side source for the fallback ------- */
 static void src_set_masked(struct nx_irqdev *d, bool masked)
@@ -227,9 +233,10 @@ static bool src_is_asserted(void *op)
 	struct nx_irqdev *d = op;
 	bool lvl;
 
+	/* What the guest wrote before its EOI is queued or rung by now. */
+	nx_bus_flush(&d->vm->mmio);
 	pthread_mutex_lock(&d->lock);
-	/* Doorbells the guest rang before its EOI are in the eventfds now. */
-	nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd);
+	nx_irqdev_drain(&d->r, raise_fds(d), ack_fds(d));
 	lvl = !atomic_load(&d->gone) && d->r.mode == NX_IRQDEV_MODE_INTX && d->r.irq_status;
 	pthread_mutex_unlock(&d->lock);
 	nx_pci_set_intx_status(d->pci, lvl);
@@ -239,7 +246,7 @@ static bool src_is_asserted(void *op)
 /* Device lock held: doorbells in; a rising level is asserted at unlock. */
 static void sync_locked(struct nx_irqdev *d)
 {
-	if (nx_irqdev_drain(&d->r, raise_fds(d), d->ack_fd) && !d->r.intx_masked)
+	if (nx_irqdev_drain(&d->r, raise_fds(d), ack_fds(d)) && !d->r.intx_masked)
 		rise_locked(d);
 }
 
@@ -254,15 +261,35 @@ static void on_intx_doorbell(void *op, int fd, uint32_t events, unsigned tag)
 }
 
 /* ---- doorbells: which eventfd KVM signals for 0x60 / 0x64 -------------- */
+/*
+ * INTx under split: KVM queues the ack register's writes in its coalesced
+ * MMIO ring (no exit, any value) and every exit hands the queue over first
+ * (nx_bus_flush, the raise and EOI exits among them), so the acks before a
+ * raise are in before it without a poll(). Not in MSI mode: no exit there
+ * would ever empty the ring. gpa 0 (or no ring): the doorbells.
+ */
+static void queue_acks(struct nx_irqdev *d, uint64_t gpa)
+{
+	if (d->ack_zone)
+		nx_bus_coalesce(&d->vm->mmio, d->vm->vm_fd, d->ack_zone, 4, false);
+	pthread_mutex_lock(&d->lock);
+	nx_irqdev_drain(&d->r, NULL, ack_fds(d));	/* acks already rung go first */
+	d->ack_zone = gpa && !nx_bus_coalesce(&d->vm->mmio, d->vm->vm_fd, gpa, 4, true) ? gpa : 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void bind_doorbells(struct nx_irqdev *d, enum nx_irqdev_mode mode)
 {
 	uint64_t raise = d->bar_gpa + NX_IRQDEV_REG_RAISE, ack = d->bar_gpa + NX_IRQDEV_REG_ACK;
 
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 	d->bound = NX_IRQDEV_MODE_NONE;
+	queue_acks(d, 0);
 	if (!d->bar_mapped || atomic_load(&d->gone))
 		return;
-	for (int i = 0; i < NX_IRQDEV_DOORBELLS; i++)
+	if (mode == NX_IRQDEV_MODE_INTX && !raise_fds(d))
+		queue_acks(d, ack);
+	for (int i = 0; i < NX_IRQDEV_DOORBELLS && !d->ack_zone; i++)
 		if (nx_reg_ioeventfd(&d->reg, d->ack_fd[i], ack, 4, true, 1u << i) < 0)
 			goto fail;
 	if (mode == NX_IRQDEV_MODE_MSI) {
@@ -282,6 +309,7 @@ fail:
 	/* Without doorbells every register write is an exit: still correct. */
 	nx_warn("irqdev %s: doorbells not bound, register writes exit to nexit", d->name);
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
+	queue_acks(d, 0);
 }
 
 /* MSI enabled -> MSI; else INTx unless the command register disables it.
@@ -304,7 +332,7 @@ static void set_mode(struct nx_irqdev *d)
 	if (rise && !d->r.intx_masked)
 		rise_locked(d);
 	unlock_assert(d);	/* bus lock held: the bus lock comes before the controller's */
-	if (d->bound != m || !d->reg.n)
+	if (d->bound != m || (!d->reg.n && !d->ack_zone))
 		bind_doorbells(d, m);
 }
 
@@ -349,6 +377,16 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 	struct nx_irqdev_regs *p = &d->r;
 	uint32_t v = 0, r = 0;
 
+	memcpy(&v, data, len < 4 ? len : 4);
+	if (!vcpu) {
+		/* A write KVM queued (queue_acks), handed over by nx_bus_flush,
+		 * maybe under the controller's lock: it lowers the level only. */
+		pthread_mutex_lock(&d->lock);
+		if (off == NX_IRQDEV_REG_ACK && w)
+			p->irq_status &= ~v;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	atomic_fetch_add(&d->mmio_exits, 1);
 	if (atomic_load(&d->gone)) {
 		/* Surprise removal: reads float high, writes go nowhere. */
@@ -356,7 +394,6 @@ static void irqdev_mmio(void *op, uint64_t off, uint8_t *data, uint32_t len, boo
 			memset(data, 0xff, len);
 		return;
 	}
-	memcpy(&v, data, len < 4 ? len : 4);
 	pthread_mutex_lock(&d->lock);
 	/* A DONE the backend sent before raising the MSI this guest may be
 	 * handling now: the registers must show it. Only a WORK in flight has
@@ -491,6 +528,7 @@ static void backend_gone(struct nx_irqdev *d)
 	 * unbound (accesses exit and read all-ones), INTx source detached. */
 	nx_msi_vec_gone(&d->msi);
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
+	queue_acks(d, 0);
 	pthread_mutex_lock(&d->lock);
 	d->r.mode = NX_IRQDEV_MODE_NONE;
 	d->work_out = false;
