@@ -8,6 +8,9 @@
 # test: needs=kvm timeout=120
 source "$(dirname "$0")/../lib.sh"
 [ -x "$NEXIT" ] && [ -f "$PROBE" ] || skip "build nexit and the probe first (make)"
+# Load tun itself (as appliance_io does): in an L1 booted again after a
+# stall no earlier test may have loaded it.
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null || busybox modprobe tun 2>/dev/null || true
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 [ "$(id -u)" = 0 ] || skip "creating a tap needs root (CAP_NET_ADMIN)"
 ERR=$(mktemp /tmp/nexit-net-tap.XXXXXX)
