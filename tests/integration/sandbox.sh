@@ -40,7 +40,8 @@ run() {
 	sleep 1.5	# set-up done, the guest in its work or its hold
 	threads $nx >"$T/nexit.threads"
 	threads $devd >"$T/devd.threads"
-	"$NEXIT" stat "$T/ctl" >"$T/live.json" || fail "$name: nexit stat failed"
+	"$NEXIT" stat "$T/ctl" >"$T/live.json" ||
+		fail "$name: nexit stat failed; nexit: $(tail -n 3 "$T/err"; tail -n 2 "$T/out")"
 	wait $VMM; rc=$?; VMM=
 	echo "$name: nexit threads: $(awk '{printf "%s(%s,uid %s) ", $1, $2, $4}' "$T/nexit.threads")"
 	echo "$name: nexit-devd: $(awk '{printf "%s(%s,uid %s) ", $1, $2, $4}' "$T/devd.threads")"
