@@ -38,6 +38,16 @@ need_linux_kvm() {
 	[ "$(kvm_kind)" = linux ] ||
 		fail "this KVM cannot boot Linux ($KVM_KIND_LINE); tests/run.sh runs this test in the nested L1 machine on such hosts"
 }
+# wait_line FILE REGEX SECONDS: waits until a line of FILE matches REGEX
+# (grep -E); false after SECONDS. The point a test measures at is then the
+# guest's, not a guess of how fast this machine is.
+wait_line() {
+	local end=$(( $(date +%s) + $3 ))
+	until grep -aqE "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt $end ] || return 1
+		sleep 0.05
+	done
+}
 # probe_json OUTPUT_FILE: prints the JSON of the last PROBE line.
 probe_json() { grep -a '^PROBE ' "$1" | tail -n1 | sed 's/^PROBE //'; }
 # probe_irqdev_pass CHIP CMDLINE DIR: boots the probe with one irqdev under

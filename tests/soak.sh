@@ -2,8 +2,8 @@
 # tests/soak.sh CYCLES - boots and stops a VM with an irqdev CYCLES times
 # (make soak: 1000; make test: 20, tests/integration/soak.sh). Each cycle
 # the guest does device work (factorials through nexit-devd, interrupts)
-# and then holds while nexit is measured: open fds, threads, RSS, zombie
-# children; then nexit is stopped with SIGTERM (exit 143). Every 5th cycle
+# and then holds (its "holding" line) while nexit is measured: open fds,
+# threads, RSS, zombie children; then nexit is stopped with SIGTERM (exit 143). Every 5th cycle
 # nexit-devd is killed first (SIGKILL), and nexit must close its socket,
 # reap it and carry on. Nothing may grow: the fd and
 # thread counts of every cycle equal the first cycle's of its kind, RSS
@@ -36,8 +36,9 @@ for c in $(seq 1 $CYCLES); do
 	nx=; devd=
 	for i in $(seq 200); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x nexit-devd) && break; sleep 0.02; done
 	[ -n "$devd" ] || fail "cycle $c: nexit or nexit-devd did not start: $(tail -n2 "$T/err")"
-	# The guest's work takes its first few hundred ms, then it holds.
-	sleep 0.4
+	# The guest does its device work, then holds: nexit is measured there.
+	wait_line "$T/out" '^fact-max: done, holding' 30 ||
+		fail "cycle $c: the guest did not finish its device work within 30 s: $(tail -n2 "$T/err")"
 	if [ $kill_this = 1 ]; then
 		kill -9 $devd
 		for i in $(seq 100); do [ -e /proc/$devd ] || break; sleep 0.01; done

@@ -11,7 +11,8 @@
  * A device that disappears (reads all-ones: its backend was cut off) ends
  * the list early ("gone"). Keys: timeout_ms (per operand, 2000), delay_ms
  * (0: wait this long first, for a host to act on the backend), hold_ms (0:
- * stay alive this long before the result, for a host watching).
+ * stay alive this long before the result, for a host watching; the line
+ * "fact-max: done, holding N ms" says when it starts).
  */
 #include "../probe.h"
 
@@ -72,7 +73,7 @@ static bool fact_max(struct platform *p)
 	struct fact_run r = { 0 };
 	struct json j;
 	unsigned ok = 0, first_bad = NOPS;
-	u64 irqs;
+	u64 irqs, hold;
 
 	edu_need(p, "fact-max", d, 4, 1);
 	r.bar = d[0].bar0;
@@ -88,7 +89,10 @@ static bool fact_max(struct platform *p)
 	mmio_write32(r.bar + NX_IRQDEV_REG_STATUS, 0);
 	if (d[0].msi_cap)
 		pci_msi_disable(&d[0]);
-	user_sleep(p, cmdline_u64(&p->cmd, "hold_ms", 0));
+	hold = cmdline_u64(&p->cmd, "hold_ms", 0);
+	if (hold)	/* a host watching the VM waits for this line */
+		printk("fact-max: done, holding %llu ms\n", (unsigned long long)hold);
+	user_sleep(p, hold);
 
 	for (unsigned i = 0; i < NOPS; i++) {
 		if (r.done[i] && r.got[i] == fact32(operands[i]))
