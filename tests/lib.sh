@@ -1,13 +1,15 @@
 # Shared helpers for integration test scripts (sourced).
 #
 # A script says what it needs in one header line that tests/run.sh reads:
-#   # test: needs=none|kvm|linux|l1 [l1=also] [timeout=SECONDS] [asan=no]
+#   # test: needs=none|kvm|linux|l1 [l1=also] [l1tcg=single] [timeout=SECONDS] [asan=no]
 #     none   runs on this host (no KVM involved)
 #     kvm    a KVM that runs the ring-3 probe guest (kvm_pvm or hardware)
 #     linux  a KVM that boots Linux guests (hardware, or L1)
 #     l1     the nested L1 machine's test bed (its intel-iommu and edu device)
 #     l1=also  also run in L1 when this host's KVM is not a Linux one (a
 #              LAPIC that keeps interrupts in service, nothing excused)
+#     l1tcg=single  in L1, a boot of its own on one TCG thread (multi-threaded
+#              TCG triple-faults this test's guests too often: docs/nested.md)
 #     timeout  the harness's watchdog for the whole script (default 600)
 #     asan=no  not in the ASan+UBSan pass
 # tests/run.sh runs each script where its need is met: on this host, or in

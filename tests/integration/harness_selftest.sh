@@ -8,9 +8,11 @@
 #  - an L1 machine that stops making progress (no heartbeat) is booted again;
 #    a second stall of the same test FAILS (never a skip), and a test that
 #    passes on its retry is reported FLAKY;
-#  - in L1, a test that failed after an L2 guest triple-faulted runs once
-#    more: FLAKY if it then passes, FAIL if not, and its first log has the
-#    SHUTDOWN exit L1's KVM traced;
+#  - in L1, a test that failed after an L2 guest triple-faulted runs again,
+#    at most twice more: FLAKY if it then passes, FAIL if not, and the log of
+#    each failed run has the SHUTDOWN exit L1's KVM traced;
+#  - a test that asks for an L1 on one TCG thread (l1tcg=single) gets a boot
+#    of its own with -accel tcg,thread=single;
 #  - with CI=true a skip is a failure unless it is the posted-interrupt one;
 #  - without KVM on the host (NEXIT_KVM_DEVICE naming a missing device) every
 #    KVM test is placed in L1 and the fixture that needs KVM passes there;
@@ -86,7 +88,7 @@ else echo "ok   host: the watchdog killed the hung nexit"; fi
 
 # In L1, on a host without KVM: a passing KVM test, a hung nexit, a stalled L1.
 selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=30 L1_STALL=25 -- \
-	--only selftest/pass selftest/hang_nexit selftest/triple_l1 selftest/stall_l1
+	--only selftest/pass selftest/hang_nexit selftest/triple_l1 selftest/stall_l1 selftest/single_l1
 expect "$T/l1.out" '^PASS  selftest/pass \[L1\]' "no KVM on the host: the KVM test passes in L1"
 expect "$T/l1.out" '^FAIL  selftest/hang_nexit \[L1\] .*hung: killed by the watchdog after 30 s, nexit still running' \
 	"L1: a hung nexit fails the suite"
@@ -96,7 +98,12 @@ expect "$T/l1.out" '^FAIL  selftest/stall_l1 \[L1\] \(the L1 machine failed twic
 expect "$T/l1.out" '^FAIL  selftest/triple_l1 \[L1\] \(rc=1' "L1: a test that fails again after an L2 triple fault fails"
 expect "$T/l1/L1/selftest/triple_l1.log.try1" '^L1 KVM: SHUTDOWN exit: .*rip 0x10001' \
 	"L1: the first run's log has L1 KVM's SHUTDOWN exit (the guest's int3 rip)"
-expect "$T/l1.out" '^1 passed, 3 failed, 0 skipped$' "L1: summary 1 passed, 3 failed"
+expect "$T/l1/L1/selftest/triple_l1.log.try2" '^L1 KVM: SHUTDOWN exit: .*rip 0x10001' \
+	"L1: so has the second run's, and a third run ends it"
+expect "$T/l1.out" '^----  L1 boot [0-9]*: 1 tests in the nested machine \(tools/l1.sh, -accel tcg,thread=single;' \
+	"L1: the l1tcg=single test in a boot of its own on one TCG thread"
+expect "$T/l1.out" '^PASS  selftest/single_l1 \[L1\]' "L1: ... which it sees (NEXIT_L1_ACCEL)"
+expect "$T/l1.out" '^2 passed, 3 failed, 0 skipped$' "L1: summary 2 passed, 3 failed"
 [ "$(cat "$T/l1.rc")" != 0 ] || { echo "BAD  L1: exit status 0"; bad=1; }
 
 # A stall on the first try only: FLAKY, and the suite passes.

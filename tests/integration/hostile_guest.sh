@@ -8,7 +8,7 @@
 # (a vhost-user backend that answers): nexit must answer `nexit stat`
 # during the run, exit 0 on the guest's power-off, report no sanitizer
 # error, and keep its warnings bounded.
-# test: needs=kvm asan=no
+# test: needs=kvm asan=no l1tcg=single
 source "$(dirname "$0")/../lib.sh"
 need_kvm
 NEXIT=${NEXIT_HOSTILE:-build/asan/nexit}

@@ -20,7 +20,7 @@
 # (EXCUSED-CHECKS, summed by tests/run.sh). On such hosts tests/run.sh also
 # runs this script in the nested L1 machine, whose LAPIC keeps interrupts in
 # service: nothing is excused there.
-# test: needs=kvm l1=also timeout=900
+# test: needs=kvm l1=also l1tcg=single timeout=900
 . "$(dirname "$0")/../lib.sh"
 need_kvm
 [ -x "$NEXIT" ] || fail "$NEXIT is not built"

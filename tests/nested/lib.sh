@@ -219,9 +219,8 @@ nested_kernel_clean() {
 # default 60), L1_CONSOLE (1: stream the command's output to stdout),
 # L1_RUN (run directory; default a new build/l1/run.XXXXXX), L1_MEM (MiB,
 # default 4096), L1_SMP (default 2), L1_APPEND (more kernel parameters),
-# L1_ACCEL (QEMU -accel, default tcg,thread=single: one TCG thread for both
-# of L1's CPUs; QEMU 7.2's multi-threaded TCG (L1_ACCEL=tcg) corrupts L2
-# and L1 memory now and then under nested paging: docs/nested.md).
+# L1_ACCEL (QEMU -accel, default tcg; tcg,thread=single for one TCG thread,
+# slower but without multi-threaded TCG's memory corruption: docs/nested.md).
 # l1_run returns the command's exit status, or 125 when L1 did not report
 # one: $L1_RUN/status then says why (stall, timeout, boot).
 # L1's devices: intel-iommu (interrupt remapping, device IOTLB), two edu,
@@ -397,7 +396,7 @@ _l1_boot() {
 	[ "${L1_DEBUG_BOOT_STALL:-}" = 1 ] && [ "$boot" = 1 ] && debug=nexit.l1debugstall=1
 	rm -f "$run/rc" "$run/mon.sock"
 	t0=$(date +%s); hb_t=$t0
-	"$QEMU" -accel "${L1_ACCEL:-tcg,thread=single}" -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt \
+	"$QEMU" -accel "${L1_ACCEL:-tcg}" -machine q35,kernel-irqchip=split -cpu EPYC,+svm,+npt \
 		-m "${L1_MEM:-4096}" -smp "${L1_SMP:-2}" -nodefaults -display none -no-reboot \
 		-monitor "unix:$run/mon.sock,server,nowait" \
 		-serial "file:$run/console.log" -serial "file:$run/ctl.log" \

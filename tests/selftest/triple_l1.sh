@@ -1,8 +1,8 @@
 #!/bin/bash
 # Harness self-test fixture (tests/integration/harness_selftest.sh): fails
 # after an L2 guest triple-faulted in L1 (a real one: tests/triple_fault_elf.py
-# under nexit). tests/run.sh must run such a test once more and keep the
-# first log with L1 KVM's traced SHUTDOWN exit. With NEXIT_SELFTEST_TF_MARK
+# under nexit). tests/run.sh must run such a test again (at most twice) and keep the
+# failed runs' logs with L1 KVM's traced SHUTDOWN exit. With NEXIT_SELFTEST_TF_MARK
 # (a file in a directory the host shares) it fails only on its first try:
 # the second run passes and is reported FLAKY.
 # test: needs=l1 timeout=120
