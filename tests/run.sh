@@ -134,8 +134,10 @@ run_one() {
 	# multi-threaded TCG (docs/nested.md); a failure without one, or three
 	# in a row, still fails.
 	local try=1
+	# The fact is L1 KVM's traced SHUTDOWN exit (l1_shutdown_exits), or
+	# nexit's report of it where the test kept nexit's output.
 	while [ "$HERE" = L1 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -z "$extra" ] && [ $try -lt 3 ] &&
-	      grep -aq 'triple fault (KVM_EXIT_SHUTDOWN)' "$log"; do
+	      grep -aqE '^L1 KVM: SHUTDOWN exit: |triple fault \(KVM_EXIT_SHUTDOWN\)' "$log"; do
 		mv "$log" "$log.try$try"
 		echo "----  $name $tag failed after an L2 triple fault; running it again (log of that run: $log.try$try)"
 		grep -a '^L1 KVM: ' "$log.try$try" | head -n 3 | sed 's/^/      /'
