@@ -219,7 +219,7 @@ l1_shutdown_exits() {
 
 L1_BOOTS=0; L1_SECONDS=0
 run_in_l1() {	# NAME...
-	local todo=("$@") retried="" tries=0 out st first
+	local todo=("$@") retried="" retried_why="" tries=0 out st first
 	while [ ${#todo[@]} -gt 0 ]; do
 		L1_BOOTS=$((L1_BOOTS + 1)); tries=$((tries + 1))
 		echo "----  L1 boot $L1_BOOTS: ${#todo[@]} tests in the nested machine (tools/l1.sh, -accel ${L1_ACCEL:-tcg}; log $LOG/L1-boot$L1_BOOTS)"
@@ -244,7 +244,7 @@ run_in_l1() {	# NAME...
 			PASS*) pass=$((pass + 1))
 			       ex=$(grep -o '[0-9]* checks excused' <<<"$line" | cut -d' ' -f1)
 			       excused=$((excused + ${ex:-0}))
-			       [ "$n" = "$retried" ] && { flaky+=("$n: L1 stalled on the first try"); line="$line FLAKY (passed after an L1 stall)"; }
+			       [ "$n" = "$retried" ] && { flaky+=("$n: L1 failed ($retried_why) on the first try"); line="$line FLAKY (passed after an L1 $retried_why)"; }
 			       [[ $line == *"FLAKY (retried: "* ]] && flaky+=("$n: ${line#*FLAKY (retried: }");;
 			SKIP*) skip=$((skip + 1)); skipped+=("$n: ${line#*]: }");;
 			FAIL*) fail=$((fail + 1)); failed+=("$n");;
@@ -267,7 +267,7 @@ run_in_l1() {	# NAME...
 		else
 			echo "----  L1 machine failed ($why) during $first: logs $out; booting it again for ${#rest[@]} tests"
 			tail -n 3 "$out.err" | sed 's/^/      /'
-			retried=$first
+			retried=$first retried_why=$why
 		fi
 		todo=("${rest[@]}")
 	done

@@ -5,7 +5,8 @@
 #  - a nexit that never ends and ignores SIGTERM (NEXIT_DEBUG_HANG) under a
 #    script with no bound of its own FAILS, with nexit's task state, on the
 #    host and in L1 (the watchdog of tests/run.sh runs in both);
-#  - an L1 machine that stops making progress (no heartbeat) is booted again;
+#  - an L1 machine that stops making progress (no heartbeat) or crashes is
+#    booted again, and the report says which;
 #    a second stall of the same test FAILS (never a skip), and a test that
 #    passes on its retry is reported FLAKY;
 #  - in L1, a test that failed after an L2 guest triple-faulted runs again,
@@ -111,8 +112,8 @@ mkdir -p "$T/flaky/L1"
 # A test that failed after an L2 triple fault in L1 and passes when run once
 # more: FLAKY too.
 selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" NEXIT_SELFTEST_TF_MARK="$T/flaky/L1/tf-once" \
-	NEXIT_SELFTEST_TFQ_MARK="$T/flaky/L1/tfq-once" L1_STALL=25 -- \
-	--only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1
+	NEXIT_SELFTEST_TFQ_MARK="$T/flaky/L1/tfq-once" NEXIT_SELFTEST_CRASH_MARK="$T/flaky/L1/crash-once" \
+	L1_STALL=25 -- --only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1 selftest/crash_l1
 expect "$T/flaky.out" '^PASS  selftest/stall_l1 \[L1\] .* FLAKY \(passed after an L1 stall\)' "flaky: retried and reported"
 expect "$T/flaky.out" '^PASS  selftest/triple_l1 \[L1\] .* FLAKY \(retried: an L2 guest triple-faulted' \
 	"flaky: a triple-fault retry reported"
@@ -120,7 +121,9 @@ expect "$T/flaky.out" '^flaky: selftest/stall_l1' "flaky: in the summary"
 expect "$T/flaky.out" '^flaky: selftest/triple_l1' "flaky: the triple-fault retry in the summary"
 expect "$T/flaky.out" '^PASS  selftest/triple_quiet_l1 \[L1\] .* FLAKY \(retried: an L2 guest triple-faulted' \
 	"flaky: a triple fault only L1's KVM saw (nexit's output thrown away) is retried too"
-expect "$T/flaky.out" '^summary: .* 3 flaky' "flaky: counted"
+expect "$T/flaky.out" '^PASS  selftest/crash_l1 \[L1\] .* FLAKY \(passed after an L1 crash\)' \
+	"flaky: an L1 that crashed is booted again and said to have crashed"
+expect "$T/flaky.out" '^summary: .* 4 flaky' "flaky: counted"
 [ "$(cat "$T/flaky.rc")" = 0 ] || { echo "BAD  flaky: exit status $(cat "$T/flaky.rc")"; bad=1; }
 
 # An L1 that stalls while booting, before the command started, is booted
