@@ -343,7 +343,7 @@ l1_multi=(); l1_single=()
 for t in "${l1_tests[@]}"; do
 	[ "$(meta "$(script_of "$t")" l1tcg multi)" = single ] && l1_single+=("$t") || l1_multi+=("$t")
 done
-[ ${#l1_multi[@]} -gt 0 ] && L1_ACCEL=${L1_ACCEL:-tcg} run_in_l1 "${l1_multi[@]}"
+[ ${#l1_multi[@]} -gt 0 ] && run_in_l1 "${l1_multi[@]}"
 [ ${#l1_single[@]} -gt 0 ] && L1_ACCEL=tcg,thread=single run_in_l1 "${l1_single[@]}"
 
 echo

@@ -3,8 +3,9 @@
 # (make soak: 1000; make test: 20, tests/integration/soak.sh). Each cycle
 # the guest does device work (factorials through nexit-devd, interrupts)
 # and then holds (its "holding" line) while nexit is measured: open fds,
-# threads, RSS, zombie children; then nexit is stopped with SIGTERM (exit 143). Every 5th cycle
-# nexit-devd is killed first (SIGKILL), and nexit must close its socket,
+# threads, RSS, zombie children; then nexit is stopped with SIGTERM (exit
+# 143). Every 5th cycle nexit-devd is killed first (SIGKILL), and nexit must
+# close its socket,
 # reap it and carry on. Nothing may grow: the fd and
 # thread counts of every cycle equal the first cycle's of its kind, RSS
 # stays within 25 % of the first cycles', no child is left a zombie, and

@@ -25,7 +25,7 @@ run_vm() {
 		--timeout 45 "$@" >"$T/out" 2>"$T/err" &
 	VMM=$!
 	for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && break; sleep 0.05; done
-	for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
+	wait_line "$T/err" 'cut off' 10
 	grep -q 'cut off' "$T/err" || { kill -9 $VMM; fail "$name: no cut-off report: $(tail -n3 "$T/err")"; }
 	timeout -k 5 2 "$NEXIT" stat "$T/ctl" >"$T/live.json" || fail "$name: nexit stat did not answer after the cut-off"
 	python3 - "$T/live.json" <<'PY' || fail "$name: live stats do not show the device gone"
@@ -72,10 +72,10 @@ for i in $(seq 100); do nx=$(pgrep -P $VMM -x nexit) && devd=$(pgrep -P $nx -x n
 # Stopped once it runs: the device line comes after the backend's SETUP
 # answer; a backend stopped before it is a start-up error ("did not answer
 # SETUP within 5 s"), not this case.
-for i in $(seq 200); do grep -q 'irqdev cli0: PCI' "$T/err" && break; sleep 0.05; done
+wait_line "$T/err" 'irqdev cli0: PCI' 10
 grep -q 'irqdev cli0: PCI' "$T/err" || fail "stopped: the device did not come up: $(tail -n3 "$T/err")"
 kill -STOP $devd
-for i in $(seq 200); do grep -q 'cut off' "$T/err" && break; sleep 0.05; done
+wait_line "$T/err" 'cut off' 10
 timeout -k 5 2 "$NEXIT" stat "$T/ctl" >/dev/null || fail "stopped: nexit stat did not answer: $(cat "$T/err")"
 for i in $(seq 40); do [ -e /proc/$devd ] || break; sleep 0.05; done
 [ -e /proc/$devd ] && fail "stopped: nexit-devd $devd is still there ($(awk '/State/{print $2}' /proc/$devd/status)) after the cut-off"

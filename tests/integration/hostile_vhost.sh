@@ -27,7 +27,7 @@ for mode in hang stopped; do
 	# The moment the guest resets: hang logs GET_VRING_BASE; a stopped
 	# backend logs nothing more, so wait for the rings' hand-over time.
 	if [ $mode = hang ]; then
-		for i in $(seq 400); do grep -q GET_VRING_BASE "$T/fake.err" && break; sleep 0.05; done
+		wait_line "$T/fake.err" GET_VRING_BASE 20
 		grep -q GET_VRING_BASE "$T/fake.err" || fail "$mode: the guest never reset the device"
 	else
 		sleep 2
