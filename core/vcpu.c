@@ -261,11 +261,33 @@ static bool press_button(struct nx_vm *vm)
 	       vm->power_button(vm->power_button_opaque);
 }
 
+/* A guest that missed its deadline: where each vCPU was. KVM_GET_MP_STATE
+ * tells a vCPU halted waiting for an interrupt (one that never came) from
+ * one that was executing (a spin, say on another CPU's IPI reply). */
+static void report_timeout(struct nx_vcpu *vcpu)
+{
+	static const char *const names[] = {
+		[KVM_MP_STATE_RUNNABLE] = "running", [KVM_MP_STATE_UNINITIALIZED] = "not started",
+		[KVM_MP_STATE_INIT_RECEIVED] = "waiting for SIPI after INIT",
+		[KVM_MP_STATE_HALTED] = "halted, waiting for an interrupt",
+		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received", [KVM_MP_STATE_STOPPED] = "stopped (PSCI)",
+	};
+	struct kvm_mp_state mp;
+	const char *st = "state unreadable";
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) == 0)
+		st = mp.mp_state < sizeof(names) / sizeof(names[0]) && names[mp.mp_state] ?
+		     names[mp.mp_state] : "in another state";
+	nx_error("at the timeout vCPU %d was %s", vcpu->id, st);
+	nx_vcpu_dump(vcpu, stderr);
+}
+
 int nx_vm_run(struct nx_vm *vm)
 {
 	sigset_t set, old;
 	uint64_t grace_start = 0, grace_end = 0;
 	int grace_sig = 0;
+	bool timed_out = false;
 	struct sigaction noop = { .sa_handler = kick_handler };
 	uint64_t deadline = vm->cfg->timeout_s ?
 			    nx_now_ns() + (uint64_t)vm->cfg->timeout_s * 1000000000ull : 0;
@@ -335,6 +357,7 @@ int nx_vm_run(struct nx_vm *vm)
 		} else if (deadline && nx_now_ns() > deadline) {
 			nx_error("guest did not finish within timeout = %d s", vm->cfg->timeout_s);
 			nx_vm_stop(vm, 124, "timeout");
+			timed_out = true;
 		}
 	}
 	nx_sd_notify("STOPPING=1");
@@ -343,6 +366,8 @@ int nx_vm_run(struct nx_vm *vm)
 	for (int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].thread)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	for (int i = 0; timed_out && i < vm->ncpus; i++)
+		report_timeout(&vm->vcpus[i]);
 	vm->stats.end_ns = nx_now_ns();
 	if (vm->irq.shutdown)
 		vm->irq.shutdown(vm->irq.opaque);

@@ -7,6 +7,7 @@
 #  - a guest that does not listen is stopped at once (128 + signal);
 #  - a guest that listens but never powers off is stopped after [vm]
 #    stop_grace, with a warning; a second signal does not wait;
+#  - a guest past --timeout: exit 124 and each vCPU's state and registers;
 #  - READY=1 then STOPPING=1 on $NOTIFY_SOCKET (systemd's notify protocol).
 # The unit and the man pages: unit_verify.sh, man_pages.sh.
 # test: needs=kvm
@@ -93,6 +94,18 @@ secs=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc = 143 ] && [ $secs -lt 3000 ] || fail "deaf guest: exit $rc after $secs ms"
 grep -q 'pressed the power button' "$T/deaf.err" && fail "deaf guest: the button was pressed"
 echo "lifecycle: a guest not listening is stopped at once (${secs} ms, exit 143)"
+
+# A guest that misses --timeout: exit 124 and where each vCPU was (its
+# KVM mp_state and registers), so a hang tells a halted vCPU that waits for
+# a lost interrupt from one that spins.
+timeout -k 5 30 "$NEXIT" run --kernel "$PROBE" --no-defaults --timeout 2 \
+	--cmdline "scenario=power-button ignore=1 wait_ms=30000" >"$T/late.out" 2>"$T/late.err"
+rc=$?
+[ $rc = 124 ] || fail "timeout: exit $rc, expected 124: $(tail -n3 "$T/late.err")"
+grep -qE '^nexit: error: at the timeout vCPU 0 was (running|halted, waiting for an interrupt)$' "$T/late.err" &&
+	grep -qE '^(  rip|vCPU 0: pc)=' "$T/late.err" ||
+	fail "timeout: no vCPU state reported: $(cat "$T/late.err")"
+echo "lifecycle: a guest past its timeout: exit 124, $(grep -o 'vCPU 0 was .*' "$T/late.err"), registers reported"
 
 # systemd's notify protocol: READY=1 while it runs, STOPPING=1 at the end.
 python3 - "$NEXIT" "$PROBE" "$T" <<'PY' || fail "sd_notify"
