@@ -22,7 +22,8 @@
 # machine that stops making progress (no heartbeat) is booted again for the
 # tests it had not finished; a test that then passes is reported FLAKY, and
 # so is a test run once more in L1 because it failed after an L2 guest's
-# triple fault (the SHUTDOWN exits L1's KVM traced go to its log). With
+# triple fault (the SHUTDOWN exits L1's KVM traced go to its log) or hang
+# (nexit's report of its vCPUs at the guest's --timeout). With
 # CI=true a skip other than for missing posted-interrupt hardware is a FAIL.
 # Each result line says where the test ran; the summary counts excused
 # checks (EXCUSED-CHECKS lines of the scripts) and flaky tests; the last line
@@ -124,25 +125,37 @@ exec_one() {
 	[ "$HERE" = L1 ] && l1_shutdown_exits >> "$log"
 }
 
+# An L2 guest's triple fault (L1 KVM's traced SHUTDOWN exit, or nexit's own
+# line) and a hang (nexit's report of its vCPUs at the guest's --timeout).
+TRIPLE_RE='^L1 KVM: SHUTDOWN exit: |triple fault \(KVM_EXIT_SHUTDOWN\)'
+HUNG_RE='nexit: error: at the timeout vCPU [0-9]+ was '
 # run_one NAME: runs the test here, prints its result line, counts it.
 run_one() {
 	local name=$1 file log rc dt extra tag="[$HERE]" retry=""
 	exec_one "$name"
 	# In L1 only: a test that failed after one of its L2 guests triple-faulted
-	# runs again, at most twice more, reported FLAKY. Such triple faults
-	# (probe and Linux, registers at reset) come from the nested machine's
-	# multi-threaded TCG (docs/nested.md); a failure without one, or three
-	# in a row, still fails.
-	local try=1
-	# The fact is L1 KVM's traced SHUTDOWN exit (l1_shutdown_exits), or
-	# nexit's report of it where the test kept nexit's output.
+	# or hung runs again, at most twice more, reported FLAKY. Such triple
+	# faults (probe and Linux, registers at reset) and hangs come from the
+	# nested machine's multi-threaded TCG (docs/nested.md); a failure without
+	# one, or three in a row, still fails.
+	local try=1 why
+	# The facts: L1 KVM's traced SHUTDOWN exit (l1_shutdown_exits) or nexit's
+	# report of it, where the test kept nexit's output; for a hang, nexit's
+	# report of each vCPU at its --timeout (core/vcpu.c).
 	while [ "$HERE" = L1 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -z "$extra" ] && [ $try -lt 3 ] &&
-	      grep -aqE '^L1 KVM: SHUTDOWN exit: |triple fault \(KVM_EXIT_SHUTDOWN\)' "$log"; do
+	      grep -aqE "$TRIPLE_RE|$HUNG_RE" "$log"; do
 		mv "$log" "$log.try$try"
-		echo "----  $name $tag failed after an L2 triple fault; running it again (log of that run: $log.try$try)"
-		grep -a '^L1 KVM: ' "$log.try$try" | head -n 3 | sed 's/^/      /'
+		if grep -aqE "$TRIPLE_RE" "$log.try$try"; then
+			why="an L2 guest triple-faulted"
+			echo "----  $name $tag failed after an L2 triple fault; running it again (log of that run: $log.try$try)"
+			grep -a '^L1 KVM: ' "$log.try$try" | head -n 3 | sed 's/^/      /'
+		else
+			why="an L2 guest hung (nexit's --timeout)"
+			echo "----  $name $tag failed after an L2 guest hung; running it again (log of that run: $log.try$try)"
+			grep -aE "$HUNG_RE" "$log.try$try" | head -n 3 | sed 's/^/      /'
+		fi
 		exec_one "$name"
-		retry="${retry:+$retry; }an L2 guest triple-faulted in L1 on run $try, its log $log.try$try"
+		retry="${retry:+$retry; }$why in L1 on run $try, its log $log.try$try"
 		try=$((try + 1))
 	done
 	local ex

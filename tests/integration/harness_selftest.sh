@@ -9,7 +9,8 @@
 #    booted again, and the report says which;
 #    a second stall of the same test FAILS (never a skip), and a test that
 #    passes on its retry is reported FLAKY;
-#  - in L1, a test that failed after an L2 guest triple-faulted runs again,
+#  - in L1, a test that failed after an L2 guest triple-faulted or hung
+#    (nexit's report at its --timeout) runs again,
 #    at most twice more: FLAKY if it then passes, FAIL if not, and the log of
 #    each failed run has the SHUTDOWN exit L1's KVM traced;
 #  - a test that asks for an L1 on one TCG thread (l1tcg=single) gets a boot
@@ -113,7 +114,8 @@ mkdir -p "$T/flaky/L1"
 # more: FLAKY too.
 selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" NEXIT_SELFTEST_TF_MARK="$T/flaky/L1/tf-once" \
 	NEXIT_SELFTEST_TFQ_MARK="$T/flaky/L1/tfq-once" NEXIT_SELFTEST_CRASH_MARK="$T/flaky/L1/crash-once" \
-	L1_STALL=25 -- --only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1 selftest/crash_l1
+	NEXIT_SELFTEST_HANG_MARK="$T/flaky/L1/hang-once" \
+	L1_STALL=25 -- --only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1 selftest/crash_l1 selftest/hang_l2
 expect "$T/flaky.out" '^PASS  selftest/stall_l1 \[L1\] .* FLAKY \(passed after an L1 stall\)' "flaky: retried and reported"
 expect "$T/flaky.out" '^PASS  selftest/triple_l1 \[L1\] .* FLAKY \(retried: an L2 guest triple-faulted' \
 	"flaky: a triple-fault retry reported"
@@ -123,7 +125,11 @@ expect "$T/flaky.out" '^PASS  selftest/triple_quiet_l1 \[L1\] .* FLAKY \(retried
 	"flaky: a triple fault only L1's KVM saw (nexit's output thrown away) is retried too"
 expect "$T/flaky.out" '^PASS  selftest/crash_l1 \[L1\] .* FLAKY \(passed after an L1 crash\)' \
 	"flaky: an L1 that crashed is booted again and said to have crashed"
-expect "$T/flaky.out" '^summary: .* 4 flaky' "flaky: counted"
+expect "$T/flaky.out" '^PASS  selftest/hang_l2 \[L1\] .* FLAKY \(retried: an L2 guest hung' \
+	"flaky: a test that failed after an L2 guest hung (nexit's --timeout report) is retried"
+expect "$T/flaky/L1/selftest/hang_l2.log.try1" 'nexit: error: at the timeout vCPU 0 was ' \
+	"flaky: the hung run's log has nexit's report of the vCPU"
+expect "$T/flaky.out" '^summary: .* 5 flaky' "flaky: counted"
 [ "$(cat "$T/flaky.rc")" = 0 ] || { echo "BAD  flaky: exit status $(cat "$T/flaky.rc")"; bad=1; }
 
 # An L1 that stalls while booting, before the command started, is booted
