@@ -74,7 +74,7 @@ wait_line() {
 }
 
 # ---- boot 1: root, network, the first boot ------------------------------
-timeout -k 5 200 "$NEXIT" run --config "$T/app.ini" --cmdline "$cmd" --timeout 190 \
+timeout -k 5 130 "$NEXIT" run --config "$T/app.ini" --cmdline "$cmd" --timeout 120 \
 	--stats-json "$T/stats1.json" >"$T/out1" 2>"$T/err1" &
 pid=$!
 tap_up
@@ -91,14 +91,14 @@ grep -q ' eth0=10.0.2.15/24 ping=ok' <<<"$r1" || fail "boot 1: eth0 or the ping 
 grep -q "virtio-net eth0: .*vhost-net backend $TAP" "$T/err1" || fail "boot 1: eth0 is not on vhost-net"
 
 # ---- boot 2: the file boot 1 wrote, exits around a load, SIGTERM --------
-timeout -k 5 200 "$NEXIT" run --config "$T/app.ini" --control "$T/ctl.sock" --timeout 190 \
+timeout -k 5 130 "$NEXIT" run --config "$T/app.ini" --control "$T/ctl.sock" --timeout 120 \
 	--cmdline "${cmd/nexit.run=once/nexit.run=serve} nexit.load=$LOAD" \
 	--stats-json "$T/stats2.json" >"$T/out2" 2>"$T/err2" &
 pid=$!
 tap_up
 # Longer than nexit's own --timeout: a guest that hangs is stopped by nexit,
 # which reports where its vCPU was (tests/run.sh tells that from a failure).
-wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 200 || { show_tail 2; fail "boot 2: never served"; }
+wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 130 || { show_tail 2; fail "boot 2: never served"; }
 r2=$(grep -a '^NEXIT-APPLIANCE-READY' "$T/out2")
 echo "boot 2: $r2"
 grep -q ' boot=2 ' <<<"$r2" || fail "boot 2: the boot count did not survive: $r2"

@@ -89,10 +89,10 @@ elif running "$hung"; then
 else echo "ok   host: the watchdog killed the hung nexit"; fi
 
 # In L1, on a host without KVM: a passing KVM test, a hung nexit, a stalled L1.
-selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=30 L1_STALL=25 -- \
+selftest l1 NEXIT_KVM_DEVICE=/nonexistent NEXIT_TEST_LIMIT=20 L1_STALL=15 -- \
 	--only selftest/pass selftest/hang_nexit selftest/triple_l1 selftest/stall_l1 selftest/single_l1
 expect "$T/l1.out" '^PASS  selftest/pass \[L1\]' "no KVM on the host: the KVM test passes in L1"
-expect "$T/l1.out" '^FAIL  selftest/hang_nexit \[L1\] .*hung: killed by the watchdog after 30 s, nexit still running' \
+expect "$T/l1.out" '^FAIL  selftest/hang_nexit \[L1\] .*hung: killed by the watchdog after 20 s, nexit still running' \
 	"L1: a hung nexit fails the suite"
 expect "$T/l1.out" 'L1 machine failed \(stall\) during selftest/stall_l1' "L1: a stall is seen and L1 booted again"
 expect "$T/l1.out" '^FAIL  selftest/stall_l1 \[L1\] \(the L1 machine failed twice while it ran: stall' \
@@ -115,7 +115,7 @@ mkdir -p "$T/flaky/L1"
 selftest flaky NEXIT_SELFTEST_MARK="$T/flaky/L1/stalled-once" NEXIT_SELFTEST_TF_MARK="$T/flaky/L1/tf-once" \
 	NEXIT_SELFTEST_TFQ_MARK="$T/flaky/L1/tfq-once" NEXIT_SELFTEST_CRASH_MARK="$T/flaky/L1/crash-once" \
 	NEXIT_SELFTEST_HANG_MARK="$T/flaky/L1/hang-once" \
-	L1_STALL=25 -- --only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1 selftest/crash_l1 selftest/hang_l2
+	L1_STALL=15 -- --only selftest/triple_l1 selftest/stall_l1 selftest/triple_quiet_l1 selftest/crash_l1 selftest/hang_l2
 expect "$T/flaky.out" '^PASS  selftest/stall_l1 \[L1\] .* FLAKY \(passed after an L1 stall\)' "flaky: retried and reported"
 expect "$T/flaky.out" '^PASS  selftest/triple_l1 \[L1\] .* FLAKY \(retried: an L2 guest triple-faulted' \
 	"flaky: a triple-fault retry reported"
@@ -134,7 +134,7 @@ expect "$T/flaky.out" '^summary: .* 5 flaky' "flaky: counted"
 
 # An L1 that stalls while booting, before the command started, is booted
 # once more by tools/l1.sh; the retry is reported and counted as flaky.
-selftest bootstall L1_DEBUG_BOOT_STALL=1 L1_STALL=20 -- --only selftest/pass --where L1
+selftest bootstall L1_DEBUG_BOOT_STALL=1 L1_STALL=15 -- --only selftest/pass --where L1
 expect "$T/bootstall.out" '^----  L1 boot 1 RETRIED: L1 stalled before its command started' "boot stall: booted again, reported"
 expect "$T/bootstall.out" '^PASS  selftest/pass \[L1\]' "boot stall: the test ran on the second boot"
 expect "$T/bootstall.out" '^summary: .* 1 flaky' "boot stall: counted as flaky"
