@@ -281,14 +281,13 @@ static void queue_acks(struct nx_irqdev *d, uint64_t gpa)
 static void bind_doorbells(struct nx_irqdev *d, enum nx_irqdev_mode mode)
 {
 	uint64_t raise = d->bar_gpa + NX_IRQDEV_REG_RAISE, ack = d->bar_gpa + NX_IRQDEV_REG_ACK;
+	bool up = d->bar_mapped && !atomic_load(&d->gone);
 
 	nx_reg_ioeventfd_drop(&d->reg, 0, 0);
 	d->bound = NX_IRQDEV_MODE_NONE;
-	queue_acks(d, 0);
-	if (!d->bar_mapped || atomic_load(&d->gone))
+	queue_acks(d, up && mode == NX_IRQDEV_MODE_INTX && !raise_fds(d) ? ack : 0);
+	if (!up)
 		return;
-	if (mode == NX_IRQDEV_MODE_INTX && !raise_fds(d))
-		queue_acks(d, ack);
 	for (int i = 0; i < NX_IRQDEV_DOORBELLS && !d->ack_zone; i++)
 		if (nx_reg_ioeventfd(&d->reg, d->ack_fd[i], ack, 4, true, 1u << i) < 0)
 			goto fail;
