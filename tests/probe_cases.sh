@@ -28,7 +28,10 @@
 # not here: probe_irq.sh runs it as a pair (storm control off, then a budget
 # below the rate measured without it). pic, nmi, pmtimer (issue 11): the
 # 8259 pair injecting through LINT0, NMIs by MSI and by an IOAPIC NMI-mode
-# entry, the FADT's PM timer rate.
+# entry, the FADT's PM timer rate. pic's duplicates_in_service (the guest's
+# handler run twice for one injection, below the 8259: under split nexit's
+# own pic_injected shows it injected once per request) are judged by
+# probe_irq.sh.
 
 PROBE_DEV_A="irqdev"
 PROBE_DEV_B="irqdev"
@@ -48,7 +51,7 @@ probe_cases() {
 	"scenario=msi-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits'] == 0||"
 	"scenario=intx-rate ms=200|j['irqs_per_s'] > 0 and j['vmm_exits'] is not None||$intx_exits"
 	"scenario=fact-max|j['results_ok'] == j['operands'] and j['fact_max_done']||"
-	"scenario=pic n=50|j['delivered'] == 50 and j['while_masked'] == 0 and j['after_unmask_settled'] == 1 and j['other_vectors'] == 0||"
+	"scenario=pic n=50|j['delivered'] == 50 and j['while_masked'] == 0 and j['after_unmask_settled'] == 1 and j['other_vectors'] == 0||chip != 'split' or s['irq']['fallback']['pic_injected'] == j['delivered'] + j['after_unmask']"
 	"scenario=nmi n=20|j['by_msi'] == 20 and j['by_ioapic'] == 20 and j['other_vectors'] == 0||"
 	"scenario=pmtimer|98 * j['expected_hz'] <= 100 * j['hz'] <= 102 * j['expected_hz'] and j['bits'] == 24||"
 	)

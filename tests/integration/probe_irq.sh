@@ -50,6 +50,19 @@ run() {
 	ok) ;;
 	*) failed=1; grep -av '^PROBE ' "$T/out" | tail -n 5 | sed 's/^/    /';;
 	esac
+	# The guest's handler run twice for one 8259 injection (pic): in the
+	# nested machine (TCG's SVM re-injecting a delivered event, measured:
+	# nexit injected 51, the guest counted 52) one excused check; anywhere
+	# else a failure.
+	n=$(sed -n 's/.*"duplicates_in_service":\([0-9]*\).*/\1/p' <<<"$j")
+	if [ "${n:-0}" -gt 0 ]; then
+		if [ "${NEXIT_WHERE:-}" = L1 ]; then
+			excused=$((excused + 1))
+			echo "    excused: $n duplicate entries of a vector in service (the nested machine's re-injection, not the 8259's)"
+		else
+			failed=1; echo "    FAIL: $n duplicate entries of a vector in service"
+		fi
+	fi
 }
 
 probe_cases

@@ -9,7 +9,9 @@
  * UART (IIR read) and the PIC (non-specific EOI). Then with IRQ 4 masked
  * in the IMR nothing may arrive over window_ms, and unmasking delivers the
  * request the 8259 kept in its IRR, once. The IOAPIC stays masked: only
- * the 8259 can bring these in.
+ * the 8259 can bring these in. A vector entered again while IRQ 4 is still
+ * in service (before its EOI) is reported as duplicates_in_service, not
+ * counted as a delivery: the 8259 cannot have sent it (take_ack).
  */
 #include "../probe.h"
 
@@ -45,16 +47,33 @@ static void com1_raise(void)
 	outb(COM1 + UART_IER, IER_THRI);
 }
 
-static void com1_pic_ack(void)
+/*
+ * Waits for delivery number want (of the guest's count less the duplicates
+ * so far), then acknowledges the UART and the 8259. IRQ 4 stays in the
+ * 8259's ISR from its INTA to the EOI here, so no second INTA can return
+ * its vector before it: an entry more by then is the same injection taken
+ * twice below the 8259 (a virtualisation layer re-injecting an event it
+ * had already delivered), counted in *dups and not as a delivery. Returns
+ * the deliveries seen (want, or fewer on timeout; no acknowledgement then).
+ */
+static u64 take_ack(struct platform *p, u64 want, u64 to, u64 *dups)
 {
+	u64 c = wait_count(p, VEC, want + *dups, to);
+
+	if (c < want + *dups)
+		return c - *dups;
 	inb(COM1 + UART_IIR);	/* THRI reported: this read clears it */
+	c = READ_ONCE(irq_rec[VEC].count);
+	*dups += c - (want + *dups);
 	outb(PIC1, 0x20);	/* OCW2: non-specific EOI */
+	return want;
 }
 
 static bool pic(struct platform *p)
 {
 	u64 n = cmdline_u64(&p->cmd, "n", 50), win = cmdline_u64(&p->cmd, "window_ms", 50),
-	    to = cmdline_u64(&p->cmd, "timeout_ms", 1000), got = 0, masked, after, settled, others = 0;
+	    to = cmdline_u64(&p->cmd, "timeout_ms", 1000), got = 0, masked, after, settled, others = 0,
+	    dups = 0;
 	u8 mcr = inb(COM1 + UART_MCR);
 	struct json j;
 
@@ -68,21 +87,19 @@ static bool pic(struct platform *p)
 
 	for (u64 i = 0; i < n; i++) {
 		com1_raise();
-		if (wait_count(p, VEC, i + 1, to) < i + 1)
+		if (take_ack(p, i + 1, to, &dups) < i + 1)
 			break;
 		got = i + 1;
-		com1_pic_ack();
 	}
 	/* Masked in the IMR: held in the IRR, delivered on unmask, once. */
 	outb(PIC1 + 1, 0xff);
 	com1_raise();
 	user_sleep(p, win);
-	masked = READ_ONCE(irq_rec[VEC].count) - got;
+	masked = READ_ONCE(irq_rec[VEC].count) - dups - got;
 	outb(PIC1 + 1, 0xef);
-	after = wait_count(p, VEC, got + 1, to) - got;
-	com1_pic_ack();
+	after = take_ack(p, got + 1, to, &dups) - got;
 	user_sleep(p, win);
-	settled = READ_ONCE(irq_rec[VEC].count) - got;
+	settled = READ_ONCE(irq_rec[VEC].count) - dups - got;
 
 	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_MCR, mcr);
@@ -100,6 +117,7 @@ static bool pic(struct platform *p)
 	json_u64(&j, "after_unmask", after);
 	json_u64(&j, "after_unmask_settled", settled);
 	json_u64(&j, "other_vectors", others);
+	json_u64(&j, "duplicates_in_service", dups);
 	return probe_result(&j, got == n && masked == 0 && after == 1 && settled == 1 && !others);
 }
 SCENARIO("pic", pic);
