@@ -126,9 +126,10 @@ exec_one() {
 }
 
 # An L2 guest's triple fault (L1 KVM's traced SHUTDOWN exit, or nexit's own
-# line) and a hang (nexit's report of its vCPUs at the guest's --timeout).
+# line) and a hang (nexit's report of its vCPUs at the guest's --timeout, or
+# its last line after that report, where a test kept only nexit's last lines).
 TRIPLE_RE='^L1 KVM: SHUTDOWN exit: |triple fault \(KVM_EXIT_SHUTDOWN\)'
-HUNG_RE='nexit: error: at the timeout vCPU [0-9]+ was '
+HUNG_RE='nexit: error: at the timeout vCPU [0-9]+ was |nexit: guest stopped: timeout \(exit status 124\)'
 # run_one NAME: runs the test here, prints its result line, counts it.
 run_one() {
 	local name=$1 file log rc dt extra tag="[$HERE]" retry=""
