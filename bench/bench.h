@@ -271,6 +271,9 @@ int nxb_profile_bench(const struct nxb_opts *o, struct nxb_results *res);
  * tools/l1.sh, OUT shared; returns its exit status (125: no L1). */
 int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *extra_only,
 		 const char *out);
+/* Its command line: L1 (tools/l1.sh) ARGS minus the user's --out, then --out OUT. */
+int nxb_l1_argv(const struct nxb_opts *o, const char *l1, int argc, char **argv,
+		const char *extra_only, const char *out, struct nxb_argv *a);
 /* Adds the rows of another run's results.json (only those of PATH, unless
  * NULL) as rows measured in L1. */
 int nxb_import_rows(struct nxb_results *r, const char *json_path, const char *path,

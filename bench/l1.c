@@ -37,13 +37,47 @@ static bool find_l1(const struct nxb_opts *o, char *buf, size_t sz)
 	return access(buf, X_OK) == 0;
 }
 
+int nxb_l1_argv(const struct nxb_opts *o, const char *l1, int argc, char **argv,
+		const char *extra_only, const char *out, struct nxb_argv *a)
+{
+	const char *mode = o->mode == NXB_SMOKE ? "--smoke" : o->mode == NXB_QUICK ? "--quick" : NULL;
+	int bad;
+
+	/* tools/l1.sh: the VMMs' serial logs and results land in OUT (shared). */
+	nxb_argv_init(a);
+	bad = nxb_argv_add(a, "%s", l1) | nxb_argv_add(a, "--console") |
+	      nxb_argv_add(a, "--share") | nxb_argv_add(a, "%s", out) |
+	      nxb_argv_add(a, "--timeout") |
+	      nxb_argv_add(a, "%d", o->mode == NXB_FULL ? 20000 : 5000) |
+	      nxb_argv_add(a, "--") | nxb_argv_add(a, "%s", o->nexit) | nxb_argv_add(a, "bench");
+	/* The user's arguments but their --out: the run in L1 writes into OUT,
+	 * given once at the end, so its report names one directory. */
+	for (int i = 1; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--out")) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--out=", 6))
+			bad |= nxb_argv_add(a, "%s", argv[i]);
+	}
+	if (extra_only) {
+		if (mode)
+			bad |= nxb_argv_add(a, "%s", mode);
+		bad |= nxb_argv_add(a, "--rounds") | nxb_argv_add(a, "%d", o->rounds) |
+		       nxb_argv_add(a, "--only") | nxb_argv_add(a, "%s", extra_only) |
+		       nxb_argv_add(a, "--nexit") | nxb_argv_add(a, "%s", o->nexit) |
+		       nxb_argv_add(a, "--probe") | nxb_argv_add(a, "%s", o->probe);
+	}
+	bad |= nxb_argv_add(a, "--out") | nxb_argv_add(a, "%s", out);
+	return bad ? -1 : 0;
+}
+
 int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *extra_only,
 		 const char *out)
 {
-	const char *mode = o->mode == NXB_SMOKE ? "--smoke" : o->mode == NXB_QUICK ? "--quick" : NULL;
-	char l1[PATH_MAX], rounds[16], limit[16];
-	char *av[NXB_MAX_ARGS + 16];
-	int n = 0, st;
+	char l1[PATH_MAX];
+	struct nxb_argv a;
+	int st;
 	pid_t pid;
 
 	if (!find_l1(o, l1, sizeof(l1))) {
@@ -51,35 +85,8 @@ int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *ex
 			o->nexit);
 		return 125;
 	}
-	/* tools/l1.sh: the VMMs' serial logs and results land in OUT (shared). */
-	snprintf(limit, sizeof(limit), "%d", o->mode == NXB_FULL ? 20000 : 5000);
-	av[n++] = l1;
-	av[n++] = "--console";
-	av[n++] = "--share";
-	av[n++] = (char *)out;
-	av[n++] = "--timeout";
-	av[n++] = limit;
-	av[n++] = "--";
-	av[n++] = (char *)o->nexit;
-	av[n++] = "bench";
-	for (int i = 1; i < argc && n < NXB_MAX_ARGS; i++)
-		av[n++] = argv[i];
-	if (extra_only) {
-		if (mode)
-			av[n++] = (char *)mode;
-		snprintf(rounds, sizeof(rounds), "%d", o->rounds);
-		av[n++] = "--rounds";
-		av[n++] = rounds;
-		av[n++] = "--only";
-		av[n++] = (char *)extra_only;
-		av[n++] = "--nexit";
-		av[n++] = (char *)o->nexit;
-		av[n++] = "--probe";
-		av[n++] = (char *)o->probe;
-	}
-	av[n++] = "--out";		/* the last --out wins */
-	av[n++] = (char *)out;
-	av[n] = NULL;
+	if (nxb_l1_argv(o, l1, argc, argv, extra_only, out, &a) < 0)
+		return 125;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -87,7 +94,7 @@ int nxb_l1_bench(const struct nxb_opts *o, int argc, char **argv, const char *ex
 	if (pid == 0) {
 		/* The console goes to stderr, where the bench's progress goes. */
 		dup2(2, 1);
-		execv(l1, av);
+		execv(l1, a.v);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0)

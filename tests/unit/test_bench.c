@@ -162,6 +162,36 @@ static void test_vm_argv(void **state)
 	assert_true(has_arg(&a, "microvm"));
 }
 
+/* The bench re-run in L1: the user's --out (both spellings) is dropped and
+ * OUT given once, last (the report's command line named two before). */
+static void test_l1_argv(void **state)
+{
+	struct nxb_opts o;
+	struct nxb_argv a;
+	char *argv[] = { "bench", "--quick", "--out", "/home/u/r", "--out=/x", "--only", "vfio", NULL };
+	int outs = 0;
+
+	memset(&o, 0, sizeof(o));
+	strcpy(o.nexit, "build/nexit");
+	strcpy(o.probe, "build/guest/probe.elf");
+	o.mode = NXB_QUICK;
+	o.rounds = 12;
+	assert_int_equal(nxb_l1_argv(&o, "tools/l1.sh", 7, argv, NULL, "/home/u/r/l1", &a), 0);
+	for (int i = 0; i < a.n; i++)
+		outs += !strncmp(a.v[i], "--out", 5);
+	assert_int_equal(outs, 1);
+	assert_string_equal(a.v[a.n - 2], "--out");
+	assert_string_equal(a.v[a.n - 1], "/home/u/r/l1");
+	assert_false(has_arg(&a, "/home/u/r"));
+	assert_true(has_arg(&a, "--quick") && has_arg(&a, "vfio"));
+	assert_string_equal(a.v[0], "tools/l1.sh");
+	assert_null(a.v[a.n]);
+
+	assert_int_equal(nxb_l1_argv(&o, "tools/l1.sh", 0, NULL, "vfio-intx", "/o", &a), 0);
+	assert_true(has_arg(&a, "vfio-intx") && has_arg(&a, "12") && has_arg(&a, "build/guest/probe.elf"));
+	assert_string_equal(a.v[a.n - 1], "/o");
+}
+
 static void test_rows(void **state)
 {
 	static struct nxb_results r;
@@ -193,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_smaps_guest_ram),
 		cmocka_unit_test(test_vm_argv),
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_l1_argv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
