@@ -40,13 +40,18 @@ need_linux_kvm() {
 	[ "$(kvm_kind)" = linux ] ||
 		fail "this KVM cannot boot Linux ($KVM_KIND_LINE); tests/run.sh runs this test in the nested L1 machine on such hosts"
 }
-# wait_line FILE REGEX SECONDS: waits until a line of FILE matches REGEX
-# (grep -E); false after SECONDS. The point a test measures at is then the
-# guest's, not a guess of how fast this machine is.
+# wait_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches
+# REGEX (grep -E); false after SECONDS, or once PID (the nexit that writes
+# FILE) has exited without printing it. The point a test measures at is
+# then the guest's, not a guess of how fast this machine is.
 wait_line() {
 	local end=$(( $(date +%s) + $3 ))
 	until grep -aqE "$2" "$1" 2>/dev/null; do
 		[ "$(date +%s)" -lt $end ] || return 1
+		if [ -n "${4:-}" ] && ! running "$4"; then
+			grep -aqE "$2" "$1" 2>/dev/null
+			return
+		fi
 		sleep 0.05
 	done
 }

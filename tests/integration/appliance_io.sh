@@ -62,17 +62,6 @@ show_tail() {
 	tail -n 25 "$T/out$1" | sed "s/^/L2-$1| /"
 	tail -n 25 "$T/err$1" | sed "s/^/nexit-$1| /"
 }
-# wait_line FILE PATTERN SECONDS: the line, or no more waiting once nexit
-# ($pid) has exited without printing it.
-wait_line() {
-	for _ in $(seq $(($3 * 10))); do
-		grep -q "$2" "$1" && return 0
-		running "$pid" || { grep -q "$2" "$1"; return; }
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---- boot 1: root, network, the first boot ------------------------------
 timeout -k 5 130 "$NEXIT" run --config "$T/app.ini" --cmdline "$cmd" --timeout 120 \
 	--stats-json "$T/stats1.json" >"$T/out1" 2>"$T/err1" &
@@ -98,7 +87,7 @@ pid=$!
 tap_up
 # Longer than nexit's own --timeout: a guest that hangs is stopped by nexit,
 # which reports where its vCPU was (tests/run.sh tells that from a failure).
-wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 130 || { show_tail 2; fail "boot 2: never served"; }
+wait_line "$T/out2" NEXIT-APPLIANCE-SERVING 130 "$pid" || { show_tail 2; fail "boot 2: never served"; }
 r2=$(grep -a '^NEXIT-APPLIANCE-READY' "$T/out2")
 echo "boot 2: $r2"
 grep -q ' boot=2 ' <<<"$r2" || fail "boot 2: the boot count did not survive: $r2"
@@ -109,7 +98,7 @@ for _ in $(seq 50); do
 	sleep 0.2
 done
 [ -n "$ok" ] || fail "boot 2: cannot connect to the guest's port 7000"
-wait_line "$T/out2" NEXIT-APPLIANCE-LOAD 120 || { show_tail 2; fail "boot 2: the load never finished"; }
+wait_line "$T/out2" NEXIT-APPLIANCE-LOAD 120 "$pid" || { show_tail 2; fail "boot 2: the load never finished"; }
 timeout -k 2 20 "$NEXIT" stat "$T/ctl.sock" > "$T/after.json" || fail "nexit stat failed"
 python3 - "$T/before.json" "$T/after.json" "$T/stats1.json" "$LOAD" <<'PY' || fail "VMM exits on the data path (above)"
 import json, sys
