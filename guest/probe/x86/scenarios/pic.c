@@ -64,7 +64,7 @@ static u64 take_ack(struct platform *p, u64 want, u64 to, u64 *dups)
 		return c - *dups;
 	inb(COM1 + UART_IIR);	/* THRI reported: this read clears it */
 	c = READ_ONCE(irq_rec[VEC].count);
-	*dups += c - (want + *dups);
+	*dups = c - want;	/* every entry past delivery want came before this EOI */
 	outb(PIC1, 0x20);	/* OCW2: non-specific EOI */
 	return want;
 }
