@@ -8,7 +8,8 @@
 #  - an L1 machine that stops making progress (no heartbeat) or crashes is
 #    booted again, and the report says which;
 #    a second stall of the same test FAILS (never a skip), and a test that
-#    passes on its retry is reported FLAKY;
+#    passes on its retry is reported FLAKY; the nested/* tests' own boots
+#    (nested_boot) are booted again when L1 stalls before their test;
 #  - in L1, a test that failed after an L2 guest triple-faulted or hung
 #    (nexit's report at its --timeout) runs again,
 #    at most twice more: FLAKY if it then passes, FAIL if not, and the log of
@@ -145,6 +146,13 @@ expect "$T/bootstall.out" '^----  L1 boot 1 RETRIED: L1 stalled before its comma
 expect "$T/bootstall.out" '^PASS  selftest/pass \[L1\]' "boot stall: the test ran on the second boot"
 expect "$T/bootstall.out" '^summary: .* 1 flaky' "boot stall: counted as flaky"
 [ "$(cat "$T/bootstall.rc")" = 0 ] || { echo "BAD  boot stall: exit status $(cat "$T/bootstall.rc")"; bad=1; }
+
+# The same for the initramfs-mode boots of the nested/* tests (nested_boot).
+selftest nestedstall NESTED_DEBUG_BOOT_STALL=1 NESTED_START_S=15 -- --only selftest/stall_nested
+expect "$T/nestedstall.out" '^PASS  selftest/stall_nested \[host\] .*FLAKY' "nested boot stall: booted again, the test ran"
+expect "$T/nestedstall.out" '^flaky: selftest/stall_nested: L1 stalled before its test started' "nested boot stall: reported"
+expect "$T/nestedstall.out" '^summary: .* 1 flaky' "nested boot stall: counted as flaky"
+[ "$(cat "$T/nestedstall.rc")" = 0 ] || { echo "BAD  nested boot stall: exit status $(cat "$T/nestedstall.rc")"; bad=1; }
 
 [ $bad = 0 ] || fail "the harness let something through (above)"
 echo "pass: hangs and stalls fail the suite on the host and in L1; flaky retries are reported"

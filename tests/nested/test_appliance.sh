@@ -55,6 +55,7 @@ echo "L1 serial log: $log (QEMU status $qrc, ${NESTED_BOOT_MS} ms)"
 grep -a -E '^(NESTED-|KVMCHECK|NEXIT-ERR\||L2\| (NEXIT|.*PCI|.*PM-Timer))' "$log" | tr -d '\r' | tail -n 60
 
 [ $qrc -eq 124 ] && fail "L1 machine timed out after 400 s"
+[ $qrc -eq 125 ] && fail "L1 stalled before its test started, on both boots"
 grep -aq '^NESTED-KVM-OK' "$log" || fail "L1 has no /dev/kvm (kvm-amd did not load)"
 rc=$(nested_rc "$log")
 [ -n "$rc" ] || fail "L1 never finished its test script"
