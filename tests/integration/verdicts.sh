@@ -3,6 +3,9 @@
 # (issue 10, section 5), checked on made-up PROBE lines and stats:
 #  - a LAPIC-dependent check is excused only where the LAPIC auto-EOIs, only
 #    with exit status 0 and "result":"pass", and is counted;
+#  - in the nested machine only, a guest count above what nexit's own
+#    counters say it injected (a re-injection below nexit) is excused, and
+#    counted; never when nexit's count is wrong too;
 #  - checks that do not depend on the LAPIC (while_masked, rte_masked,
 #    msi_after_disable) are never excused, whatever lapic_in_service says;
 #  - 9 VMM exits in 10 000 MSIs fail (the rounded vmm_exits_per_irq says 0);
@@ -37,6 +40,10 @@ expect() {
 	esac
 }
 
+fb() {	# delivered vmm_exits: stats with cli0's INTx line
+	echo "{\"irq\":{\"lines\":[{\"id\":\"irqdev-cli0\",\"path\":\"fallback\",\"delivered\":$1,\"vmm_exits\":$2,\"storms\":${3:-0},\"storm_budget\":${4:-0}}]}}"
+}
+
 MUR='{"scenario":"mask-until-ready","lapic_in_service":false,"while_masked":0,"rte_masked":true,"after_unmask":2,"after_unmask_settled":2,"result":"pass"}'
 expect excused "mask-until-ready, auto-EOI host, only exact-once off" "scenario=mask-until-ready" "$MUR" 0 split 1
 expect FAIL "mask-until-ready, the LAPIC holds in service" "scenario=mask-until-ready" "$MUR" 0 split 0
@@ -46,6 +53,22 @@ expect FAIL "mask-until-ready with the RTE unmasked" "scenario=mask-until-ready"
 	"${MUR/\"rte_masked\":true/\"rte_masked\":false}" 0 split 1
 expect FAIL "mask-until-ready, exit status 3" "scenario=mask-until-ready" "$MUR" 3 split 1
 expect FAIL "mask-until-ready, result fail" "scenario=mask-until-ready" "${MUR/pass/fail}" 0 split 1
+# In the nested machine a guest count above nexit's own injections (TCG's
+# SVM re-injecting an event) is excused, counted, only where nexit's twin
+# check holds (split: the line delivered exactly once).
+MUR2='{"scenario":"mask-until-ready","lapic_in_service":true,"while_masked":0,"rte_masked":true,"after_unmask":2,"after_unmask_settled":2,"result":"fail"}'
+NEXIT_WHERE=L1 expect excused "mask-until-ready in L1: guest entered twice, nexit injected once" \
+	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 1 1)"
+NEXIT_WHERE=host expect FAIL "mask-until-ready on the host: guest entered twice, nexit injected once" \
+	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 1 1)"
+NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: nexit injected twice" \
+	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 2 2)"
+NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1, kernel irqchip (no injection count of nexit's)" \
+	"scenario=mask-until-ready" "$MUR2" 3 kernel 0 "$(fb 1 0)"
+NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: delivered while masked too" \
+	"scenario=mask-until-ready" "${MUR2/\"while_masked\":0/\"while_masked\":1}" 3 split 0 "$(fb 1 1)"
+NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: nexit itself failed (status 1)" \
+	"scenario=mask-until-ready" "$MUR2" 1 split 0 "$(fb 1 1)"
 
 SM='{"scenario":"shutdown-mask","lapic_in_service":false,"first":1000,"while_masked_after_eoi":0,"msi_after_disable":0,"replayed_after_unmask":3,"fresh_after_unmask":2,"result":"pass"}'
 expect excused "shutdown-mask, auto-EOI host" "scenario=shutdown-mask" "$SM" 0 kernel 1
@@ -69,9 +92,6 @@ expect FAIL "msi-latency: no exit count at all" "scenario=msi-latency n=10000" \
 RATE='{"scenario":"msi-rate","irqs_per_s":9000,"interrupts":1800,"vmm_exits":3,"vmm_exits_per_irq":0.001,"result":"pass"}'
 expect FAIL "msi-rate: 3 VMM exits" "scenario=msi-rate ms=200" "$RATE" 0 split 0
 
-fb() {	# delivered vmm_exits: stats with cli0's INTx line
-	echo "{\"irq\":{\"lines\":[{\"id\":\"irqdev-cli0\",\"path\":\"fallback\",\"delivered\":$1,\"vmm_exits\":$2,\"storms\":${3:-0},\"storm_budget\":${4:-0}}]}}"
-}
 INTX='{"scenario":"intx-latency","received":1000,"vmm_exits":1005,"vmm_exits_per_irq":1.005,"result":"pass"}'
 expect ok "intx split: one exit per delivered interrupt" "scenario=intx-latency n=1000" "$INTX" 0 split 0 "$(fb 1015 1015)"
 expect FAIL "intx split: two EOI exits per delivered interrupt" "scenario=intx-latency n=1000" \
