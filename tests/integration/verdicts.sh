@@ -57,18 +57,18 @@ expect FAIL "mask-until-ready, result fail" "scenario=mask-until-ready" "${MUR/p
 # SVM re-injecting an event) is excused, counted, only where nexit's twin
 # check holds (split: the line delivered exactly once).
 MUR2='{"scenario":"mask-until-ready","lapic_in_service":true,"while_masked":0,"rte_masked":true,"after_unmask":2,"after_unmask_settled":2,"result":"fail"}'
-NEXIT_WHERE=L1 expect excused "mask-until-ready in L1: guest entered twice, nexit injected once" \
-	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 1 1)"
-NEXIT_WHERE=host expect FAIL "mask-until-ready on the host: guest entered twice, nexit injected once" \
-	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 1 1)"
-NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: nexit injected twice" \
-	"scenario=mask-until-ready" "$MUR2" 3 split 0 "$(fb 2 2)"
-NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1, kernel irqchip (no injection count of nexit's)" \
-	"scenario=mask-until-ready" "$MUR2" 3 kernel 0 "$(fb 1 0)"
-NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: delivered while masked too" \
-	"scenario=mask-until-ready" "${MUR2/\"while_masked\":0/\"while_masked\":1}" 3 split 0 "$(fb 1 1)"
-NEXIT_WHERE=L1 expect FAIL "mask-until-ready in L1: nexit itself failed (status 1)" \
-	"scenario=mask-until-ready" "$MUR2" 1 split 0 "$(fb 1 1)"
+MUR2M=${MUR2/\"while_masked\":0/\"while_masked\":1}
+# where|want|what|probe line|exit status|irqchip|nexit's delivered
+while IFS='|' read -r where want what line rc chip d; do
+	NEXIT_WHERE=$where expect "$want" "mask-until-ready $what" "scenario=mask-until-ready" "${!line}" "$rc" "$chip" 0 "$(fb "$d" "$d")"
+done <<'ROWS'
+L1|excused|in L1: guest entered twice, nexit injected once|MUR2|3|split|1
+host|FAIL|on the host: guest entered twice, nexit injected once|MUR2|3|split|1
+L1|FAIL|in L1: nexit injected twice|MUR2|3|split|2
+L1|FAIL|in L1, kernel irqchip (no injection count of nexit's)|MUR2|3|kernel|1
+L1|FAIL|in L1: delivered while masked too|MUR2M|3|split|1
+L1|FAIL|in L1: nexit itself failed (status 1)|MUR2|1|split|1
+ROWS
 
 SM='{"scenario":"shutdown-mask","lapic_in_service":false,"first":1000,"while_masked_after_eoi":0,"msi_after_disable":0,"replayed_after_unmask":3,"fresh_after_unmask":2,"result":"pass"}'
 expect excused "shutdown-mask, auto-EOI host" "scenario=shutdown-mask" "$SM" 0 kernel 1
