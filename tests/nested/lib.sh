@@ -19,7 +19,8 @@
 # default "kvm-amd"), NESTED_APPEND (extra L1 kernel cmdline), NESTED_MACHINE
 # (default "q35"), NESTED_NEXIT (a prebuilt static nexit instead of
 # `make build/nexit-static`), NESTED_TEST_TIMEOUT (seconds test.sh may run in L1),
-# NESTED_MEM (default 1024), NESTED_SMP (default 2).
+# NESTED_MEM (default 1024), NESTED_SMP (default 2), NESTED_START_S (seconds
+# L1 may take to start its test before nested_boot boots it again; 90).
 # Inside L1 the repository layout is mirrored under /work (cwd of test.sh):
 # /work/build/appliance/*, /work/guest/appliance/appliance.ini, and nexit is
 # /bin/nexit.
