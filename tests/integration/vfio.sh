@@ -172,7 +172,6 @@ storm_case() {
 		why="nexit exited $rc without a PROBE line or stats"
 		return 1
 	fi
-	why=
 	why=$(python3 - "$j" "$T/s.json" "$sn" "$rc" 3>&1 1>&2 <<'PY'
 import json, os, sys
 def failed(t, v, tb):	# the failed check, for the FAIL line (fd 3)

@@ -173,6 +173,7 @@ nested_initramfs() {
 nested_boot() {
 	local initrd=$1 log=$2 limit=$3; shift 3
 	local t0=$(date +%s%N) rc boot
+	rm -f "$log.boot1"	# an earlier run's
 	for boot in 1 2; do
 		_nested_boot_once "$initrd" "$log" "$limit" "$@"
 		rc=$?
@@ -189,7 +190,7 @@ nested_boot() {
 # nested_boot; 125 when L1 stalled before its test started (QEMU killed).
 _nested_boot_once() {
 	local initrd=$1 log=$2 limit=$3; shift 3
-	local start=${NESTED_START_S:-90} pid n=0 rc
+	local start=${NESTED_START_S:-90} pid n=0 rc started=
 	# NESTED_DEBUG_BOOT_STALL=1 (tests/selftest): the first boot never starts its test.
 	local debug=
 	[ "${NESTED_DEBUG_BOOT_STALL:-}" = 1 ] && [ ! -e "$log.boot1" ] && debug=nexit.l1debugstall=1
@@ -200,8 +201,11 @@ _nested_boot_once() {
 		-append "console=ttyS0 panic=-1 ${NESTED_APPEND:-} $debug" \
 		"$@" </dev/null >"$log" 2>&1 &
 	pid=$!
-	while kill -0 $pid 2>/dev/null; do
-		if [ $n -ge "$start" ] && ! grep -aq '^NESTED-T test-start' "$log"; then
+	# Watched until the test starts, then QEMU is left to its TIMEOUT.
+	while [ -z "$started" ] && kill -0 $pid 2>/dev/null; do
+		if grep -aq '^NESTED-T test-start' "$log"; then
+			started=1
+		elif [ $n -ge "$start" ]; then
 			kill -TERM $pid 2>/dev/null
 			wait $pid
 			return 125
